@@ -1,0 +1,54 @@
+"""Project paths and workbench-wide defaults.
+
+Every path is anchored at the project root (the folder holding ``pyproject.toml``), so the
+package behaves the same from a notebook in ``notebooks/``, from the CLI, or from a
+scheduled papermill run. Override the root with the ``SALESOPS_HOME`` environment variable
+(for an installed package used outside the repository).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _find_root() -> Path:
+    env = os.environ.get("SALESOPS_HOME")
+    if env:
+        return Path(env).resolve()
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent, *here.parents):
+        if (candidate / "pyproject.toml").exists() and (candidate / "salesops_models").is_dir():
+            return candidate
+    return Path.cwd().resolve()
+
+
+PROJECT_ROOT: Path = _find_root()
+DATA_DIR: Path = PROJECT_ROOT / "data"
+RAW_DIR: Path = DATA_DIR / "raw"
+NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
+REPORTS_DIR: Path = PROJECT_ROOT / "reports"
+
+#: The embedded default store (DuckDB) holding the sample org.
+DEFAULT_DB: Path = DATA_DIR / "salesops.duckdb"
+#: The Maven CRM sample loaded into its own store by ``make demo``.
+MAVEN_DB: Path = DATA_DIR / "maven.duckdb"
+#: The public Maven CRM sample shipped beside the repository (``../shared``).
+MAVEN_DIR: Path = PROJECT_ROOT.parent / "shared" / "datasets" / "maven_crm"
+
+# --- defaults ---------------------------------------------------------------------------
+#: Month (1-12) in which the fiscal year starts. 1 = calendar year; 2 = February (Salesforce,
+#: many SaaS companies); the fiscal year is named after the calendar year in which it ends.
+FISCAL_YEAR_START_MONTH: int = 1
+#: Sample org defaults (``salesops data generate``).
+SAMPLE_REPS: int = 60
+SAMPLE_YEARS: int = 3
+SAMPLE_SEED: int = 7
+#: Fixed end of the synthetic history, so that the same seed gives the same org on any day.
+SAMPLE_END_DATE: str = "2026-09-30"
+#: An open deal with no recorded change for this many days is stale.
+STALE_DAYS: int = 30
+#: Healthy completeness of a key CRM field.
+COMPLETENESS_GOAL: float = 0.95
+#: Amounts above this are rejected by importers as absurd (override per load).
+MAX_DEAL_AMOUNT: float = 1e9

@@ -1,0 +1,344 @@
+"""The :class:`CRM`: the five canonical tables, the as-of pipeline and period helpers.
+
+``opportunity_history`` holds one row per change with the state *after* the change (stage,
+amount, close date, forecast category), the first row being the state at creation. The
+pipeline as it stood at any past moment is therefore rebuilt exactly by taking, for every
+opportunity created by then, its last history row at or before that moment: no later edit
+leaks into the view (Salesforce's "historical trending" semantics).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pandera.errors
+
+from . import config
+from .periods import FiscalCalendar, Period
+from .schema import CLOSED_STAGES, SCHEMAS, STAGE_ORDER, TABLE_NAMES, WON_STAGE, conform
+
+#: Columns of the opportunity that are not historized (taken from ``opportunities``).
+STATIC_OPPORTUNITY_COLUMNS = (
+    "id",
+    "account_id",
+    "owner_rep_id",
+    "name",
+    "type",
+    "product",
+    "lead_source",
+    "created_date",
+)
+
+
+def as_of_cutoff(when) -> pd.Timestamp:
+    """Exclusive upper bound for changes visible "as of" ``when``.
+
+    A bare date means the end of that day (everything changed on that day is visible); a
+    timestamp with a time of day is taken literally (changes at or before it).
+    """
+    ts = pd.Timestamp(when)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(None)
+    if ts == ts.normalize():
+        return ts + pd.Timedelta(days=1)
+    return ts + pd.Timedelta(microseconds=1)
+
+
+@dataclass
+class CRM:
+    """Holds the canonical tables of one CRM org.
+
+    Parameters
+    ----------
+    reps, accounts, opportunities, opportunity_history, quotas : pandas.DataFrame
+        Tables in the canonical model (see :mod:`salesops_models.schema`).
+    fiscal_year_start_month : int
+        First month of the fiscal year (1 = calendar year).
+    meta : dict
+        Free-form provenance (source, generator parameters, load notes).
+
+    Examples
+    --------
+    >>> from salesops_models.synthetic import generate_org
+    >>> crm = generate_org(n_reps=8, years=1, seed=1).crm
+    >>> snap = crm.as_of("2026-06-30")
+    >>> bool((snap["created_date"] <= "2026-06-30").all())
+    True
+    """
+
+    reps: pd.DataFrame
+    accounts: pd.DataFrame
+    opportunities: pd.DataFrame
+    opportunity_history: pd.DataFrame
+    quotas: pd.DataFrame
+    fiscal_year_start_month: int = config.FISCAL_YEAR_START_MONTH
+    meta: dict = field(default_factory=dict)
+    _sorted_history: pd.DataFrame | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in TABLE_NAMES:
+            setattr(self, name, conform(name, getattr(self, name)))
+
+    # --- tables -------------------------------------------------------------------------
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in TABLE_NAMES}
+
+    @property
+    def calendar(self) -> FiscalCalendar:
+        return FiscalCalendar(self.fiscal_year_start_month)
+
+    def period(self, label) -> Period:
+        """A fiscal period by label (``2026-Q3``, ``FY2027-Q1``, ``2026-07``) or a Period."""
+        return self.calendar.period(label)
+
+    def quarter(self, date) -> Period:
+        return self.calendar.quarter(date)
+
+    @property
+    def data_start(self) -> pd.Timestamp:
+        return self.opportunities["created_date"].min()
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        """The last day with any recorded change (the extract date of the data)."""
+        return self.opportunity_history["changed_at"].max().normalize()
+
+    def summary(self) -> pd.DataFrame:
+        """Row counts per table."""
+        return pd.DataFrame(
+            {"table": list(TABLE_NAMES), "rows": [len(getattr(self, t)) for t in TABLE_NAMES]}
+        )
+
+    def fingerprint(self) -> str:
+        """A short content hash of all tables (changes when any value changes)."""
+        h = hashlib.sha256()
+        for name in TABLE_NAMES:
+            df = getattr(self, name)
+            h.update(name.encode())
+            h.update(str(len(df)).encode())
+            if len(df):
+                h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+        return h.hexdigest()[:16]
+
+    # --- history ------------------------------------------------------------------------
+    def _history(self) -> pd.DataFrame:
+        if self._sorted_history is None:
+            h = self.opportunity_history
+            order = np.lexsort((h["changed_at"].to_numpy(), h["opportunity_id"].to_numpy()))
+            self._sorted_history = h.iloc[order].reset_index(drop=True)
+        return self._sorted_history
+
+    def as_of(self, when, *, include_closed: bool = True) -> pd.DataFrame:
+        """The opportunities as they stood at ``when``, rebuilt from history.
+
+        Returns one row per opportunity created on or before ``when`` with the static fields
+        (account, owner, type, product, ...) and the historized ones as of then (stage,
+        amount, close_date, forecast_category, is_closed, is_won), plus:
+
+        - ``last_changed_at``: time of the last change at or before ``when`` (staleness);
+        - ``stage_entered_at``: when the deal entered its stage of that moment;
+        - ``push_count``: how many times the close date had been moved later by then.
+
+        Parameters
+        ----------
+        when : date-like
+            A date (end of that day) or a timestamp.
+        include_closed : bool
+            False keeps only deals open at ``when``.
+        """
+        cutoff = as_of_cutoff(when)
+        h = self._history()
+        visible = h[h["changed_at"] < cutoff]
+        if visible.empty:
+            state = visible.assign(
+                last_changed_at=pd.Series(dtype="datetime64[ns]"),
+                stage_entered_at=pd.Series(dtype="datetime64[ns]"),
+                push_count=pd.Series(dtype="int64"),
+            )
+        else:
+            state = _last_state(visible)
+        opps = self.opportunities
+        static = opps.loc[opps["created_date"] < cutoff, list(STATIC_OPPORTUNITY_COLUMNS)]
+        out = static.merge(
+            state.rename(columns={"opportunity_id": "id"}), on="id", how="inner", validate="1:1"
+        )
+        out["is_closed"] = out["stage"].isin(CLOSED_STAGES)
+        out["is_won"] = out["stage"] == WON_STAGE
+        out["as_of"] = pd.Timestamp(when)
+        if not include_closed:
+            out = out[~out["is_closed"]]
+        return out.reset_index(drop=True)
+
+    def pipeline(self, when, period=None) -> pd.DataFrame:
+        """Open deals as of ``when``; with ``period``, only those expected to close in it."""
+        snap = self.as_of(when, include_closed=False)
+        if period is not None:
+            p = self.period(period)
+            snap = snap[p.contains(snap["close_date"]) & snap["close_date"].notna()]
+        return snap.reset_index(drop=True)
+
+    def bookings(self, period, *, by: str | list[str] | None = None):
+        """Closed-won amount with a close date inside ``period`` (current data)."""
+        p = self.period(period)
+        o = self.opportunities
+        won = o[o["is_won"] & o["close_date"].between(p.start, p.end)]
+        if by is None:
+            return float(won["amount"].sum())
+        return won.groupby(by)["amount"].sum()
+
+    # --- validation ---------------------------------------------------------------------
+    def validate(self, *, raise_on_error: bool = False) -> pd.DataFrame:
+        """Check every table against its schema and the cross-table rules.
+
+        Returns a frame of problems (``table, check, column, row, value``), empty when the
+        CRM is valid. Cross-table rules: foreign keys resolve, every opportunity has history
+        starting no earlier than its creation day, and the last history row agrees with the
+        opportunity's current stage, amount and close date.
+        """
+        problems: list[dict] = []
+        for name in TABLE_NAMES:
+            try:
+                SCHEMAS[name].validate(getattr(self, name), lazy=True)
+            except pandera.errors.SchemaErrors as exc:
+                fc = exc.failure_cases
+                for r in fc.itertuples(index=False):
+                    problems.append(
+                        {
+                            "table": name,
+                            "check": str(r.check),
+                            "column": None if pd.isna(r.column) else str(r.column),
+                            "row": None if pd.isna(r.index) else int(r.index),
+                            "value": None if pd.isna(r.failure_case) else str(r.failure_case),
+                        }
+                    )
+        problems += _referential_problems(self)
+        problems += _history_problems(self)
+        out = pd.DataFrame(problems, columns=["table", "check", "column", "row", "value"])
+        if raise_on_error and len(out):
+            raise ValueError(f"CRM is invalid ({len(out)} problems):\n{out.head(20)}")
+        return out
+
+
+def _last_state(h: pd.DataFrame) -> pd.DataFrame:
+    """Last row per opportunity of a history sorted by (opportunity_id, changed_at).
+
+    Adds ``last_changed_at``, ``stage_entered_at`` and ``push_count`` (number of rows whose
+    close date is later than the previous row's), computed in one O(n) pass.
+    """
+    opp = h["opportunity_id"].to_numpy()
+    n = len(opp)
+    same_as_prev = np.zeros(n, dtype=bool)
+    same_as_prev[1:] = opp[1:] == opp[:-1]
+    close = h["close_date"].to_numpy("datetime64[ns]")
+    prev_close = np.empty_like(close)
+    prev_close[0] = np.datetime64("NaT")
+    prev_close[1:] = close[:-1]
+    pushed = same_as_prev & (close > prev_close)  # NaT comparisons are False
+    group_start = np.flatnonzero(~same_as_prev)
+    csum = np.cumsum(pushed)
+    group_id = np.cumsum(~same_as_prev) - 1
+    base = csum[group_start] - pushed[group_start]
+    push_count = csum - base[group_id]
+    stage = h["stage"].to_numpy()
+    new_run = ~same_as_prev
+    new_run[1:] |= stage[1:] != stage[:-1]
+    changed = h["changed_at"].to_numpy("datetime64[ns]")
+    run_start_idx = np.maximum.accumulate(np.where(new_run, np.arange(n), 0))
+    last = np.ones(n, dtype=bool)
+    last[:-1] = opp[1:] != opp[:-1]
+    out = h.loc[last, ["opportunity_id", "stage", "amount", "close_date", "forecast_category"]]
+    out = out.assign(
+        last_changed_at=changed[last],
+        stage_entered_at=changed[run_start_idx[last]],
+        push_count=push_count[last].astype("int64"),
+    )
+    return out.reset_index(drop=True)
+
+
+def _fk(child: pd.DataFrame, col: str, parent: pd.DataFrame, table: str, parent_name: str):
+    vals = child[col]
+    bad = vals.notna() & ~vals.isin(parent["id"])
+    return [
+        {
+            "table": table,
+            "check": f"{col} must exist in {parent_name}.id",
+            "column": col,
+            "row": int(i),
+            "value": str(v),
+        }
+        for i, v in vals[bad].items()
+    ]
+
+
+def _referential_problems(crm: CRM) -> list[dict]:
+    p = []
+    p += _fk(crm.reps, "manager_id", crm.reps, "reps", "reps")
+    p += _fk(crm.accounts, "owner_rep_id", crm.reps, "accounts", "reps")
+    p += _fk(crm.opportunities, "account_id", crm.accounts, "opportunities", "accounts")
+    p += _fk(crm.opportunities, "owner_rep_id", crm.reps, "opportunities", "reps")
+    p += _fk(crm.quotas, "rep_id", crm.reps, "quotas", "reps")
+    hist = crm.opportunity_history.rename(columns={"opportunity_id": "_oid"})
+    p += _fk(hist, "_oid", crm.opportunities, "opportunity_history", "opportunities")
+    for d in p:
+        if d["column"] == "_oid":
+            d["column"] = "opportunity_id"
+            d["check"] = "opportunity_id must exist in opportunities.id"
+    return p
+
+
+def _history_problems(crm: CRM) -> list[dict]:
+    opps = crm.opportunities
+    if opps.empty:
+        return []
+    h = crm._history()
+    first = h.drop_duplicates("opportunity_id", keep="first").set_index("opportunity_id")
+    last = h.drop_duplicates("opportunity_id", keep="last").set_index("opportunity_id")
+    o = opps.set_index("id")
+    problems = []
+    missing = o.index[~o.index.isin(first.index)]
+    for oid in missing[:1000]:
+        problems.append(
+            {
+                "table": "opportunity_history",
+                "check": "every opportunity has at least one history row",
+                "column": "opportunity_id",
+                "row": None,
+                "value": str(oid),
+            }
+        )
+    common = o.index[o.index.isin(first.index)]
+    early = first.loc[common, "changed_at"].dt.normalize() < o.loc[common, "created_date"]
+    for oid in early[early].index[:1000]:
+        problems.append(
+            {
+                "table": "opportunity_history",
+                "check": "first history row is not before created_date",
+                "column": "changed_at",
+                "row": None,
+                "value": str(oid),
+            }
+        )
+    for col in ("stage", "amount", "close_date"):
+        a = o.loc[common, col]
+        b = last.loc[common, col]
+        differ = ~((a == b) | (a.isna() & b.isna()))
+        for oid in differ[differ].index[:1000]:
+            problems.append(
+                {
+                    "table": "opportunities",
+                    "check": f"current {col} equals the last history row",
+                    "column": col,
+                    "row": int(opps.index[opps["id"] == oid][0]),
+                    "value": str(oid),
+                }
+            )
+    return problems
+
+
+def stage_index(stages: pd.Series) -> np.ndarray:
+    """Funnel position of each stage (Prospecting = 0 ... closed = 5)."""
+    return stages.map(STAGE_ORDER).to_numpy()

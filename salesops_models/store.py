@@ -1,0 +1,166 @@
+"""Storage: the embedded DuckDB store (default) and folders of Parquet or CSV files.
+
+The DuckDB file holds the five canonical tables, ``_meta`` (key/value provenance as JSON) and
+any extra tables a producer adds: ``load_rejects`` and ``load_summary`` from importers,
+``truth_*`` from the synthetic generator. Writes are atomic: the database is built in a
+temporary file beside the target and renamed over it, so a failed write never leaves a
+half-written store and readers never see one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import config
+from .crm import CRM
+from .schema import TABLE_NAMES
+
+
+def save_duckdb(
+    crm: CRM, path: str | Path = config.DEFAULT_DB, extra: dict[str, pd.DataFrame] | None = None
+) -> Path:
+    """Write ``crm`` (and ``extra`` tables) to a DuckDB file, replacing it atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp.duckdb", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # duckdb wants to create the file itself
+    try:
+        con = duckdb.connect(tmp)
+        try:
+            tables = dict(crm.tables)
+            tables.update(extra or {})
+            for name, df in tables.items():
+                con.register("_df", df)
+                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
+                con.unregister("_df")
+            meta = {"fiscal_year_start_month": crm.fiscal_year_start_month, **crm.meta}
+            con.execute("CREATE TABLE _meta (key VARCHAR, value VARCHAR)")
+            con.executemany(
+                "INSERT INTO _meta VALUES (?, ?)",
+                [(k, json.dumps(v, default=str)) for k, v in meta.items()],
+            )
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, tmp + ".wal"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+    return path
+
+
+def _require(path: Path) -> None:
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no store at {path}: run `salesops data generate` (sample org) or "
+            "`salesops data load ...` first"
+        )
+
+
+def load_duckdb(path: str | Path = config.DEFAULT_DB) -> CRM:
+    """Read a :class:`CRM` from a DuckDB store."""
+    path = Path(path)
+    _require(path)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = {t: con.execute(f'SELECT * FROM "{t}"').df() for t in TABLE_NAMES}
+        meta = {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM _meta").fetchall()}
+    finally:
+        con.close()
+    fy = int(meta.pop("fiscal_year_start_month", config.FISCAL_YEAR_START_MONTH))
+    return CRM(**tables, fiscal_year_start_month=fy, meta=meta)
+
+
+def list_tables(path: str | Path = config.DEFAULT_DB) -> list[str]:
+    path = Path(path)
+    _require(path)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return sorted(r[0] for r in con.execute("SHOW TABLES").fetchall())
+    finally:
+        con.close()
+
+
+def read_table(name: str, path: str | Path = config.DEFAULT_DB) -> pd.DataFrame:
+    """Read any table (canonical or extra, e.g. ``truth_reps``, ``load_rejects``)."""
+    path = Path(path)
+    _require(path)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        known = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        if name not in known:
+            raise KeyError(f"{path} has no table {name!r}; it has: {', '.join(sorted(known))}")
+        return con.execute(f'SELECT * FROM "{name}"').df()
+    finally:
+        con.close()
+
+
+def read_meta(path: str | Path = config.DEFAULT_DB) -> dict:
+    return json.loads(read_table("_meta", path).set_index("key")["value"].to_json())
+
+
+def save_folder(
+    crm: CRM,
+    folder: str | Path,
+    fmt: str = "parquet",
+    extra: dict[str, pd.DataFrame] | None = None,
+) -> Path:
+    """Write one file per table (``parquet`` or ``csv``) plus ``meta.json``."""
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"format must be 'parquet' or 'csv', got {fmt!r}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = dict(crm.tables)
+    tables.update(extra or {})
+    for name, df in tables.items():
+        target = folder / f"{name}.{fmt}"
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        if fmt == "parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+        os.replace(tmp, target)
+    meta = {"fiscal_year_start_month": crm.fiscal_year_start_month, **crm.meta}
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
+    return folder
+
+
+def load_folder(folder: str | Path) -> CRM:
+    """Read a folder written by :func:`save_folder` (Parquet preferred over CSV)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no folder {folder}")
+    tables = {}
+    for name in TABLE_NAMES:
+        pq, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+        if pq.exists():
+            tables[name] = pd.read_parquet(pq)
+        elif csv.exists():
+            tables[name] = _read_canonical_csv(csv, name)
+        else:
+            raise FileNotFoundError(f"{folder} has no {name}.parquet or {name}.csv")
+    meta_file = folder / "meta.json"
+    meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
+    fy = int(meta.pop("fiscal_year_start_month", config.FISCAL_YEAR_START_MONTH))
+    return CRM(**tables, fiscal_year_start_month=fy, meta=meta)
+
+
+def _read_canonical_csv(path: Path, table: str) -> pd.DataFrame:
+    from .schema import TABLES
+
+    kinds = {c.name: c.kind for c in TABLES[table]}
+    text_cols = {c for c, k in kinds.items() if k in ("id", "str")}
+    df = pd.read_csv(path, dtype={c: object for c in text_cols}, keep_default_na=True)
+    for c, k in kinds.items():
+        if c in df and k in ("date", "datetime"):
+            df[c] = pd.to_datetime(df[c], format="ISO8601")
+        if c in df and k == "bool":
+            df[c] = df[c].astype(str).str.lower().map({"true": True, "false": False})
+    return df
