@@ -1,0 +1,112 @@
+"""Any CSV/Excel source through a YAML column-mapping file.
+
+Example ``mapping.yml``::
+
+    name: my-crm                      # shown as the source
+    fiscal_year_start_month: 2
+    dayfirst: true                    # dates like 31/01/2026
+    stage_map: {Lead: Prospecting, Demo: Discovery, Won: Closed Won, Lost: Closed Lost}
+    type_map: {New: new, Upsell: expansion, Renewal: renewal}
+    tables:
+      opportunities:
+        file: deals.xlsx              # relative to the mapping file
+        sheet: Deals
+        columns: {id: Deal ID, account_id: Customer ID, owner_rep_id: Owner,
+                  created_date: Created, close_date: Close, amount: Value, stage: Stage}
+      accounts:
+        file: customers.csv
+        columns: {id: Customer ID, name: Customer}
+
+Canonical column names are those of :mod:`salesops_models.schema`; tables left out are
+derived (reps from owners, accounts from account ids) and the notes say so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .. import config
+from ..schema import STAGES, TABLES
+from .common import LoadError, LoadResult, read_raw, require_columns
+from .pipeline import SourceTable, assemble
+
+
+class TableMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    file: str
+    sheet: str | int | None = None
+    encoding: str | None = None
+    columns: dict[str, str]
+    defaults: dict[str, str] = Field(default_factory=dict)
+
+
+class Mapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "mapping"
+    fiscal_year_start_month: int = Field(config.FISCAL_YEAR_START_MONTH, ge=1, le=12)
+    dayfirst: bool | None = None
+    date_format: str | None = None
+    stage_map: dict[str, str] | None = None
+    type_map: dict[str, str] | None = None
+    forecast_category_map: dict[str, str] | None = None
+    tables: dict[str, TableMapping]
+
+    @field_validator("tables")
+    @classmethod
+    def _known_tables(cls, v: dict[str, TableMapping]):
+        for table, tm in v.items():
+            if table not in TABLES:
+                raise ValueError(f"unknown table {table!r}; known: {', '.join(TABLES)}")
+            known = {c.name for c in TABLES[table]}
+            for col in tm.columns:
+                if col not in known:
+                    raise ValueError(f"tables.{table}.columns: unknown column {col!r}; known: {', '.join(sorted(known))}")
+        if "opportunities" not in v:
+            raise ValueError("tables: an opportunities table is required")
+        return v
+
+    @field_validator("stage_map")
+    @classmethod
+    def _stages(cls, v):
+        for src, dst in (v or {}).items():
+            if dst not in STAGES:
+                raise ValueError(f"stage_map[{src!r}]: {dst!r} is not a workbench stage ({', '.join(STAGES)})")
+        return v
+
+
+def load_mapping(mapping_file: str | Path) -> LoadResult:
+    """Import the files described by a YAML mapping (see the module docstring)."""
+    mapping_file = Path(mapping_file)
+    if not mapping_file.exists():
+        raise LoadError(mapping_file, "mapping file not found")
+    try:
+        spec = Mapping.model_validate(yaml.safe_load(mapping_file.read_text()) or {})
+    except ValidationError as exc:
+        msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise LoadError(mapping_file, f"invalid mapping: {msgs}") from exc
+    notes: list[str] = []
+    sources = {}
+    value_maps = {k: v for k, v in {"stage": spec.stage_map, "type": spec.type_map,
+                                    "forecast_category": spec.forecast_category_map}.items() if v}
+    for table, tm in spec.tables.items():
+        path = (mapping_file.parent / tm.file).resolve()
+        raw, n = read_raw(path, sheet=tm.sheet, encoding=tm.encoding)
+        notes += n
+        needed = [c.name for c in TABLES[table] if c.required and not c.nullable and c.name not in tm.defaults]
+        unmapped = [c for c in needed if c not in tm.columns]
+        if unmapped:
+            raise LoadError(mapping_file, f"tables.{table}.columns must map {', '.join(unmapped)}")
+        require_columns(raw, path, [tm.columns[c] for c in tm.columns])
+        raw = raw.copy()
+        colmap = dict(tm.columns)
+        for col, val in tm.defaults.items():
+            raw[f"_default_{col}"] = val
+            colmap.setdefault(col, f"_default_{col}")
+        vm = {k: v for k, v in value_maps.items() if k in colmap and table in ("opportunities", "opportunity_history")}
+        sources[table] = SourceTable(table, path, raw, colmap, vm)
+    return assemble(sources, source_name=spec.name, notes=notes,
+                    fiscal_year_start_month=spec.fiscal_year_start_month,
+                    date_format=spec.date_format, dayfirst=spec.dayfirst)

@@ -1,0 +1,150 @@
+"""Assemble parsed source tables into a CRM with all cross-table checks (shared by importers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import config
+from .common import (
+    LoadResult,
+    ParseStats,
+    TableBuilder,
+    check_opportunities,
+    close_history,
+    finish_opportunity_fields,
+    make_crm,
+    reject_orphans,
+    summarize,
+)
+from .common import REJECT_COLUMNS
+
+
+@dataclass
+class SourceTable:
+    """One source file mapped onto one canonical table."""
+
+    table: str
+    file: str | Path
+    raw: pd.DataFrame
+    colmap: dict[str, str]
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    defaults: dict[str, object] = field(default_factory=dict)
+
+
+def assemble(
+    sources: dict[str, SourceTable],
+    *,
+    source_name: str,
+    notes: list[str] | None = None,
+    fiscal_year_start_month: int = config.FISCAL_YEAR_START_MONTH,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+) -> LoadResult:
+    """Parse every source table, run the cross-table checks and build the CRM.
+
+    Order matters for foreign keys: reps, then accounts (owner), opportunities (account,
+    owner), history (opportunity), quotas (rep); a child row whose parent was rejected is
+    rejected too, with that reason.
+    """
+    notes = list(notes or [])
+    stats = ParseStats()
+    builders: list[TableBuilder] = []
+    accepted: dict[str, pd.DataFrame] = {}
+
+    def build(name: str) -> tuple[TableBuilder, pd.DataFrame] | None:
+        src = sources.get(name)
+        if src is None:
+            return None
+        b = TableBuilder(name, src.file, src.raw, src.colmap, stats, date_format=date_format, dayfirst=dayfirst)
+        b.parse_all(src.value_maps)
+        for col, val in src.defaults.items():
+            if col not in b.out:
+                b.set(col, np.full(b.n, val, dtype=object))
+        builders.append(b)
+        return b, b.frame()
+
+    # reps
+    r = build("reps")
+    if r:
+        b, df = r
+        b.reject_duplicates(df)
+        reps = b.accepted(df)
+        if "role" not in reps or reps["role"].isna().all():
+            reps["role"] = "AE"
+        reps["role"] = reps["role"].where(reps["role"].notna(), "AE")
+        bad_mgr = reps["manager_id"].notna() & ~reps["manager_id"].isin(reps["id"]) if "manager_id" in reps else pd.Series(False, index=reps.index)
+        if bad_mgr.any():
+            notes.append(f"reps: {int(bad_mgr.sum())} manager_id values point to users not in the file; left empty")
+            reps.loc[bad_mgr, "manager_id"] = None
+        accepted["reps"] = reps
+    # accounts
+    a = build("accounts")
+    if a:
+        b, df = a
+        b.reject_duplicates(df)
+        if "reps" in accepted and "owner_rep_id" in df:
+            reject_orphans(b, df, "owner_rep_id", accepted["reps"]["id"], "reps")
+        accepted["accounts"] = b.accepted(df)
+    # opportunities
+    o = build("opportunities")
+    if o is None:
+        raise ValueError("an import needs an opportunities table")
+    b, df = o
+    b.reject_duplicates(df)
+    check_opportunities(b, df)
+    if "accounts" in accepted:
+        reject_orphans(b, df, "account_id", accepted["accounts"]["id"], "accounts")
+    if "reps" in accepted:
+        reject_orphans(b, df, "owner_rep_id", accepted["reps"]["id"], "reps")
+    opps = finish_opportunity_fields(b.accepted(df))
+    accepted["opportunities"] = opps
+    if "reps" not in accepted:
+        owners = opps["owner_rep_id"].dropna().unique()
+        accepted["reps"] = pd.DataFrame({"id": owners, "name": owners, "role": "AE"})
+        notes.append(f"no reps file: {len(owners)} reps created from opportunity owners (name = id)")
+    if "accounts" not in accepted:
+        ids = opps["account_id"].dropna().unique()
+        accepted["accounts"] = pd.DataFrame({"id": ids, "name": ids})
+        notes.append(f"no accounts file: {len(ids)} accounts created from opportunity account ids")
+    # history
+    h = build("opportunity_history")
+    if h:
+        b, df = h
+        reject_orphans(b, df, "opportunity_id", opps["id"], "the loaded opportunities (missing or rejected)")
+        created = df["opportunity_id"].map(opps.set_index("id")["created_date"])
+        early = (df["changed_at"].notna() & created.notna()).to_numpy() & (
+            pd.to_datetime(df["changed_at"]).dt.normalize() < created
+        ).to_numpy()
+        b.reject(early, b.colmap.get("changed_at"), df["changed_at"].astype(str).to_numpy(dtype=object),
+                 "changed_at before the opportunity was created")
+        hist = b.accepted(df)
+        fc = hist.get("forecast_category")
+        from ..schema import DEFAULT_FORECAST_CATEGORY
+
+        default = hist["stage"].map(DEFAULT_FORECAST_CATEGORY)
+        hist["forecast_category"] = default if fc is None else fc.where(fc.notna(), default)
+        hist, added = close_history(opps, hist)
+        if added:
+            notes.append(f"opportunity_history: {added} rows added so the last state equals the opportunity's current state")
+        no_hist = (~opps["id"].isin(df["opportunity_id"])).sum()
+        if no_hist:
+            notes.append(f"opportunity_history: {int(no_hist)} opportunities had no history; their current state is used from creation (as-of views before the extract may see later edits)")
+    else:
+        hist, _ = close_history(opps, pd.DataFrame())
+        notes.append("no field history: as-of views use each deal's current state from its creation date (later edits leak into past views)")
+    accepted["opportunity_history"] = hist
+    q = build("quotas")
+    if q:
+        b, df = q
+        reject_orphans(b, df, "rep_id", accepted["reps"]["id"], "reps")
+        accepted["quotas"] = b.accepted(df)
+    crm = make_crm(accepted, {"source": source_name}, fiscal_year_start_month)
+    rejects = pd.concat([b.rejects_frame() for b in builders], ignore_index=True) if builders else pd.DataFrame(columns=REJECT_COLUMNS)
+    rejects = rejects.astype({"value": object})
+    rejects["value"] = rejects["value"].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    summary = summarize(builders)
+    return LoadResult(crm=crm, rejects=rejects, summary=summary, notes=notes + stats.notes)
