@@ -606,10 +606,14 @@ class _Generator:
             new_close = np.ceil(e0[m] + i * gap[m] / n_push[m] + np.where(i == n_push[m], rng.uniform(0, 15, len(idx)), 0))
             add(idx, prev + np.maximum(lag, 0.01), np.full(len(idx), -1), np.full(len(idx), np.nan),
                 np.zeros(len(idx), bool), new_close)
-        m = ~self.o_zombie
+        # zombies: most are closed lost in a later pipeline clean-up, the rest never
+        cleaned = self.o_zombie & (rng.random(N) < hyg.zombie_cleanup_rate)
+        close_rec = np.where(cleaned, close_t + rng.uniform(*hyg.zombie_cleanup_days, N), close_t)
+        m = ~self.o_zombie | cleaned
         idx = allidx[m]
-        add(idx, close_t[m], np.where(self.o_won[m], 5, 6), np.where(self.o_won[m], final[m], np.nan),
-            self.o_won[m], np.floor(close_t[m]))
+        add(idx, close_rec[m], np.where(self.o_won[m], 5, 6), np.where(self.o_won[m], final[m], np.nan),
+            self.o_won[m], np.floor(close_rec[m]))
+        self.o_cleanup = np.where(cleaned, close_rec, np.nan)
 
         opp = np.concatenate(ev_opp)
         t = np.concatenate(ev_t)
@@ -697,6 +701,7 @@ class _Generator:
             "eventual_amount": np.where(self.o_won, self.o_final, np.nan)[sel],
             "lost_at_stage": lost_stage[sel],
             "is_zombie": self.o_zombie[sel],
+            "zombie_closed_on": self._days_to_date(self.o_cleanup[sel]),
             "is_duplicate": (self.o_dup_of >= 0)[sel],
             "duplicate_of": np.where(self.o_dup_of >= 0, ids[np.maximum(self.o_dup_of, 0)], None)[sel],
             "quarter_end_pulled": self.o_pulled[sel],

@@ -107,13 +107,17 @@ INDUSTRIES_DEFAULT: dict[str, tuple[float, float]] = {  # industry -> (share, re
 class HygieneParams:
     """Rates of CRM hygiene problems injected into the data.
 
-    - ``zombie_rate``: share of lost deals never closed in the CRM (stale, past due);
+    - ``zombie_rate``: share of lost deals not closed in the CRM when lost (they go stale and
+      past due); ``zombie_cleanup_rate`` of them are closed lost in a later clean-up,
+      ``zombie_cleanup_days`` after the real loss, the rest never;
     - ``no_push_rate``: share of slipping deals whose close date is never moved while open;
     - ``duplicate_rate``: share of opportunities entered twice (the copy goes stale);
     - ``missing``: per field, the share of rows left empty.
     """
 
     zombie_rate: float = 0.06
+    zombie_cleanup_rate: float = 0.8
+    zombie_cleanup_days: tuple[float, float] = (45.0, 180.0)
     no_push_rate: float = 0.15
     duplicate_rate: float = 0.015
     missing: dict[str, float] = field(
