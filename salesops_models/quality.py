@@ -8,7 +8,9 @@ Conventions (common sales-ops hygiene rules):
 - **stale**: an open deal with no recorded change in ``stale_days`` (default 30) days;
 - **past due**: an open deal whose close date is before the as-of date;
 - **duplicate**: another opportunity on the same account with the same normalized name and
-  amount created within ``duplicate_window_days`` (default 7) days; the later one is flagged;
+  the same amount *as first entered* (from history: one copy is usually updated later while
+  the other goes stale), created within ``window_days`` (default 7) days; the later one is
+  flagged;
 - **stage skip**: a forward move of more than one open stage in one change (e.g.
   Prospecting -> Proposal), counted in history up to the as-of date;
 - **pushes**: times the close date was moved later (from history, as of the date).
@@ -46,12 +48,13 @@ def completeness(crm: CRM, as_of=None) -> pd.DataFrame:
 
 
 def duplicate_opportunities(crm: CRM, window_days: int = 7) -> pd.DataFrame:
-    """Likely duplicate opportunities (same account, normalized name and amount, created
-    within ``window_days``). Returns the later deal with ``duplicate_of`` the earlier one."""
+    """Likely duplicate opportunities (same account, normalized name and first-entered amount,
+    created within ``window_days``). Returns the later deal with ``duplicate_of`` the earlier."""
     o = crm.opportunities[["id", "account_id", "name", "amount", "created_date", "owner_rep_id", "stage"]].copy()
     o = o[o["account_id"].notna()]
     o["_name"] = o["name"].fillna("").str.lower().str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
-    o["_amt"] = o["amount"].fillna(-1.0)
+    first = crm._history().drop_duplicates("opportunity_id", keep="first").set_index("opportunity_id")["amount"]
+    o["_amt"] = o["id"].map(first).fillna(o["amount"]).fillna(-1.0)
     o = o.sort_values(["account_id", "_name", "_amt", "created_date", "id"], kind="stable")
     same = (o["account_id"].eq(o["account_id"].shift()) & o["_name"].eq(o["_name"].shift())
             & o["_amt"].eq(o["_amt"].shift()))

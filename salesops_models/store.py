@@ -125,7 +125,7 @@ def save_folder(
         if fmt == "parquet":
             df.to_parquet(tmp, index=False)
         else:
-            df.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+            df.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S.%f")
         os.replace(tmp, target)
     meta = {"fiscal_year_start_month": crm.fiscal_year_start_month, **crm.meta}
     (folder / "meta.json").write_text(json.dumps(meta, indent=2, default=str))

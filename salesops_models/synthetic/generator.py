@@ -170,8 +170,9 @@ class _Generator:
 
     # --- helpers ------------------------------------------------------------------------
     def _days_to_ts(self, days: np.ndarray) -> np.ndarray:
-        base = self.start.to_datetime64().astype("datetime64[ns]")
-        return base + (np.asarray(days, dtype=float) * DAY_NS).astype("int64").astype("timedelta64[ns]")
+        base = self.start.to_datetime64().astype("datetime64[s]")
+        secs = np.round(np.asarray(days, dtype=float) * 86_400).astype("int64")  # CRM clocks tick in seconds
+        return (base + secs.astype("timedelta64[s]")).astype("datetime64[ns]")
 
     def _days_to_date(self, days: np.ndarray) -> np.ndarray:
         base = self.start.to_datetime64().astype("datetime64[D]")
