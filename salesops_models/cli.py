@@ -11,7 +11,9 @@ from rich.table import Table
 from . import config
 
 app = typer.Typer(help="Sales-operations workbench.", no_args_is_help=True, add_completion=False)
-data_app = typer.Typer(help="CRM data: generate, load, validate, check quality, export.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="CRM data: generate, load, validate, check quality, export.", no_args_is_help=True
+)
 app.add_typer(data_app, name="data")
 console = Console()
 
@@ -33,7 +35,9 @@ def generate(
     years: float = typer.Option(config.SAMPLE_YEARS, help="Years of history."),
     seed: int = typer.Option(config.SAMPLE_SEED, help="Random seed (same seed, same org)."),
     end: str = typer.Option(config.SAMPLE_END_DATE, help="Last day of the history."),
-    fiscal_start: int = typer.Option(config.FISCAL_YEAR_START_MONTH, help="First month of the fiscal year."),
+    fiscal_start: int = typer.Option(
+        config.FISCAL_YEAR_START_MONTH, help="First month of the fiscal year."
+    ),
     db: Path = DB_OPTION,
     folder: Path | None = typer.Option(None, help="Also write the tables to this folder."),
     fmt: str = typer.Option("parquet", "--format", help="Folder format: parquet or csv."),
@@ -41,7 +45,9 @@ def generate(
     """Generate the synthetic sales org (with ground truth) into the store."""
     from .synthetic import generate_org
 
-    org = generate_org(reps, years, seed, end_date=end, fiscal_year_start_month=fiscal_start, progress=True)
+    org = generate_org(
+        reps, years, seed, end_date=end, fiscal_year_start_month=fiscal_start, progress=True
+    )
     path = org.save(db)
     console.print(_table(org.crm.summary(), "Synthetic org"))
     if folder:
@@ -49,13 +55,18 @@ def generate(
 
         save_folder(org.crm, folder, fmt)
         console.print(f"tables also written to {folder}")
-    console.print(f"store: [bold]{path}[/] (ground truth in truth_* tables and {path.with_suffix('.truth.json').name})")
+    console.print(
+        f"store: [bold]{path}[/] (ground truth in truth_* tables and {path.with_suffix('.truth.json').name})"
+    )
 
 
 @data_app.command("load")
 def load(
     source: str = typer.Argument(..., help="salesforce | hubspot | maven | mapping"),
-    path: Path | None = typer.Argument(None, help="Opportunity file or folder (salesforce), deals export (hubspot), folder (maven), YAML (mapping)."),
+    path: Path | None = typer.Argument(
+        None,
+        help="Opportunity file or folder (salesforce), deals export (hubspot), folder (maven), YAML (mapping).",
+    ),
     db: Path = typer.Option(config.MAVEN_DB, "--db", help="DuckDB store to write."),
     history: Path | None = typer.Option(None, help="Salesforce OpportunityHistory.csv."),
     users: Path | None = typer.Option(None, help="Salesforce User.csv."),
@@ -68,7 +79,9 @@ def load(
     try:
         if source == "salesforce":
             if path is None:
-                raise typer.BadParameter("salesforce needs the Opportunity.csv file or an export folder")
+                raise typer.BadParameter(
+                    "salesforce needs the Opportunity.csv file or an export folder"
+                )
             result = load_salesforce(path, history=history, users=users, accounts=accounts)
         elif source == "hubspot":
             if path is None:
@@ -81,14 +94,18 @@ def load(
                 raise typer.BadParameter("mapping needs the YAML mapping file")
             result = load_mapping(path)
         else:
-            raise typer.BadParameter(f"unknown source {source!r}: use salesforce, hubspot, maven or mapping")
+            raise typer.BadParameter(
+                f"unknown source {source!r}: use salesforce, hubspot, maven or mapping"
+            )
     except LoadError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
     console.print(_table(result.summary, "Load summary (rows read = accepted + rejected)"))
     if len(result.rejects):
         top = result.rejects.groupby(["table", "reason"]).size().rename("rows").reset_index()
-        console.print(_table(top.sort_values("rows", ascending=False).head(20), "Rejected rows by reason"))
+        console.print(
+            _table(top.sort_values("rows", ascending=False).head(20), "Rejected rows by reason")
+        )
     for note in result.notes:
         console.print(f"- {note}")
     result.save(db)
@@ -115,7 +132,9 @@ def validate(db: Path = DB_OPTION):
 def quality(
     db: Path = DB_OPTION,
     as_of: str | None = typer.Option(None, help="As-of date (default: the last day in the data)."),
-    stale_days: int = typer.Option(config.STALE_DAYS, help="Days without change that make a deal stale."),
+    stale_days: int = typer.Option(
+        config.STALE_DAYS, help="Days without change that make a deal stale."
+    ),
     by: str = typer.Option("team", help="Break down by 'team' or 'owner_rep_id'."),
     plot: Path | None = typer.Option(None, help="Write the quality chart (PNG) here."),
 ):
@@ -126,7 +145,12 @@ def quality(
     crm = load_duckdb(db)
     console.print(_table(q.scorecard(crm, as_of, stale_days), "CRM hygiene scorecard"))
     console.print(_table(q.completeness(crm, as_of), "Completeness of key fields (goal 95%)"))
-    console.print(_table(q.quality_by(crm, as_of, by=by, stale_days=stale_days).head(15), f"By {by} (worst first)"))
+    console.print(
+        _table(
+            q.quality_by(crm, as_of, by=by, stale_days=stale_days).head(15),
+            f"By {by} (worst first)",
+        )
+    )
     if plot:
         fig = q.plot_quality(crm, as_of, stale_days)
         plot.parent.mkdir(parents=True, exist_ok=True)
@@ -151,7 +175,9 @@ def export(
 def as_of_cmd(
     date: str = typer.Argument(..., help="As-of date, e.g. 2026-06-30."),
     db: Path = DB_OPTION,
-    period: str | None = typer.Option(None, help="Only deals expected to close in this period (e.g. 2026-Q3)."),
+    period: str | None = typer.Option(
+        None, help="Only deals expected to close in this period (e.g. 2026-Q3)."
+    ),
 ):
     """The open pipeline as it stood on a past date, by stage."""
     from .store import load_duckdb
@@ -160,9 +186,15 @@ def as_of_cmd(
     pipe = crm.pipeline(date, period)
     from .schema import STAGE_ORDER
 
-    by_stage = pipe.groupby("stage").agg(deals=("id", "size"), amount=("amount", "sum")).reset_index()
+    by_stage = (
+        pipe.groupby("stage").agg(deals=("id", "size"), amount=("amount", "sum")).reset_index()
+    )
     by_stage = by_stage.sort_values("stage", key=lambda s: s.map(STAGE_ORDER))
-    console.print(_table(by_stage, f"Open pipeline as of {date}" + (f", closing in {period}" if period else "")))
+    console.print(
+        _table(
+            by_stage, f"Open pipeline as of {date}" + (f", closing in {period}" if period else "")
+        )
+    )
 
 
 def main() -> None:  # pragma: no cover

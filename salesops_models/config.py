@@ -33,8 +33,11 @@ REPORTS_DIR: Path = PROJECT_ROOT / "reports"
 DEFAULT_DB: Path = DATA_DIR / "salesops.duckdb"
 #: The Maven CRM sample loaded into its own store by ``make demo``.
 MAVEN_DB: Path = DATA_DIR / "maven.duckdb"
-#: The public Maven CRM sample shipped beside the repository (``../shared``).
-MAVEN_DIR: Path = PROJECT_ROOT.parent / "shared" / "datasets" / "maven_crm"
+#: The public Maven CRM sample shipped beside the repository (``../shared``); override with
+#: ``SALESOPS_MAVEN_DIR``.
+MAVEN_DIR: Path = Path(
+    os.environ.get("SALESOPS_MAVEN_DIR", PROJECT_ROOT.parent / "shared" / "datasets" / "maven_crm")
+)
 
 # --- defaults ---------------------------------------------------------------------------
 #: Month (1-12) in which the fiscal year starts. 1 = calendar year; 2 = February (Salesforce,

@@ -25,7 +25,15 @@ from . import config
 from .crm import CRM
 from .schema import OPEN_STAGES, STAGE_ORDER
 
-KEY_OPPORTUNITY_FIELDS = ("amount", "close_date", "account_id", "product", "lead_source", "type", "forecast_category")
+KEY_OPPORTUNITY_FIELDS = (
+    "amount",
+    "close_date",
+    "account_id",
+    "product",
+    "lead_source",
+    "type",
+    "forecast_category",
+)
 KEY_ACCOUNT_FIELDS = ("industry", "segment", "employees", "annual_revenue", "state", "owner_rep_id")
 
 
@@ -42,7 +50,9 @@ def completeness(crm: CRM, as_of=None) -> pd.DataFrame:
         n = len(crm.accounts)
         rows.append(("accounts", f, n, int(crm.accounts[f].notna().sum())))
     out = pd.DataFrame(rows, columns=["table", "field", "rows", "filled"])
-    out["completeness"] = np.where(out["rows"] > 0, out["filled"] / out["rows"].clip(lower=1), np.nan)
+    out["completeness"] = np.where(
+        out["rows"] > 0, out["filled"] / out["rows"].clip(lower=1), np.nan
+    )
     out["healthy"] = out["completeness"] >= config.COMPLETENESS_GOAL
     return out
 
@@ -50,17 +60,30 @@ def completeness(crm: CRM, as_of=None) -> pd.DataFrame:
 def duplicate_opportunities(crm: CRM, window_days: int = 7) -> pd.DataFrame:
     """Likely duplicate opportunities (same account, normalized name and first-entered amount,
     created within ``window_days``). Returns the later deal with ``duplicate_of`` the earlier."""
-    o = crm.opportunities[["id", "account_id", "name", "amount", "created_date", "owner_rep_id", "stage"]].copy()
+    o = crm.opportunities[
+        ["id", "account_id", "name", "amount", "created_date", "owner_rep_id", "stage"]
+    ].copy()
     o = o[o["account_id"].notna()]
-    o["_name"] = o["name"].fillna("").str.lower().str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
-    first = crm._history().drop_duplicates("opportunity_id", keep="first").set_index("opportunity_id")["amount"]
+    o["_name"] = (
+        o["name"].fillna("").str.lower().str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
+    )
+    first = (
+        crm._history()
+        .drop_duplicates("opportunity_id", keep="first")
+        .set_index("opportunity_id")["amount"]
+    )
     o["_amt"] = o["id"].map(first).fillna(o["amount"]).fillna(-1.0)
     o = o.sort_values(["account_id", "_name", "_amt", "created_date", "id"], kind="stable")
-    same = (o["account_id"].eq(o["account_id"].shift()) & o["_name"].eq(o["_name"].shift())
-            & o["_amt"].eq(o["_amt"].shift()))
+    same = (
+        o["account_id"].eq(o["account_id"].shift())
+        & o["_name"].eq(o["_name"].shift())
+        & o["_amt"].eq(o["_amt"].shift())
+    )
     close = (o["created_date"] - o["created_date"].shift()).dt.days.le(window_days)
     dup = same & close
-    out = o.loc[dup, ["id", "account_id", "name", "amount", "created_date", "owner_rep_id", "stage"]].copy()
+    out = o.loc[
+        dup, ["id", "account_id", "name", "amount", "created_date", "owner_rep_id", "stage"]
+    ].copy()
     out["duplicate_of"] = o["id"].shift()[dup].to_numpy()
     return out.reset_index(drop=True)
 
@@ -78,7 +101,13 @@ def stage_moves(crm: CRM, as_of=None) -> pd.DataFrame:
     is_open_to_open = h["stage"].isin(OPEN_STAGES) & h["stage"].shift().isin(OPEN_STAGES)
     skip = same & is_open_to_open & ((order - prev_order) > 1)
     pushed = same & (h["close_date"] > h["close_date"].shift())
-    g = pd.DataFrame({"opportunity_id": h["opportunity_id"], "stage_skips": skip.astype(int), "pushes": pushed.astype(int)})
+    g = pd.DataFrame(
+        {
+            "opportunity_id": h["opportunity_id"],
+            "stage_skips": skip.astype(int),
+            "pushes": pushed.astype(int),
+        }
+    )
     return g.groupby("opportunity_id", sort=False).sum().reset_index()
 
 
@@ -88,27 +117,44 @@ def deal_flags(crm: CRM, as_of=None, stale_days: int = config.STALE_DAYS) -> pd.
     as_of = pd.Timestamp(as_of or crm.data_end)
     snap = crm.as_of(as_of, include_closed=False)
     moves = stage_moves(crm, as_of)
-    snap = snap.merge(moves, left_on="id", right_on="opportunity_id", how="left").drop(columns="opportunity_id")
-    snap["days_since_change"] = (as_of.normalize() + pd.Timedelta(days=1) - snap["last_changed_at"]).dt.days
+    snap = snap.merge(moves, left_on="id", right_on="opportunity_id", how="left").drop(
+        columns="opportunity_id"
+    )
+    snap["days_since_change"] = (
+        as_of.normalize() + pd.Timedelta(days=1) - snap["last_changed_at"]
+    ).dt.days
     snap["stale"] = snap["days_since_change"] > stale_days
     snap["past_due"] = snap["close_date"].notna() & (snap["close_date"] < as_of.normalize())
     snap["missing_fields"] = snap[list(KEY_OPPORTUNITY_FIELDS)].isna().sum(axis=1)
     return snap
 
 
-def quality_by(crm: CRM, as_of=None, by: str = "owner_rep_id", stale_days: int = config.STALE_DAYS) -> pd.DataFrame:
+def quality_by(
+    crm: CRM, as_of=None, by: str = "owner_rep_id", stale_days: int = config.STALE_DAYS
+) -> pd.DataFrame:
     """Hygiene per rep (``by='owner_rep_id'``) or per team (``by='team'``)."""
     flags = deal_flags(crm, as_of, stale_days)
     dups = duplicate_opportunities(crm)
     flags["duplicate"] = flags["id"].isin(dups["id"])
     flags["complete"] = flags["missing_fields"] == 0
     if by != "owner_rep_id":
-        flags = flags.merge(crm.reps[["id", by]].rename(columns={"id": "owner_rep_id"}), on="owner_rep_id", how="left")
+        flags = flags.merge(
+            crm.reps[["id", by]].rename(columns={"id": "owner_rep_id"}),
+            on="owner_rep_id",
+            how="left",
+        )
     g = flags.groupby(by, dropna=False)
-    out = g.agg(open_deals=("id", "size"), open_amount=("amount", "sum"), stale=("stale", "mean"),
-                past_due=("past_due", "mean"), pushed=("push_count", lambda s: float((s > 0).mean())),
-                avg_pushes=("push_count", "mean"), stage_skips=("stage_skips", "sum"),
-                duplicates=("duplicate", "sum"), complete_records=("complete", "mean"))
+    out = g.agg(
+        open_deals=("id", "size"),
+        open_amount=("amount", "sum"),
+        stale=("stale", "mean"),
+        past_due=("past_due", "mean"),
+        pushed=("push_count", lambda s: float((s > 0).mean())),
+        avg_pushes=("push_count", "mean"),
+        stage_skips=("stage_skips", "sum"),
+        duplicates=("duplicate", "sum"),
+        complete_records=("complete", "mean"),
+    )
     return out.sort_values("stale", ascending=False).reset_index()
 
 
@@ -120,15 +166,48 @@ def scorecard(crm: CRM, as_of=None, stale_days: int = config.STALE_DAYS) -> pd.D
     dups = duplicate_opportunities(crm)
     n_open = max(len(flags), 1)
     rows = [
-        ("key-field completeness (min)", comp["completeness"].min(), f">= {config.COMPLETENESS_GOAL:.0%}",
-         comp["completeness"].min() >= config.COMPLETENESS_GOAL),
-        ("key-field completeness (mean)", comp["completeness"].mean(), f">= {config.COMPLETENESS_GOAL:.0%}",
-         comp["completeness"].mean() >= config.COMPLETENESS_GOAL),
-        (f"open deals stale (> {stale_days} days)", flags["stale"].sum() / n_open, "<= 10%", flags["stale"].sum() / n_open <= 0.10),
-        ("open deals past due", flags["past_due"].sum() / n_open, "<= 5%", flags["past_due"].sum() / n_open <= 0.05),
-        ("open deals pushed at least once", (flags["push_count"] > 0).sum() / n_open, "<= 30%", (flags["push_count"] > 0).sum() / n_open <= 0.30),
-        ("duplicate opportunities (all time)", len(dups) / max(len(crm.opportunities), 1), "<= 1%", len(dups) / max(len(crm.opportunities), 1) <= 0.01),
-        ("stage skips (share of open deals)", (flags["stage_skips"] > 0).sum() / n_open, "<= 10%", (flags["stage_skips"] > 0).sum() / n_open <= 0.10),
+        (
+            "key-field completeness (min)",
+            comp["completeness"].min(),
+            f">= {config.COMPLETENESS_GOAL:.0%}",
+            comp["completeness"].min() >= config.COMPLETENESS_GOAL,
+        ),
+        (
+            "key-field completeness (mean)",
+            comp["completeness"].mean(),
+            f">= {config.COMPLETENESS_GOAL:.0%}",
+            comp["completeness"].mean() >= config.COMPLETENESS_GOAL,
+        ),
+        (
+            f"open deals stale (> {stale_days} days)",
+            flags["stale"].sum() / n_open,
+            "<= 10%",
+            flags["stale"].sum() / n_open <= 0.10,
+        ),
+        (
+            "open deals past due",
+            flags["past_due"].sum() / n_open,
+            "<= 5%",
+            flags["past_due"].sum() / n_open <= 0.05,
+        ),
+        (
+            "open deals pushed at least once",
+            (flags["push_count"] > 0).sum() / n_open,
+            "<= 30%",
+            (flags["push_count"] > 0).sum() / n_open <= 0.30,
+        ),
+        (
+            "duplicate opportunities (all time)",
+            len(dups) / max(len(crm.opportunities), 1),
+            "<= 1%",
+            len(dups) / max(len(crm.opportunities), 1) <= 0.01,
+        ),
+        (
+            "stage skips (share of open deals)",
+            (flags["stage_skips"] > 0).sum() / n_open,
+            "<= 10%",
+            (flags["stage_skips"] > 0).sum() / n_open <= 0.10,
+        ),
     ]
     out = pd.DataFrame(rows, columns=["measure", "value", "healthy", "ok"])
     out["as_of"] = pd.Timestamp(as_of).date()
@@ -149,12 +228,20 @@ def plot_quality(crm: CRM, as_of=None, stale_days: int = config.STALE_DAYS, ax=N
     labels = comp["table"].str.split(" ").str[0].str[:4] + "." + comp["field"]
     colors = np.where(comp["healthy"], "#2b8a3e", "#c92a2a")
     ax[0].barh(labels, comp["completeness"], color=colors)
-    ax[0].axvline(config.COMPLETENESS_GOAL, color="k", ls="--", lw=1, label=f"goal {config.COMPLETENESS_GOAL:.0%}")
+    ax[0].axvline(
+        config.COMPLETENESS_GOAL,
+        color="k",
+        ls="--",
+        lw=1,
+        label=f"goal {config.COMPLETENESS_GOAL:.0%}",
+    )
     ax[0].set_xlim(0, 1)
     ax[0].set_title("Completeness of key fields")
     ax[0].legend(loc="lower left")
     y = np.arange(len(teams))
-    ax[1].barh(y - 0.2, teams["stale"], height=0.4, label=f"stale (> {stale_days} d)", color="#e67700")
+    ax[1].barh(
+        y - 0.2, teams["stale"], height=0.4, label=f"stale (> {stale_days} d)", color="#e67700"
+    )
     ax[1].barh(y + 0.2, teams["past_due"], height=0.4, label="past due", color="#5f3dc4")
     ax[1].set_yticks(y, teams.iloc[:, 0].astype(str))
     ax[1].set_title("Open deals: stale and past-due share by team")

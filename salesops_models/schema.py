@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -89,7 +90,9 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
     "reps": (
         _c("id", "id", False, "Unique rep (user) id."),
         _c("name", "str", False, "Full name."),
-        _c("manager_id", "id", True, "Id of the rep's manager (a row of `reps` with role Manager)."),
+        _c(
+            "manager_id", "id", True, "Id of the rep's manager (a row of `reps` with role Manager)."
+        ),
         _c("team", "str", True, "Team name (one manager's reps).", required=False),
         _c("region", "str", True, "Sales region.", required=False),
         _c("segment", "str", True, "Customer segment the rep sells to.", SEGMENTS, False),
@@ -97,7 +100,13 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
         _c("hire_date", "date", True, "First day in role.", required=False),
         _c("termination_date", "date", True, "Last day (empty while employed).", required=False),
         _c("base_salary", "money", True, "Annual base salary.", required=False),
-        _c("ote", "money", True, "Annual on-target earnings (base + variable at 100%).", required=False),
+        _c(
+            "ote",
+            "money",
+            True,
+            "Annual on-target earnings (base + variable at 100%).",
+            required=False,
+        ),
     ),
     "accounts": (
         _c("id", "id", False, "Unique account id."),
@@ -111,7 +120,13 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
         _c("lon", "float", True, "Longitude of the office (degrees).", required=False),
         _c("employees", "int", True, "Employee count.", required=False),
         _c("annual_revenue", "money", True, "Annual revenue of the account.", required=False),
-        _c("potential", "money", True, "Estimated annual spend available to us (territory potential).", required=False),
+        _c(
+            "potential",
+            "money",
+            True,
+            "Estimated annual spend available to us (territory potential).",
+            required=False,
+        ),
         _c("owner_rep_id", "id", True, "Current account owner.", required=False),
     ),
     "opportunities": (
@@ -128,15 +143,34 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
         _c("stage", "str", False, "Current stage.", STAGES),
         _c("is_closed", "bool", False, "Stage is Closed Won or Closed Lost.", required=False),
         _c("is_won", "bool", False, "Stage is Closed Won.", required=False),
-        _c("forecast_category", "str", True, "Pipeline / Best Case / Commit / Closed / Omitted.", FORECAST_CATEGORIES, False),
+        _c(
+            "forecast_category",
+            "str",
+            True,
+            "Pipeline / Best Case / Commit / Closed / Omitted.",
+            FORECAST_CATEGORIES,
+            False,
+        ),
     ),
     "opportunity_history": (
         _c("opportunity_id", "id", False, "The opportunity that changed."),
-        _c("changed_at", "datetime", False, "When the change was made (the row holds the state *after* it)."),
+        _c(
+            "changed_at",
+            "datetime",
+            False,
+            "When the change was made (the row holds the state *after* it).",
+        ),
         _c("stage", "str", False, "Stage after the change.", STAGES),
         _c("amount", "money", True, "Amount after the change."),
         _c("close_date", "date", True, "Close date after the change."),
-        _c("forecast_category", "str", True, "Forecast category after the change.", FORECAST_CATEGORIES, False),
+        _c(
+            "forecast_category",
+            "str",
+            True,
+            "Forecast category after the change.",
+            FORECAST_CATEGORIES,
+            False,
+        ),
     ),
     "quotas": (
         _c("rep_id", "id", False, "Quota carrier."),
@@ -147,9 +181,10 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
 }
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 
+#: Text is pandas' Arrow-backed ``str`` dtype (pandas >= 3): compact and fast; missing is NaN.
 _PANDAS_DTYPE = {
-    "id": object,
-    "str": object,
+    "id": "str",
+    "str": "str",
     "date": "datetime64[ns]",
     "datetime": "datetime64[ns]",
     "money": "float64",
@@ -161,9 +196,7 @@ _PANDAS_DTYPE = {
 
 def empty_table(table: str) -> pd.DataFrame:
     """An empty frame with the canonical columns and dtypes of ``table``."""
-    return pd.DataFrame(
-        {c.name: pd.Series(dtype=_PANDAS_DTYPE[c.kind]) for c in TABLES[table]}
-    )
+    return pd.DataFrame({c.name: pd.Series(dtype=_PANDAS_DTYPE[c.kind]) for c in TABLES[table]})
 
 
 def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -171,7 +204,7 @@ def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
 
     Missing optional columns are added empty; extra columns are dropped. Values are not
     re-parsed here (importers do that with row-level errors); this only fixes storage dtypes
-    (e.g. ``datetime64[us]`` from Parquet to ``[ns]``, str to object).
+    (e.g. ``datetime64[us]`` from Parquet to ``[ns]``, object text to ``str``).
     """
     out = {}
     n = len(df)
@@ -182,7 +215,8 @@ def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
             s = pd.Series([None] * n, index=df.index)
         dtype = _PANDAS_DTYPE[c.kind]
         if c.kind in ("id", "str"):
-            s = s.astype(object).where(s.notna(), None)
+            if s.dtype != "str":
+                s = s.astype(object).where(s.notna(), np.nan).astype("str")
         elif c.kind == "date":
             s = pd.to_datetime(s).astype("datetime64[ns]").dt.normalize()
         elif c.kind == "datetime":
@@ -205,7 +239,7 @@ def _column_schema(c: ColumnSpec) -> pa.Column:
         checks.append(pa.Check.in_range(-90, 90))
     if c.name == "lon":
         checks.append(pa.Check.in_range(-180, 180))
-    dtype = None if c.kind in ("id", "str") else _PANDAS_DTYPE[c.kind]
+    dtype = None if c.kind in ("id", "str") else _PANDAS_DTYPE[c.kind]  # str: checked by conform
     return pa.Column(dtype, checks=checks, nullable=c.nullable, unique=False)
 
 
@@ -233,8 +267,11 @@ SCHEMAS["reps"] = pa.DataFrameSchema(
     checks=[
         pa.Check(lambda d: ~d["id"].duplicated(), error="duplicate rep id"),
         pa.Check(
-            lambda d: d["termination_date"].isna() | d["hire_date"].isna()
-            | (d["termination_date"] >= d["hire_date"]),
+            lambda d: (
+                d["termination_date"].isna()
+                | d["hire_date"].isna()
+                | (d["termination_date"] >= d["hire_date"])
+            ),
             error="termination_date before hire_date",
         ),
     ],
@@ -257,7 +294,9 @@ SCHEMAS["opportunities"] = pa.DataFrameSchema(
 SCHEMAS["quotas"] = pa.DataFrameSchema(
     SCHEMAS["quotas"].columns,
     checks=[
-        pa.Check(lambda d: d["period_end"] >= d["period_start"], error="period_end before period_start")
+        pa.Check(
+            lambda d: d["period_end"] >= d["period_start"], error="period_end before period_start"
+        )
     ],
     name="quotas",
 )
@@ -267,7 +306,12 @@ def data_dictionary_markdown() -> str:
     """The data dictionary (Markdown) generated from :data:`TABLES`."""
     lines = []
     for table, cols in TABLES.items():
-        lines += [f"### `{table}`", "", "| column | type | nullable | meaning |", "|---|---|---|---|"]
+        lines += [
+            f"### `{table}`",
+            "",
+            "| column | type | nullable | meaning |",
+            "|---|---|---|---|",
+        ]
         for c in cols:
             meaning = c.description
             if c.allowed:

@@ -18,12 +18,20 @@ def replay(crm: CRM, when) -> dict:
         if row.changed_at >= cutoff:
             break
         if created[row.opportunity_id] < cutoff:
-            state[row.opportunity_id] = (row.stage, row.amount, row.close_date, row.forecast_category)
+            state[row.opportunity_id] = (
+                row.stage,
+                row.amount,
+                row.close_date,
+                row.forecast_category,
+            )
     return state
 
 
 def as_dict(snap: pd.DataFrame) -> dict:
-    return {r.id: (r.stage, r.amount, r.close_date, r.forecast_category) for r in snap.itertuples(index=False)}
+    return {
+        r.id: (r.stage, r.amount, r.close_date, r.forecast_category)
+        for r in snap.itertuples(index=False)
+    }
 
 
 def same(a: dict, b: dict) -> bool:
@@ -62,7 +70,9 @@ def test_as_of_push_count_and_time_in_stage(small_org):
     crm = small_org.crm
     snap = crm.as_of(crm.data_end)
     h = crm.opportunity_history.sort_values(["opportunity_id", "changed_at"])
-    pushes = (h.groupby("opportunity_id")["close_date"].apply(lambda s: int((s.diff().dt.days > 0).sum())))
+    pushes = h.groupby("opportunity_id")["close_date"].apply(
+        lambda s: int((s.diff().dt.days > 0).sum())
+    )
     got = snap.set_index("id")["push_count"]
     assert (got == pushes.reindex(got.index)).all()
     assert (snap["stage_entered_at"] <= snap["last_changed_at"]).all()

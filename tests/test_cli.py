@@ -6,9 +6,16 @@ runner = CliRunner()
 
 
 def test_help_on_every_command():
-    for args in (["--help"], ["data", "--help"], ["data", "generate", "--help"], ["data", "load", "--help"],
-                 ["data", "validate", "--help"], ["data", "quality", "--help"], ["data", "export", "--help"],
-                 ["data", "as-of", "--help"]):
+    for args in (
+        ["--help"],
+        ["data", "--help"],
+        ["data", "generate", "--help"],
+        ["data", "load", "--help"],
+        ["data", "validate", "--help"],
+        ["data", "quality", "--help"],
+        ["data", "export", "--help"],
+        ["data", "as-of", "--help"],
+    ):
         res = runner.invoke(app, args)
         assert res.exit_code == 0, (args, res.output)
         assert "Usage" in res.output
@@ -20,7 +27,9 @@ def test_generate_validate_quality(tmp_path):
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["data", "validate", "--db", str(db)])
     assert res.exit_code == 0 and "valid" in res.output
-    res = runner.invoke(app, ["data", "quality", "--db", str(db), "--plot", str(tmp_path / "q.png")])
+    res = runner.invoke(
+        app, ["data", "quality", "--db", str(db), "--plot", str(tmp_path / "q.png")]
+    )
     assert res.exit_code == 0, res.output
     assert (tmp_path / "q.png").stat().st_size > 10_000
     res = runner.invoke(app, ["data", "as-of", "2026-06-30", "--db", str(db)])
@@ -30,6 +39,8 @@ def test_generate_validate_quality(tmp_path):
 def test_load_error_exits_2_with_the_file_named(tmp_path):
     bad = tmp_path / "Opportunity.csv"
     bad.write_text("Id,Name\n1,x\n")
-    res = runner.invoke(app, ["data", "load", "salesforce", str(bad), "--db", str(tmp_path / "x.duckdb")])
+    res = runner.invoke(
+        app, ["data", "load", "salesforce", str(bad), "--db", str(tmp_path / "x.duckdb")]
+    )
     assert res.exit_code == 2
     assert "Opportunity.csv" in res.output and "AccountId" in res.output

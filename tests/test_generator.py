@@ -39,7 +39,9 @@ def test_org_structure(small_org):
 def _closed_outcomes(org):
     crm, t = org.crm, org.truth["opportunities"]
     o = crm.opportunities.merge(t, left_on="id", right_on="opportunity_id")
-    o = o.merge(crm.reps[["id", "segment"]].rename(columns={"id": "owner_rep_id"}), on="owner_rep_id")
+    o = o.merge(
+        crm.reps[["id", "segment"]].rename(columns={"id": "owner_rep_id"}), on="owner_rep_id"
+    )
     return o[~o["is_duplicate"]]
 
 
@@ -61,7 +63,9 @@ def test_realism_matches_configured_truth():
     rng = np.random.default_rng(0)
     won = o[o["is_won"]].assign(cycle=lambda d: (d["close_date"] - d["created_date"]).dt.days)
     for sp in p.segments:
-        sim = np.exp(np.log(sp.stage_days_median) + sp.stage_days_log_sd * rng.standard_normal((100_000, 5))).sum(1)
+        sim = np.exp(
+            np.log(sp.stage_days_median) + sp.stage_days_log_sd * rng.standard_normal((100_000, 5))
+        ).sum(1)
         got = won.loc[won["segment"] == sp.name, "cycle"].median()
         assert abs(got - np.median(sim)) / np.median(sim) < 0.15, (sp.name, got, np.median(sim))
     # 3) seasonality of deal creation follows the monthly factors
@@ -79,9 +83,10 @@ def test_realism_matches_configured_truth():
     t = org.truth["reps"]
     hires = t[t["hire_day"] > 0]
     ops = org.crm.opportunities.merge(
-        org.crm.reps[["id", "hire_date"]].rename(columns={"id": "owner_rep_id"}), on="owner_rep_id")
+        org.crm.reps[["id", "hire_date"]].rename(columns={"id": "owner_rep_id"}), on="owner_rep_id"
+    )
     ops = ops[ops["owner_rep_id"].isin(hires["rep_id"])]
-    month = ((ops["created_date"] - ops["hire_date"]).dt.days // 30)
+    month = (ops["created_date"] - ops["hire_date"]).dt.days // 30
     assert (month == 0).sum() < (month == 6).sum()
 
 
@@ -89,8 +94,12 @@ def test_hygiene_rates_are_configurable():
     from dataclasses import replace
 
     base = OrgParams()
-    clean = replace(base, hygiene=replace(base.hygiene, zombie_rate=0.0, duplicate_rate=0.0, no_push_rate=0.0,
-                                          missing={}))
+    clean = replace(
+        base,
+        hygiene=replace(
+            base.hygiene, zombie_rate=0.0, duplicate_rate=0.0, no_push_rate=0.0, missing={}
+        ),
+    )
     org = generate_org(n_reps=12, years=1, seed=3, params=clean)
     t = org.truth["opportunities"]
     assert not t["is_duplicate"].any() and not t["is_zombie"].any()

@@ -11,7 +11,11 @@ from salesops_models.periods import FiscalCalendar
 def test_calendar_quarters():
     cal = FiscalCalendar(1)
     q = cal.quarter("2026-08-15")
-    assert (q.label, q.start, q.end) == ("2026-Q3", pd.Timestamp("2026-07-01"), pd.Timestamp("2026-09-30"))
+    assert (q.label, q.start, q.end) == (
+        "2026-Q3",
+        pd.Timestamp("2026-07-01"),
+        pd.Timestamp("2026-09-30"),
+    )
     assert cal.period("2026-Q3") == q
     assert cal.next(q).label == "2026-Q4" and cal.previous(q).label == "2026-Q2"
 

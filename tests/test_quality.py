@@ -9,24 +9,62 @@ def tiny_crm() -> CRM:
     reps = pd.DataFrame({"id": ["r1"], "name": ["Rep One"], "role": ["AE"], "team": ["T"]})
     accounts = pd.DataFrame({"id": ["a1"], "name": ["Acme"]})
     ts = pd.Timestamp
-    opps = pd.DataFrame({
-        "id": ["o1", "o2", "o3"], "account_id": ["a1", "a1", "a1"], "owner_rep_id": ["r1"] * 3,
-        "name": ["Acme - X", "Acme - X", "Acme - Y"], "type": ["new"] * 3, "product": ["P", "P", None],
-        "lead_source": ["Web"] * 3, "created_date": [ts("2024-01-01"), ts("2024-01-03"), ts("2024-02-01")],
-        "close_date": [ts("2024-03-31"), ts("2024-03-31"), ts("2024-06-30")], "amount": [100.0, 100.0, 50.0],
-        "stage": ["Proposal", "Prospecting", "Discovery"], "is_closed": [False] * 3, "is_won": [False] * 3,
-        "forecast_category": ["Best Case", "Pipeline", "Best Case"],
-    })
-    hist = pd.DataFrame({
-        "opportunity_id": ["o1", "o1", "o1", "o2", "o3", "o3"],
-        "changed_at": [ts("2024-01-01 10:00"), ts("2024-01-20 10:00"), ts("2024-03-01 10:00"),
-                       ts("2024-01-03 10:00"), ts("2024-02-01 10:00"), ts("2024-04-01 10:00")],
-        "stage": ["Prospecting", "Proposal", "Proposal", "Prospecting", "Prospecting", "Discovery"],
-        "amount": [100.0, 100.0, 100.0, 100.0, 50.0, 50.0],
-        "close_date": [ts("2024-02-29"), ts("2024-02-29"), ts("2024-03-31"), ts("2024-03-31"),
-                       ts("2024-06-30"), ts("2024-06-30")],
-        "forecast_category": ["Pipeline", "Best Case", "Best Case", "Pipeline", "Pipeline", "Best Case"],
-    })
+    opps = pd.DataFrame(
+        {
+            "id": ["o1", "o2", "o3"],
+            "account_id": ["a1", "a1", "a1"],
+            "owner_rep_id": ["r1"] * 3,
+            "name": ["Acme - X", "Acme - X", "Acme - Y"],
+            "type": ["new"] * 3,
+            "product": ["P", "P", None],
+            "lead_source": ["Web"] * 3,
+            "created_date": [ts("2024-01-01"), ts("2024-01-03"), ts("2024-02-01")],
+            "close_date": [ts("2024-03-31"), ts("2024-03-31"), ts("2024-06-30")],
+            "amount": [100.0, 100.0, 50.0],
+            "stage": ["Proposal", "Prospecting", "Discovery"],
+            "is_closed": [False] * 3,
+            "is_won": [False] * 3,
+            "forecast_category": ["Best Case", "Pipeline", "Best Case"],
+        }
+    )
+    hist = pd.DataFrame(
+        {
+            "opportunity_id": ["o1", "o1", "o1", "o2", "o3", "o3"],
+            "changed_at": [
+                ts("2024-01-01 10:00"),
+                ts("2024-01-20 10:00"),
+                ts("2024-03-01 10:00"),
+                ts("2024-01-03 10:00"),
+                ts("2024-02-01 10:00"),
+                ts("2024-04-01 10:00"),
+            ],
+            "stage": [
+                "Prospecting",
+                "Proposal",
+                "Proposal",
+                "Prospecting",
+                "Prospecting",
+                "Discovery",
+            ],
+            "amount": [100.0, 100.0, 100.0, 100.0, 50.0, 50.0],
+            "close_date": [
+                ts("2024-02-29"),
+                ts("2024-02-29"),
+                ts("2024-03-31"),
+                ts("2024-03-31"),
+                ts("2024-06-30"),
+                ts("2024-06-30"),
+            ],
+            "forecast_category": [
+                "Pipeline",
+                "Best Case",
+                "Best Case",
+                "Pipeline",
+                "Pipeline",
+                "Best Case",
+            ],
+        }
+    )
     return CRM(reps, accounts, opps, hist, empty_table("quotas"))
 
 

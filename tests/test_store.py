@@ -27,3 +27,15 @@ def test_folder_roundtrip(small_org, tmp_path, fmt):
 def test_missing_store_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="salesops data generate"):
         load_duckdb(tmp_path / "absent.duckdb")
+
+
+def test_data_dictionary_is_in_sync_with_the_schema():
+    from salesops_models import config
+    from salesops_models.schema import data_dictionary_markdown
+
+    text = (config.DATA_DIR / "README.md").read_text()
+    begin = text.index("<!-- BEGIN GENERATED DICTIONARY -->\n") + len(
+        "<!-- BEGIN GENERATED DICTIONARY -->\n"
+    )
+    end = text.index("<!-- END GENERATED DICTIONARY -->")
+    assert text[begin:end] == data_dictionary_markdown()

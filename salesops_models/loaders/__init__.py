@@ -10,4 +10,11 @@ from .mapping import load_mapping
 from .maven import load_maven
 from .salesforce import load_salesforce
 
-__all__ = ["LoadError", "LoadResult", "load_hubspot", "load_mapping", "load_maven", "load_salesforce"]
+__all__ = [
+    "LoadError",
+    "LoadResult",
+    "load_hubspot",
+    "load_mapping",
+    "load_maven",
+    "load_salesforce",
+]

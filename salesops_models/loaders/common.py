@@ -55,7 +55,9 @@ class LoadError(ValueError):
 
 
 # --- reading -------------------------------------------------------------------------------
-def read_raw(path: str | Path, *, sheet: str | int | None = None, encoding: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+def read_raw(
+    path: str | Path, *, sheet: str | int | None = None, encoding: str | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """Read a CSV or Excel file as strings, every cell kept as written.
 
     CSV bytes are decoded as UTF-8 (with or without BOM); failing that, the encoding is
@@ -85,13 +87,17 @@ def read_raw(path: str | Path, *, sheet: str | int | None = None, encoding: str 
 
                 best = from_bytes(data).best()
                 if best is None:
-                    raise LoadError(path, f"cannot decode the bytes as text (not UTF-8 at byte {exc.start})") from exc
+                    raise LoadError(
+                        path, f"cannot decode the bytes as text (not UTF-8 at byte {exc.start})"
+                    ) from exc
                 text = str(best)
                 notes.append(f"{path.name}: not UTF-8; decoded as {best.encoding}")
         if not text.strip():
             raise LoadError(path, "the file is empty (no header row)")
         try:
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
+            df = pd.read_csv(
+                io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False
+            )
         except pd.errors.ParserError as exc:
             raise LoadError(path, f"not a well-formed CSV: {exc}") from exc
     df.columns = [str(c).strip() for c in df.columns]
@@ -118,8 +124,17 @@ class TableBuilder:
     ``colmap`` maps canonical column -> source column. Rows are numbered 1.. in file order.
     """
 
-    def __init__(self, table: str, file: str | Path, raw: pd.DataFrame, colmap: dict[str, str],
-                 stats: ParseStats, *, date_format: str | None = None, dayfirst: bool | None = None):
+    def __init__(
+        self,
+        table: str,
+        file: str | Path,
+        raw: pd.DataFrame,
+        colmap: dict[str, str],
+        stats: ParseStats,
+        *,
+        date_format: str | None = None,
+        dayfirst: bool | None = None,
+    ):
         self.table, self.file, self.raw, self.colmap = table, str(file), raw, colmap
         self.stats = stats
         self.n = len(raw)
@@ -136,10 +151,18 @@ class TableBuilder:
             return
         vals = np.asarray(values, dtype=object)[mask] if values is not None else None
         reasons = np.asarray(reason, dtype=object)[mask] if not isinstance(reason, str) else reason
-        self.rejects.append(pd.DataFrame({
-            "table": self.table, "file": self.file, "row": self.rows[mask],
-            "column": column, "value": vals if vals is not None else None, "reason": reasons,
-        }))
+        self.rejects.append(
+            pd.DataFrame(
+                {
+                    "table": self.table,
+                    "file": self.file,
+                    "row": self.rows[mask],
+                    "column": column,
+                    "value": vals if vals is not None else None,
+                    "reason": reasons,
+                }
+            )
+        )
         self.rejected |= mask
 
     def source(self, col: str) -> pd.Series | None:
@@ -160,8 +183,15 @@ class TableBuilder:
             kind = spec.kind
             missing = blank(raw)
             if kind in ("date", "datetime"):
-                vals, bad = parse_dates(raw, self.stats, label, date_format=self.date_format, dayfirst=self.dayfirst)
-                self.reject(bad, src, raw, f"unparseable date (expected ISO YYYY-MM-DD, M/D/YYYY or an Excel serial) in {src}")
+                vals, bad = parse_dates(
+                    raw, self.stats, label, date_format=self.date_format, dayfirst=self.dayfirst
+                )
+                self.reject(
+                    bad,
+                    src,
+                    raw,
+                    f"unparseable date (expected ISO YYYY-MM-DD, M/D/YYYY or an Excel serial) in {src}",
+                )
                 if kind == "date":
                     vals = vals.astype("datetime64[D]").astype("datetime64[ns]")
             elif kind == "money":
@@ -169,8 +199,12 @@ class TableBuilder:
                 self.reject(bad, src, raw, f"unparseable amount in {src}")
                 self.reject(~np.isnan(vals) & (vals < 0), src, raw, f"negative amount in {src}")
                 if spec.name == "amount":  # deal and quota amounts; revenue may be large
-                    self.reject(~np.isnan(vals) & (vals > config.MAX_DEAL_AMOUNT), src, raw,
-                                f"absurd amount in {src} (above {config.MAX_DEAL_AMOUNT:,.0f})")
+                    self.reject(
+                        ~np.isnan(vals) & (vals > config.MAX_DEAL_AMOUNT),
+                        src,
+                        raw,
+                        f"absurd amount in {src} (above {config.MAX_DEAL_AMOUNT:,.0f})",
+                    )
             elif kind in ("int", "float"):
                 vals, bad = parse_int(raw) if kind == "int" else parse_money(raw)
                 self.reject(bad, src, raw, f"not a number in {src}")
@@ -185,13 +219,20 @@ class TableBuilder:
                     mapped = text.str.lower().map(low)
                     unknown = mapped.isna().to_numpy() & ~missing
                     known = ", ".join(sorted(set(map(str, vmap))))[:300]
-                    self.reject(unknown, src, raw, f"unknown {spec.name} value in {src} (known: {known})")
+                    self.reject(
+                        unknown, src, raw, f"unknown {spec.name} value in {src} (known: {known})"
+                    )
                     text = mapped
                 elif spec.allowed is not None:
                     canon = {a.lower(): a for a in spec.allowed}
                     mapped = text.str.lower().map(canon)
                     unknown = mapped.isna().to_numpy() & ~missing
-                    self.reject(unknown, src, raw, f"unknown {spec.name} value in {src} (allowed: {', '.join(spec.allowed)})")
+                    self.reject(
+                        unknown,
+                        src,
+                        raw,
+                        f"unknown {spec.name} value in {src} (allowed: {', '.join(spec.allowed)})",
+                    )
                     text = mapped
                 vals = text.astype(object).where(~missing, None).to_numpy(dtype=object)
             if not spec.nullable:
@@ -212,7 +253,9 @@ class TableBuilder:
         dup = ids.duplicated(keep="first").to_numpy() & ids.notna().to_numpy()
         if dup.any():
             first_row = df.groupby(key)["_row"].transform("min").to_numpy()
-            reasons = np.array([f"duplicate {key} (first seen at row {r})" for r in first_row], dtype=object)
+            reasons = np.array(
+                [f"duplicate {key} (first seen at row {r})" for r in first_row], dtype=object
+            )
             self.reject(dup, src, ids.to_numpy(dtype=object), reasons)
 
     def rejects_frame(self) -> pd.DataFrame:
@@ -243,7 +286,9 @@ class LoadResult:
         from ..store import save_duckdb
 
         self.crm.meta["load_notes"] = list(self.notes)
-        return save_duckdb(self.crm, path, extra={"load_rejects": self.rejects, "load_summary": self.summary})
+        return save_duckdb(
+            self.crm, path, extra={"load_rejects": self.rejects, "load_summary": self.summary}
+        )
 
     def report(self) -> str:
         lines = ["Load summary (rows read = accepted + rejected):"]
@@ -251,7 +296,12 @@ class LoadResult:
         if len(self.rejects):
             lines.append("")
             lines.append(f"Rejected rows by reason ({len(self.rejects)} problems):")
-            top = self.rejects.groupby(["table", "reason"]).size().sort_values(ascending=False).head(15)
+            top = (
+                self.rejects.groupby(["table", "reason"])
+                .size()
+                .sort_values(ascending=False)
+                .head(15)
+            )
             lines.append(top.to_string())
         if self.notes:
             lines.append("")
@@ -266,9 +316,18 @@ class LoadResult:
 def summarize(builders: list[TableBuilder]) -> pd.DataFrame:
     rows = []
     for b in builders:
-        rows.append({"table": b.table, "file": Path(b.file).name, "rows_read": b.n,
-                     "rows_accepted": int((~b.rejected).sum()), "rows_rejected": int(b.rejected.sum())})
-    return pd.DataFrame(rows, columns=["table", "file", "rows_read", "rows_accepted", "rows_rejected"])
+        rows.append(
+            {
+                "table": b.table,
+                "file": Path(b.file).name,
+                "rows_read": b.n,
+                "rows_accepted": int((~b.rejected).sum()),
+                "rows_rejected": int(b.rejected.sum()),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["table", "file", "rows_read", "rows_accepted", "rows_rejected"]
+    )
 
 
 # --- cross-table ---------------------------------------------------------------------------
@@ -277,24 +336,55 @@ def check_opportunities(b: TableBuilder, df: pd.DataFrame) -> None:
     stage = df["stage"]
     if "is_closed" in df and df["is_closed"].notna().any():
         flag = df["is_closed"]
-        bad = flag.notna().to_numpy() & stage.notna().to_numpy() & (flag.astype(object) != stage.isin(CLOSED_STAGES)).to_numpy()
-        b.reject(bad, b.colmap.get("is_closed"), flag.to_numpy(dtype=object), "IsClosed disagrees with the stage")
+        bad = (
+            flag.notna().to_numpy()
+            & stage.notna().to_numpy()
+            & (flag.astype(object) != stage.isin(CLOSED_STAGES)).to_numpy()
+        )
+        b.reject(
+            bad,
+            b.colmap.get("is_closed"),
+            flag.to_numpy(dtype=object),
+            "IsClosed disagrees with the stage",
+        )
     if "is_won" in df and df["is_won"].notna().any():
         flag = df["is_won"]
-        bad = flag.notna().to_numpy() & stage.notna().to_numpy() & (flag.astype(object) != (stage == WON_STAGE)).to_numpy()
-        b.reject(bad, b.colmap.get("is_won"), flag.to_numpy(dtype=object), "IsWon disagrees with the stage")
+        bad = (
+            flag.notna().to_numpy()
+            & stage.notna().to_numpy()
+            & (flag.astype(object) != (stage == WON_STAGE)).to_numpy()
+        )
+        b.reject(
+            bad,
+            b.colmap.get("is_won"),
+            flag.to_numpy(dtype=object),
+            "IsWon disagrees with the stage",
+        )
     closed = stage.isin(CLOSED_STAGES).to_numpy()
-    cd, cr = df["close_date"].to_numpy("datetime64[ns]"), df["created_date"].to_numpy("datetime64[ns]")
+    cd, cr = (
+        df["close_date"].to_numpy("datetime64[ns]"),
+        df["created_date"].to_numpy("datetime64[ns]"),
+    )
     before = closed & ~np.isnat(cd) & ~np.isnat(cr) & (cd < cr)
-    b.reject(before, b.colmap.get("close_date"), df["close_date"].astype(str).to_numpy(dtype=object),
-             "closed before it was created (close_date < created_date)")
-    b.reject(closed & np.isnat(cd), b.colmap.get("close_date"), None, "closed deal without a close date")
+    b.reject(
+        before,
+        b.colmap.get("close_date"),
+        df["close_date"].astype(str).to_numpy(dtype=object),
+        "closed before it was created (close_date < created_date)",
+    )
+    b.reject(
+        closed & np.isnat(cd), b.colmap.get("close_date"), None, "closed deal without a close date"
+    )
 
 
-def reject_orphans(b: TableBuilder, df: pd.DataFrame, col: str, parent_ids: pd.Series, parent: str) -> None:
+def reject_orphans(
+    b: TableBuilder, df: pd.DataFrame, col: str, parent_ids: pd.Series, parent: str
+) -> None:
     vals = df[col]
     bad = vals.notna().to_numpy() & ~vals.isin(parent_ids).to_numpy()
-    b.reject(bad, b.colmap.get(col, col), vals.to_numpy(dtype=object), f"{col} not found in {parent}")
+    b.reject(
+        bad, b.colmap.get(col, col), vals.to_numpy(dtype=object), f"{col} not found in {parent}"
+    )
 
 
 def finish_opportunity_fields(df: pd.DataFrame) -> pd.DataFrame:
@@ -314,14 +404,16 @@ def history_from_current(opps: pd.DataFrame, when_col: str = "created_date") -> 
     Used when a source has no field history: as-of views before the extract then see each
     deal's latest stage/amount from its creation on (later edits leak; the importer says so).
     """
-    h = pd.DataFrame({
-        "opportunity_id": opps["id"],
-        "changed_at": opps[when_col],
-        "stage": opps["stage"],
-        "amount": opps["amount"],
-        "close_date": opps["close_date"],
-        "forecast_category": opps["forecast_category"],
-    })
+    h = pd.DataFrame(
+        {
+            "opportunity_id": opps["id"],
+            "changed_at": opps[when_col],
+            "stage": opps["stage"],
+            "amount": opps["amount"],
+            "close_date": opps["close_date"],
+            "forecast_category": opps["forecast_category"],
+        }
+    )
     return h
 
 
@@ -347,11 +439,16 @@ def close_history(opps: pd.DataFrame, history: pd.DataFrame) -> tuple[pd.DataFra
         return h.reset_index(drop=True), 0
     when = L.loc[differ, "changed_at"] + pd.Timedelta(seconds=1)
     when = when.where(when.notna(), add["created_date"])
-    extra = pd.DataFrame({
-        "opportunity_id": add.index, "changed_at": when.to_numpy(), "stage": add["stage"].to_numpy(),
-        "amount": add["amount"].to_numpy(), "close_date": add["close_date"].to_numpy(),
-        "forecast_category": add["forecast_category"].to_numpy(),
-    })
+    extra = pd.DataFrame(
+        {
+            "opportunity_id": add.index,
+            "changed_at": when.to_numpy(),
+            "stage": add["stage"].to_numpy(),
+            "amount": add["amount"].to_numpy(),
+            "close_date": add["close_date"].to_numpy(),
+            "forecast_category": add["forecast_category"].to_numpy(),
+        }
+    )
     return pd.concat([h, extra], ignore_index=True), len(extra)
 
 
@@ -366,7 +463,13 @@ def make_crm(tables: dict[str, pd.DataFrame], meta: dict, fiscal_year_start_mont
 def slug(values: pd.Series, prefix: str) -> pd.Series:
     """Stable ids from names: lower-case words joined by '-' (``Anna Snelling`` -> ``rep:anna-snelling``)."""
     s = values.astype(object).where(values.notna(), None)
-    out = s.astype(str).str.strip().str.lower().str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-")
+    out = (
+        s.astype(str)
+        .str.strip()
+        .str.lower()
+        .str.replace(r"[^a-z0-9]+", "-", regex=True)
+        .str.strip("-")
+    )
     return (prefix + out).where(s.notna(), None)
 
 

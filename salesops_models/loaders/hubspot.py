@@ -32,16 +32,37 @@ HUBSPOT_STAGE_MAP: dict[str, str] = {
     "closedlost": "Closed Lost",
 }
 HUBSPOT_TYPE_MAP: dict[str, str] = {
-    "New Business": "new", "newbusiness": "new",
-    "Existing Business": "expansion", "existingbusiness": "expansion",
+    "New Business": "new",
+    "newbusiness": "new",
+    "Existing Business": "expansion",
+    "existingbusiness": "expansion",
     "Renewal": "renewal",
 }
 HUBSPOT_FORECAST_MAP: dict[str, str] = {
-    "Pipeline": "Pipeline", "Best Case": "Best Case", "Commit": "Commit", "Closed": "Closed",
-    "Omit": "Omitted", "Omitted": "Omitted", "Closed won": "Closed", "Not forecasted": "Omitted",
+    "Pipeline": "Pipeline",
+    "Best Case": "Best Case",
+    "Commit": "Commit",
+    "Closed": "Closed",
+    "Omit": "Omitted",
+    "Omitted": "Omitted",
+    "Closed won": "Closed",
+    "Not forecasted": "Omitted",
 }
-REQUIRED = ["Record ID", "Deal Name", "Deal Stage", "Amount", "Close Date", "Create Date", "Deal owner"]
-COMPANY_COLUMNS = ("Associated Company (Primary)", "Associated Company", "Company name", "Associated Company IDs (Primary)")
+REQUIRED = [
+    "Record ID",
+    "Deal Name",
+    "Deal Stage",
+    "Amount",
+    "Close Date",
+    "Create Date",
+    "Deal owner",
+]
+COMPANY_COLUMNS = (
+    "Associated Company (Primary)",
+    "Associated Company",
+    "Company name",
+    "Associated Company IDs (Primary)",
+)
 
 
 def load_hubspot(
@@ -55,34 +76,63 @@ def load_hubspot(
     raw, notes = read_raw(deals)
     require_columns(raw, deals, REQUIRED)
     raw = raw.copy()
-    raw["_owner_id"] = slug(raw["Deal owner"].where(raw["Deal owner"].str.strip() != "", None), "rep:")
+    raw["_owner_id"] = slug(
+        raw["Deal owner"].where(raw["Deal owner"].str.strip() != "", None), "rep:"
+    )
     company_col = next((c for c in COMPANY_COLUMNS if c in raw.columns), None)
     if company_col:
-        raw["_account_id"] = slug(raw[company_col].where(raw[company_col].str.strip() != "", None), "acct:")
+        raw["_account_id"] = slug(
+            raw[company_col].where(raw[company_col].str.strip() != "", None), "acct:"
+        )
     else:
         raw["_account_id"] = None
         notes.append(f"{deals.name}: no associated company column; deals have no account")
     colmap = {
-        "id": "Record ID", "name": "Deal Name", "stage": "Deal Stage", "amount": "Amount",
-        "close_date": "Close Date", "created_date": "Create Date", "owner_rep_id": "_owner_id",
-        "account_id": "_account_id", "type": "Deal Type", "forecast_category": "Forecast category",
-        "lead_source": "Original Source Type", "product": "Product",
+        "id": "Record ID",
+        "name": "Deal Name",
+        "stage": "Deal Stage",
+        "amount": "Amount",
+        "close_date": "Close Date",
+        "created_date": "Create Date",
+        "owner_rep_id": "_owner_id",
+        "account_id": "_account_id",
+        "type": "Deal Type",
+        "forecast_category": "Forecast category",
+        "lead_source": "Original Source Type",
+        "product": "Product",
     }
-    src = SourceTable("opportunities", deals, raw, colmap, {
-        "stage": dict(HUBSPOT_STAGE_MAP) | dict(stage_map or {}),
-        "type": HUBSPOT_TYPE_MAP, "forecast_category": HUBSPOT_FORECAST_MAP,
-    })
+    src = SourceTable(
+        "opportunities",
+        deals,
+        raw,
+        colmap,
+        {
+            "stage": dict(HUBSPOT_STAGE_MAP) | dict(stage_map or {}),
+            "type": HUBSPOT_TYPE_MAP,
+            "forecast_category": HUBSPOT_FORECAST_MAP,
+        },
+    )
     if "Pipeline" in raw.columns:
         counts = raw["Pipeline"].value_counts()
-        notes.append(f"{deals.name}: pipelines " + ", ".join(f"{k} ({v})" for k, v in counts.items()))
-    result = assemble({"opportunities": src}, source_name="hubspot", notes=notes,
-                      fiscal_year_start_month=fiscal_year_start_month)
+        notes.append(
+            f"{deals.name}: pipelines " + ", ".join(f"{k} ({v})" for k, v in counts.items())
+        )
+    result = assemble(
+        {"opportunities": src},
+        source_name="hubspot",
+        notes=notes,
+        fiscal_year_start_month=fiscal_year_start_month,
+    )
     owners = raw[["_owner_id", "Deal owner"]].dropna().drop_duplicates("_owner_id")
-    reps = result.crm.reps.merge(owners.rename(columns={"_owner_id": "id", "Deal owner": "owner_name"}), on="id", how="left")
+    reps = result.crm.reps.merge(
+        owners.rename(columns={"_owner_id": "id", "Deal owner": "owner_name"}), on="id", how="left"
+    )
     result.crm.reps["name"] = reps["owner_name"].fillna(reps["name"]).to_numpy()
     if company_col:
         comp = raw[["_account_id", company_col]].dropna().drop_duplicates("_account_id")
-        acc = result.crm.accounts.merge(comp.rename(columns={"_account_id": "id", company_col: "cname"}), on="id", how="left")
+        acc = result.crm.accounts.merge(
+            comp.rename(columns={"_account_id": "id", company_col: "cname"}), on="id", how="left"
+        )
         result.crm.accounts["name"] = acc["cname"].fillna(acc["name"]).to_numpy()
     return result
 

@@ -63,7 +63,9 @@ class Mapping(BaseModel):
             known = {c.name for c in TABLES[table]}
             for col in tm.columns:
                 if col not in known:
-                    raise ValueError(f"tables.{table}.columns: unknown column {col!r}; known: {', '.join(sorted(known))}")
+                    raise ValueError(
+                        f"tables.{table}.columns: unknown column {col!r}; known: {', '.join(sorted(known))}"
+                    )
         if "opportunities" not in v:
             raise ValueError("tables: an opportunities table is required")
         return v
@@ -73,7 +75,9 @@ class Mapping(BaseModel):
     def _stages(cls, v):
         for src, dst in (v or {}).items():
             if dst not in STAGES:
-                raise ValueError(f"stage_map[{src!r}]: {dst!r} is not a workbench stage ({', '.join(STAGES)})")
+                raise ValueError(
+                    f"stage_map[{src!r}]: {dst!r} is not a workbench stage ({', '.join(STAGES)})"
+                )
         return v
 
 
@@ -89,13 +93,24 @@ def load_mapping(mapping_file: str | Path) -> LoadResult:
         raise LoadError(mapping_file, f"invalid mapping: {msgs}") from exc
     notes: list[str] = []
     sources = {}
-    value_maps = {k: v for k, v in {"stage": spec.stage_map, "type": spec.type_map,
-                                    "forecast_category": spec.forecast_category_map}.items() if v}
+    value_maps = {
+        k: v
+        for k, v in {
+            "stage": spec.stage_map,
+            "type": spec.type_map,
+            "forecast_category": spec.forecast_category_map,
+        }.items()
+        if v
+    }
     for table, tm in spec.tables.items():
         path = (mapping_file.parent / tm.file).resolve()
         raw, n = read_raw(path, sheet=tm.sheet, encoding=tm.encoding)
         notes += n
-        needed = [c.name for c in TABLES[table] if c.required and not c.nullable and c.name not in tm.defaults]
+        needed = [
+            c.name
+            for c in TABLES[table]
+            if c.required and not c.nullable and c.name not in tm.defaults
+        ]
         unmapped = [c for c in needed if c not in tm.columns]
         if unmapped:
             raise LoadError(mapping_file, f"tables.{table}.columns must map {', '.join(unmapped)}")
@@ -105,8 +120,17 @@ def load_mapping(mapping_file: str | Path) -> LoadResult:
         for col, val in tm.defaults.items():
             raw[f"_default_{col}"] = val
             colmap.setdefault(col, f"_default_{col}")
-        vm = {k: v for k, v in value_maps.items() if k in colmap and table in ("opportunities", "opportunity_history")}
+        vm = {
+            k: v
+            for k, v in value_maps.items()
+            if k in colmap and table in ("opportunities", "opportunity_history")
+        }
         sources[table] = SourceTable(table, path, raw, colmap, vm)
-    return assemble(sources, source_name=spec.name, notes=notes,
-                    fiscal_year_start_month=spec.fiscal_year_start_month,
-                    date_format=spec.date_format, dayfirst=spec.dayfirst)
+    return assemble(
+        sources,
+        source_name=spec.name,
+        notes=notes,
+        fiscal_year_start_month=spec.fiscal_year_start_month,
+        date_format=spec.date_format,
+        dayfirst=spec.dayfirst,
+    )

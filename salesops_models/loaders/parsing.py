@@ -19,8 +19,17 @@ _CURRENCY = re.compile(r"(?i)(usd|eur|gbp|cad|aud|chf|jpy|us\$|[$€£¥])")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 _NON_ISO_FORMATS = (
-    "%m/%d/%Y", "%d/%m/%Y", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M", "%m/%d/%Y %I:%M %p",
-    "%m/%d/%y", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%Y/%m/%d", "%d-%b-%Y", "%b %d, %Y",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%y",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%Y/%m/%d",
+    "%d-%b-%Y",
+    "%b %d, %Y",
 )
 
 
@@ -36,7 +45,9 @@ def blank(raw: pd.Series) -> np.ndarray:
     return s.astype(str).str.strip().str.lower().isin(_BLANKS).to_numpy()
 
 
-def parse_money(raw: pd.Series, stats: ParseStats | None = None, label: str = "") -> tuple[np.ndarray, np.ndarray]:
+def parse_money(
+    raw: pd.Series, stats: ParseStats | None = None, label: str = ""
+) -> tuple[np.ndarray, np.ndarray]:
     """Read amounts such as ``1200``, ``$1,200.50``, ``1.200,50 €``, ``(300.00)``, ``USD 1,200``.
 
     Rules: currency symbols/codes and spaces are removed; a trailing or leading minus or
@@ -51,9 +62,13 @@ def parse_money(raw: pd.Series, stats: ParseStats | None = None, label: str = ""
     t = t.str.strip("()-+")
     has_c, has_d = t.str.contains(",", regex=False), t.str.contains(".", regex=False)
     last_c, last_d = t.str.rfind(","), t.str.rfind(".")
-    comma_decimal = (has_c & has_d & (last_c > last_d)) | (has_c & ~has_d & t.str.match(r"^\d+,\d{1,2}$"))
+    comma_decimal = (has_c & has_d & (last_c > last_d)) | (
+        has_c & ~has_d & t.str.match(r"^\d+,\d{1,2}$")
+    )
     dot_thousands_only = ~has_c & has_d & t.str.match(r"^\d{1,3}(\.\d{3}){2,}$")
-    t = t.where(~comma_decimal, t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    t = t.where(
+        ~comma_decimal, t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    )
     t = t.where(comma_decimal, t.str.replace(",", "", regex=False))
     t = t.where(~dot_thousands_only, t.str.replace(".", "", regex=False))
     ok = t.str.match(r"^\d+(\.\d+)?$").to_numpy()
@@ -64,7 +79,9 @@ def parse_money(raw: pd.Series, stats: ParseStats | None = None, label: str = ""
     if stats is not None:
         n_dec = int((comma_decimal.to_numpy() & ok & ~missing).sum())
         if n_dec:
-            stats.notes.append(f"{label}: {n_dec} amounts written with a decimal comma were read as such")
+            stats.notes.append(
+                f"{label}: {n_dec} amounts written with a decimal comma were read as such"
+            )
     return vals, bad
 
 
@@ -78,8 +95,18 @@ def parse_int(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def parse_bool(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     s = raw.astype(object).where(raw.notna(), "").astype(str).str.strip().str.lower()
-    mapping = {"true": True, "1": True, "yes": True, "y": True, "t": True,
-               "false": False, "0": False, "no": False, "n": False, "f": False}
+    mapping = {
+        "true": True,
+        "1": True,
+        "yes": True,
+        "y": True,
+        "t": True,
+        "false": False,
+        "0": False,
+        "no": False,
+        "n": False,
+        "f": False,
+    }
     v = s.map(mapping)
     missing = s.isin(_BLANKS).to_numpy()
     bad = v.isna().to_numpy() & ~missing
@@ -112,9 +139,13 @@ def parse_dates(
     serial = todo & s.str.match(_EXCEL_SERIAL).to_numpy()
     if serial.any():
         days = s[serial].astype(float).to_numpy()
-        out[serial] = (_EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).to_numpy(dtype="datetime64[ns]")
+        out[serial] = (_EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).to_numpy(
+            dtype="datetime64[ns]"
+        )
         if stats is not None:
-            stats.notes.append(f"{label}: {int(serial.sum())} Excel serial dates converted (epoch 1899-12-30)")
+            stats.notes.append(
+                f"{label}: {int(serial.sum())} Excel serial dates converted (epoch 1899-12-30)"
+            )
     todo &= ~serial
     iso = todo & s.str.match(r"^\d{4}-\d{2}-\d{2}").to_numpy()
     if iso.any():

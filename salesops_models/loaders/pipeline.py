@@ -10,6 +10,7 @@ import pandas as pd
 
 from .. import config
 from .common import (
+    REJECT_COLUMNS,
     LoadResult,
     ParseStats,
     TableBuilder,
@@ -20,7 +21,6 @@ from .common import (
     reject_orphans,
     summarize,
 )
-from .common import REJECT_COLUMNS
 
 
 @dataclass
@@ -59,7 +59,9 @@ def assemble(
         src = sources.get(name)
         if src is None:
             return None
-        b = TableBuilder(name, src.file, src.raw, src.colmap, stats, date_format=date_format, dayfirst=dayfirst)
+        b = TableBuilder(
+            name, src.file, src.raw, src.colmap, stats, date_format=date_format, dayfirst=dayfirst
+        )
         b.parse_all(src.value_maps)
         for col, val in src.defaults.items():
             if col not in b.out:
@@ -76,9 +78,15 @@ def assemble(
         if "role" not in reps or reps["role"].isna().all():
             reps["role"] = "AE"
         reps["role"] = reps["role"].where(reps["role"].notna(), "AE")
-        bad_mgr = reps["manager_id"].notna() & ~reps["manager_id"].isin(reps["id"]) if "manager_id" in reps else pd.Series(False, index=reps.index)
+        bad_mgr = (
+            reps["manager_id"].notna() & ~reps["manager_id"].isin(reps["id"])
+            if "manager_id" in reps
+            else pd.Series(False, index=reps.index)
+        )
         if bad_mgr.any():
-            notes.append(f"reps: {int(bad_mgr.sum())} manager_id values point to users not in the file; left empty")
+            notes.append(
+                f"reps: {int(bad_mgr.sum())} manager_id values point to users not in the file; left empty"
+            )
             reps.loc[bad_mgr, "manager_id"] = None
         accepted["reps"] = reps
     # accounts
@@ -105,7 +113,9 @@ def assemble(
     if "reps" not in accepted:
         owners = opps["owner_rep_id"].dropna().unique()
         accepted["reps"] = pd.DataFrame({"id": owners, "name": owners, "role": "AE"})
-        notes.append(f"no reps file: {len(owners)} reps created from opportunity owners (name = id)")
+        notes.append(
+            f"no reps file: {len(owners)} reps created from opportunity owners (name = id)"
+        )
     if "accounts" not in accepted:
         ids = opps["account_id"].dropna().unique()
         accepted["accounts"] = pd.DataFrame({"id": ids, "name": ids})
@@ -114,13 +124,19 @@ def assemble(
     h = build("opportunity_history")
     if h:
         b, df = h
-        reject_orphans(b, df, "opportunity_id", opps["id"], "the loaded opportunities (missing or rejected)")
+        reject_orphans(
+            b, df, "opportunity_id", opps["id"], "the loaded opportunities (missing or rejected)"
+        )
         created = df["opportunity_id"].map(opps.set_index("id")["created_date"])
         early = (df["changed_at"].notna() & created.notna()).to_numpy() & (
             pd.to_datetime(df["changed_at"]).dt.normalize() < created
         ).to_numpy()
-        b.reject(early, b.colmap.get("changed_at"), df["changed_at"].astype(str).to_numpy(dtype=object),
-                 "changed_at before the opportunity was created")
+        b.reject(
+            early,
+            b.colmap.get("changed_at"),
+            df["changed_at"].astype(str).to_numpy(dtype=object),
+            "changed_at before the opportunity was created",
+        )
         hist = b.accepted(df)
         fc = hist.get("forecast_category")
         from ..schema import DEFAULT_FORECAST_CATEGORY
@@ -129,13 +145,19 @@ def assemble(
         hist["forecast_category"] = default if fc is None else fc.where(fc.notna(), default)
         hist, added = close_history(opps, hist)
         if added:
-            notes.append(f"opportunity_history: {added} rows added so the last state equals the opportunity's current state")
+            notes.append(
+                f"opportunity_history: {added} rows added so the last state equals the opportunity's current state"
+            )
         no_hist = (~opps["id"].isin(df["opportunity_id"])).sum()
         if no_hist:
-            notes.append(f"opportunity_history: {int(no_hist)} opportunities had no history; their current state is used from creation (as-of views before the extract may see later edits)")
+            notes.append(
+                f"opportunity_history: {int(no_hist)} opportunities had no history; their current state is used from creation (as-of views before the extract may see later edits)"
+            )
     else:
         hist, _ = close_history(opps, pd.DataFrame())
-        notes.append("no field history: as-of views use each deal's current state from its creation date (later edits leak into past views)")
+        notes.append(
+            "no field history: as-of views use each deal's current state from its creation date (later edits leak into past views)"
+        )
     accepted["opportunity_history"] = hist
     q = build("quotas")
     if q:
@@ -143,8 +165,14 @@ def assemble(
         reject_orphans(b, df, "rep_id", accepted["reps"]["id"], "reps")
         accepted["quotas"] = b.accepted(df)
     crm = make_crm(accepted, {"source": source_name}, fiscal_year_start_month)
-    rejects = pd.concat([b.rejects_frame() for b in builders], ignore_index=True) if builders else pd.DataFrame(columns=REJECT_COLUMNS)
+    rejects = (
+        pd.concat([b.rejects_frame() for b in builders], ignore_index=True)
+        if builders
+        else pd.DataFrame(columns=REJECT_COLUMNS)
+    )
     rejects = rejects.astype({"value": object})
-    rejects["value"] = rejects["value"].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    rejects["value"] = rejects["value"].map(
+        lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+    )
     summary = summarize(builders)
     return LoadResult(crm=crm, rejects=rejects, summary=summary, notes=notes + stats.notes)

@@ -36,33 +36,75 @@ SALESFORCE_TYPE_MAP: dict[str, str] = {
 }
 #: ForecastCategoryName (labels) and OpportunityHistory.ForecastCategory (API values).
 SALESFORCE_FORECAST_MAP: dict[str, str] = {
-    "Pipeline": "Pipeline", "Best Case": "Best Case", "BestCase": "Best Case",
-    "Commit": "Commit", "Forecast": "Commit", "Closed": "Closed", "Omitted": "Omitted",
+    "Pipeline": "Pipeline",
+    "Best Case": "Best Case",
+    "BestCase": "Best Case",
+    "Commit": "Commit",
+    "Forecast": "Commit",
+    "Closed": "Closed",
+    "Omitted": "Omitted",
 }
 
-OPPORTUNITY_REQUIRED = ["Id", "AccountId", "OwnerId", "StageName", "Amount", "CloseDate", "CreatedDate"]
+OPPORTUNITY_REQUIRED = [
+    "Id",
+    "AccountId",
+    "OwnerId",
+    "StageName",
+    "Amount",
+    "CloseDate",
+    "CreatedDate",
+]
 OPPORTUNITY_COLUMNS = {
-    "id": "Id", "account_id": "AccountId", "owner_rep_id": "OwnerId", "name": "Name",
-    "type": "Type", "lead_source": "LeadSource", "created_date": "CreatedDate",
-    "close_date": "CloseDate", "amount": "Amount", "stage": "StageName",
-    "is_closed": "IsClosed", "is_won": "IsWon", "forecast_category": "ForecastCategoryName",
+    "id": "Id",
+    "account_id": "AccountId",
+    "owner_rep_id": "OwnerId",
+    "name": "Name",
+    "type": "Type",
+    "lead_source": "LeadSource",
+    "created_date": "CreatedDate",
+    "close_date": "CloseDate",
+    "amount": "Amount",
+    "stage": "StageName",
+    "is_closed": "IsClosed",
+    "is_won": "IsWon",
+    "forecast_category": "ForecastCategoryName",
     "product": "Product__c",
 }
 HISTORY_REQUIRED = ["OpportunityId", "CreatedDate", "StageName"]
 HISTORY_COLUMNS = {
-    "opportunity_id": "OpportunityId", "changed_at": "CreatedDate", "stage": "StageName",
-    "amount": "Amount", "close_date": "CloseDate", "forecast_category": "ForecastCategory",
+    "opportunity_id": "OpportunityId",
+    "changed_at": "CreatedDate",
+    "stage": "StageName",
+    "amount": "Amount",
+    "close_date": "CloseDate",
+    "forecast_category": "ForecastCategory",
 }
 USER_COLUMNS = {
-    "id": "Id", "name": "Name", "manager_id": "ManagerId", "team": "Department",
-    "region": "Division", "hire_date": "Hire_Date__c", "termination_date": "Termination_Date__c",
-    "segment": "Segment__c", "base_salary": "Base_Salary__c", "ote": "OTE__c",
+    "id": "Id",
+    "name": "Name",
+    "manager_id": "ManagerId",
+    "team": "Department",
+    "region": "Division",
+    "hire_date": "Hire_Date__c",
+    "termination_date": "Termination_Date__c",
+    "segment": "Segment__c",
+    "base_salary": "Base_Salary__c",
+    "ote": "OTE__c",
 }
 ACCOUNT_COLUMNS = {
-    "id": "Id", "name": "Name", "industry": "Industry", "state": "BillingState",
-    "zip": "BillingPostalCode", "lat": "BillingLatitude", "lon": "BillingLongitude",
-    "employees": "NumberOfEmployees", "annual_revenue": "AnnualRevenue", "owner_rep_id": "OwnerId",
-    "segment": "Segment__c", "region": "Region__c", "potential": "Potential__c",
+    "id": "Id",
+    "name": "Name",
+    "industry": "Industry",
+    "state": "BillingState",
+    "zip": "BillingPostalCode",
+    "lat": "BillingLatitude",
+    "lon": "BillingLongitude",
+    "employees": "NumberOfEmployees",
+    "annual_revenue": "AnnualRevenue",
+    "owner_rep_id": "OwnerId",
+    "segment": "Segment__c",
+    "region": "Region__c",
+    "potential": "Potential__c",
 }
 
 
@@ -92,15 +134,25 @@ def load_salesforce(
     notes += n
     require_columns(raw, opportunities, OPPORTUNITY_REQUIRED)
     sources["opportunities"] = SourceTable(
-        "opportunities", opportunities, raw, OPPORTUNITY_COLUMNS,
-        {"stage": stages, "type": SALESFORCE_TYPE_MAP, "forecast_category": SALESFORCE_FORECAST_MAP},
+        "opportunities",
+        opportunities,
+        raw,
+        OPPORTUNITY_COLUMNS,
+        {
+            "stage": stages,
+            "type": SALESFORCE_TYPE_MAP,
+            "forecast_category": SALESFORCE_FORECAST_MAP,
+        },
     )
     if history:
         raw, n = read_raw(history)
         notes += n
         require_columns(raw, history, HISTORY_REQUIRED)
         sources["opportunity_history"] = SourceTable(
-            "opportunity_history", history, raw, HISTORY_COLUMNS,
+            "opportunity_history",
+            history,
+            raw,
+            HISTORY_COLUMNS,
             {"stage": stages, "forecast_category": SALESFORCE_FORECAST_MAP},
         )
     if users:
@@ -109,14 +161,21 @@ def load_salesforce(
         require_columns(raw, users, ["Id"])
         if "Name" not in raw.columns:
             require_columns(raw, users, ["FirstName", "LastName"])
-            raw["Name"] = (raw["FirstName"].str.strip() + " " + raw["LastName"].str.strip()).str.strip()
+            raw["Name"] = (
+                raw["FirstName"].str.strip() + " " + raw["LastName"].str.strip()
+            ).str.strip()
         sources["reps"] = SourceTable("reps", users, raw, USER_COLUMNS)
     if accounts:
         raw, n = read_raw(accounts)
         notes += n
         require_columns(raw, accounts, ["Id", "Name"])
         sources["accounts"] = SourceTable("accounts", accounts, raw, ACCOUNT_COLUMNS)
-    return assemble(sources, source_name="salesforce", notes=notes, fiscal_year_start_month=fiscal_year_start_month)
+    return assemble(
+        sources,
+        source_name="salesforce",
+        notes=notes,
+        fiscal_year_start_month=fiscal_year_start_month,
+    )
 
 
 def _maybe(p: Path) -> Path | None:

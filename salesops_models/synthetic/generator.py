@@ -162,7 +162,9 @@ class _Generator:
         self.p = p
         self.rng = np.random.default_rng(p.seed)
         self.end = pd.Timestamp(p.end_date).normalize()
-        self.start = (self.end - pd.DateOffset(days=round(p.years * 365.25)) + pd.Timedelta(days=1)).normalize()
+        self.start = (
+            self.end - pd.DateOffset(days=round(p.years * 365.25)) + pd.Timedelta(days=1)
+        ).normalize()
         self.horizon = float((self.end - self.start).days + 1)  # first day after the data
         self.seg_names = [s.name for s in p.segments]
         self.timings: dict[str, float] = {}
@@ -171,7 +173,9 @@ class _Generator:
     # --- helpers ------------------------------------------------------------------------
     def _days_to_ts(self, days: np.ndarray) -> np.ndarray:
         base = self.start.to_datetime64().astype("datetime64[s]")
-        secs = np.round(np.asarray(days, dtype=float) * 86_400).astype("int64")  # CRM clocks tick in seconds
+        secs = np.round(np.asarray(days, dtype=float) * 86_400).astype(
+            "int64"
+        )  # CRM clocks tick in seconds
         return (base + secs.astype("timedelta64[s]")).astype("datetime64[ns]")
 
     def _days_to_date(self, days: np.ndarray) -> np.ndarray:
@@ -193,7 +197,9 @@ class _Generator:
         qidx = (qstart_m - first_q) // 3
         base = self.start.to_datetime64().astype("datetime64[D]")
         qs = (qstart_m.astype("datetime64[M]").astype("datetime64[D]") - base).astype(float)
-        qe = ((qstart_m + 3).astype("datetime64[M]").astype("datetime64[D]") - base).astype(float) - 1
+        qe = ((qstart_m + 3).astype("datetime64[M]").astype("datetime64[D]") - base).astype(
+            float
+        ) - 1
         return qidx, qs, qe
 
     def _step(self, name: str, t0: float) -> float:
@@ -292,7 +298,11 @@ class _Generator:
         h_day = p.attrition_monthly / 30.44
         while len(active_seat):
             from_day = np.maximum(cur_hire, 0.0)
-            stay = rng.exponential(1.0 / h_day, len(active_seat)) if h_day > 0 else np.full(len(active_seat), np.inf)
+            stay = (
+                rng.exponential(1.0 / h_day, len(active_seat))
+                if h_day > 0
+                else np.full(len(active_seat), np.inf)
+            )
             leave = from_day + stay
             gone = leave < self.horizon
             for s_, hd, lv, g in zip(active_seat, cur_hire, leave, gone, strict=True):
@@ -319,36 +329,73 @@ class _Generator:
         names = self._person_names(len(vp_ids) + len(mgr_ids) + k)
         mrows = []
         for i, r in enumerate(REGIONS):
-            mrows.append(dict(id=vp_ids[r], name=names[i], manager_id=None, team=f"{r} leadership",
-                              region=r, segment=None, role="Manager",
-                              hire_day=-rng.uniform(365, 8 * 365), ote=380_000.0, base_share=0.6))
+            mrows.append(
+                dict(
+                    id=vp_ids[r],
+                    name=names[i],
+                    manager_id=None,
+                    team=f"{r} leadership",
+                    region=r,
+                    segment=None,
+                    role="Manager",
+                    hire_day=-rng.uniform(365, 8 * 365),
+                    ote=380_000.0,
+                    base_share=0.6,
+                )
+            )
         for j, (team, region, seg) in enumerate(team_rows):
-            mrows.append(dict(id=mgr_ids[team], name=names[len(vp_ids) + j], manager_id=vp_ids[region],
-                              team=team, region=region, segment=seg, role="Manager",
-                              hire_day=-rng.uniform(180, 6 * 365), ote=260_000.0, base_share=0.6))
+            mrows.append(
+                dict(
+                    id=mgr_ids[team],
+                    name=names[len(vp_ids) + j],
+                    manager_id=vp_ids[region],
+                    team=team,
+                    region=region,
+                    segment=seg,
+                    role="Manager",
+                    hire_day=-rng.uniform(180, 6 * 365),
+                    ote=260_000.0,
+                    base_share=0.6,
+                )
+            )
         m = pd.DataFrame(mrows)
         seg_params = [p.segments[s] for s in occ["segment_idx"]]
         ote = np.array([sp.ote for sp in seg_params]) * np.exp(rng.normal(0, 0.05, k))
-        reps = pd.DataFrame({
-            "id": occ["rep_id"],
-            "name": names[len(m):],
-            "manager_id": [mgr_ids[t] for t in seat_team[occ["seat"]]],
-            "team": seat_team[occ["seat"]],
-            "region": seat_region[occ["seat"]],
-            "segment": [self.seg_names[s] for s in occ["segment_idx"]],
-            "role": "AE",
-            "hire_day": occ["hire_day"],
-            "term_day": occ["term_day"],
-            "ote": np.round(ote, -3),
-            "base_share": [sp.base_share for sp in seg_params],
-        })
+        reps = pd.DataFrame(
+            {
+                "id": occ["rep_id"],
+                "name": names[len(m) :],
+                "manager_id": [mgr_ids[t] for t in seat_team[occ["seat"]]],
+                "team": seat_team[occ["seat"]],
+                "region": seat_region[occ["seat"]],
+                "segment": [self.seg_names[s] for s in occ["segment_idx"]],
+                "role": "AE",
+                "hire_day": occ["hire_day"],
+                "term_day": occ["term_day"],
+                "ote": np.round(ote, -3),
+                "base_share": [sp.base_share for sp in seg_params],
+            }
+        )
         m["term_day"] = np.nan
         allreps = pd.concat([m, reps], ignore_index=True)
         allreps["hire_date"] = self._days_to_date(np.floor(allreps["hire_day"].to_numpy(float)))
         allreps["termination_date"] = self._days_to_date(allreps["term_day"].to_numpy(float))
         allreps["base_salary"] = np.round(allreps["ote"] * allreps["base_share"], -3)
-        self.reps = allreps[["id", "name", "manager_id", "team", "region", "segment", "role",
-                             "hire_date", "termination_date", "base_salary", "ote"]]
+        self.reps = allreps[
+            [
+                "id",
+                "name",
+                "manager_id",
+                "team",
+                "region",
+                "segment",
+                "role",
+                "hire_date",
+                "termination_date",
+                "base_salary",
+                "ote",
+            ]
+        ]
         self.truth_reps = occ.assign(
             seat=occ["seat"], segment=[self.seg_names[s] for s in occ["segment_idx"]]
         )[["rep_id", "seat", "segment", "skill", "volume", "ramp_months", "hire_day", "term_day"]]
@@ -363,7 +410,9 @@ class _Generator:
         p, rng = self.p, self.rng
         n_seats = p.n_reps
         per_seat = np.array([p.segments[s].accounts_per_rep for s in self.seat_seg], dtype=float)
-        per_seat = np.maximum(3, np.round(per_seat * np.exp(rng.normal(0, 0.15, n_seats)))).astype(int)
+        per_seat = np.maximum(3, np.round(per_seat * np.exp(rng.normal(0, 0.15, n_seats)))).astype(
+            int
+        )
         acc_seat = np.repeat(np.arange(n_seats), per_seat)
         n = len(acc_seat)
         seg = self.seat_seg[acc_seat]
@@ -381,8 +430,12 @@ class _Generator:
         potential = np.round(revenue * 0.008 * np.exp(rng.normal(0, 0.3, n)), -2)
         names = [
             f"{_CO_A[a]}{_CO_B[b]} {_CO_C[c]}"
-            for a, b, c in zip(rng.integers(0, len(_CO_A), n), rng.integers(0, len(_CO_B), n),
-                               rng.integers(0, len(_CO_C), n), strict=True)
+            for a, b, c in zip(
+                rng.integers(0, len(_CO_A), n),
+                rng.integers(0, len(_CO_B), n),
+                rng.integers(0, len(_CO_C), n),
+                strict=True,
+            )
         ]
         # current owner: the rep in the seat at the end of the data (None if vacant)
         occ = self.occ
@@ -394,21 +447,23 @@ class _Generator:
         emp = pd.array(employees, dtype="Int64")
         emp[rng.random(n) < miss.get("account_employees", 0)] = pd.NA
         width = max(6, len(str(n)))
-        self.accounts = pd.DataFrame({
-            "id": [f"A{i + 1:0{width}d}" for i in range(n)],
-            "name": names,
-            "industry": industry,
-            "segment": np.array(self.seg_names, dtype=object)[seg],
-            "region": region,
-            "state": zips["state"].to_numpy(dtype=object),
-            "zip": zips["zip"].to_numpy(dtype=object),
-            "lat": zips["lat"].to_numpy(float),
-            "lon": zips["lon"].to_numpy(float),
-            "employees": emp,
-            "annual_revenue": revenue,
-            "potential": potential,
-            "owner_rep_id": owner,
-        })
+        self.accounts = pd.DataFrame(
+            {
+                "id": [f"A{i + 1:0{width}d}" for i in range(n)],
+                "name": names,
+                "industry": industry,
+                "segment": np.array(self.seg_names, dtype=object)[seg],
+                "region": region,
+                "state": zips["state"].to_numpy(dtype=object),
+                "zip": zips["zip"].to_numpy(dtype=object),
+                "lat": zips["lat"].to_numpy(float),
+                "lon": zips["lon"].to_numpy(float),
+                "employees": emp,
+                "annual_revenue": revenue,
+                "potential": potential,
+                "owner_rep_id": owner,
+            }
+        )
         self.acc_seat = acc_seat
         self.acc_potential = potential
 
@@ -419,7 +474,9 @@ class _Generator:
         sim_start = self.start - pd.Timedelta(days=self.p.burn_in_days)
         months = pd.date_range(sim_start.to_period("M").to_timestamp(), self.end, freq="MS")
         ms = np.array([(m - self.start).days for m in months], dtype=float)
-        me = np.array([(m + pd.offsets.MonthBegin(1) - self.start).days for m in months], dtype=float)
+        me = np.array(
+            [(m + pd.offsets.MonthBegin(1) - self.start).days for m in months], dtype=float
+        )
         moy = months.month.to_numpy() - 1
         hire = occ["hire_day"].to_numpy(float)[:, None]
         term = np.nan_to_num(occ["term_day"].to_numpy(float), nan=np.inf)[:, None] + 1
@@ -432,7 +489,14 @@ class _Generator:
         rate = np.array([p.segments[s].opps_per_rep_month for s in occ["segment_idx"]])[:, None]
         season = np.asarray(p.seasonality, dtype=float)
         season = season / season.mean()
-        lam = rate * season[moy][None, :] * ramp * occ["volume"].to_numpy()[:, None] * active / (me - ms)[None, :]
+        lam = (
+            rate
+            * season[moy][None, :]
+            * ramp
+            * occ["volume"].to_numpy()[:, None]
+            * active
+            / (me - ms)[None, :]
+        )
         counts = rng.poisson(lam)
         r_idx, m_idx = np.nonzero(counts)
         c = counts[r_idx, m_idx]
@@ -487,7 +551,9 @@ class _Generator:
         qidx_due, _, _ = self._quarter_index(due)
         n_q = int(qidx_due.max()) + 1
         shocks = rng.normal(0, p.period_effect_sd, n_q)
-        type_shift = np.array([p.type_logit_shift[t] for t in ("new", "expansion", "renewal")])[otype]
+        type_shift = np.array([p.type_logit_shift[t] for t in ("new", "expansion", "renewal")])[
+            otype
+        ]
         src_shift = np.array([p.lead_sources[s][1] for s in src_names])[src]
         skill = occ["skill"].to_numpy()[rep]
         eta = _logit(conv[seg]) + (skill + type_shift + src_shift)[:, None]
@@ -597,23 +663,45 @@ class _Generator:
             if k == 3:
                 amt_set = revise[m] | miss0[m]
                 amt = np.where(amt_set, a3[m], np.nan)
-            add(idx, tentry[m, k] + rng.uniform(0, 0.3, len(idx)), np.full(len(idx), k), amt, amt_set,
-                np.full(len(idx), np.nan))
+            add(
+                idx,
+                tentry[m, k] + rng.uniform(0, 0.3, len(idx)),
+                np.full(len(idx), k),
+                amt,
+                amt_set,
+                np.full(len(idx), np.nan),
+            )
         for i in range(1, MAX_PUSHES + 1):
             m = n_push >= i
             idx = allidx[m]
             prev = e0[m] + (i - 1) * gap[m] / n_push[m]
             lag = np.minimum(rng.uniform(0, 5, len(idx)), 0.5 * (end_t[m] - prev))
-            new_close = np.ceil(e0[m] + i * gap[m] / n_push[m] + np.where(i == n_push[m], rng.uniform(0, 15, len(idx)), 0))
-            add(idx, prev + np.maximum(lag, 0.01), np.full(len(idx), -1), np.full(len(idx), np.nan),
-                np.zeros(len(idx), bool), new_close)
+            new_close = np.ceil(
+                e0[m]
+                + i * gap[m] / n_push[m]
+                + np.where(i == n_push[m], rng.uniform(0, 15, len(idx)), 0)
+            )
+            add(
+                idx,
+                prev + np.maximum(lag, 0.01),
+                np.full(len(idx), -1),
+                np.full(len(idx), np.nan),
+                np.zeros(len(idx), bool),
+                new_close,
+            )
         # zombies: most are closed lost in a later pipeline clean-up, the rest never
         cleaned = self.o_zombie & (rng.random(N) < hyg.zombie_cleanup_rate)
         close_rec = np.where(cleaned, close_t + rng.uniform(*hyg.zombie_cleanup_days, N), close_t)
         m = ~self.o_zombie | cleaned
         idx = allidx[m]
-        add(idx, close_rec[m], np.where(self.o_won[m], 5, 6), np.where(self.o_won[m], final[m], np.nan),
-            self.o_won[m], np.floor(close_rec[m]))
+        add(
+            idx,
+            close_rec[m],
+            np.where(self.o_won[m], 5, 6),
+            np.where(self.o_won[m], final[m], np.nan),
+            self.o_won[m],
+            np.floor(close_rec[m]),
+        )
         self.o_cleanup = np.where(cleaned, close_rec, np.nan)
 
         opp = np.concatenate(ev_opp)
@@ -625,7 +713,9 @@ class _Generator:
         keep = t < self.horizon
         opp, t, stage, amt, amt_set, close = (x[keep] for x in (opp, t, stage, amt, amt_set, close))
         order = np.lexsort((t, opp))
-        opp, t, stage, amt, amt_set, close = (x[order] for x in (opp, t, stage, amt, amt_set, close))
+        opp, t, stage, amt, amt_set, close = (
+            x[order] for x in (opp, t, stage, amt, amt_set, close)
+        )
         ar = np.arange(len(opp))
         stage_src = np.maximum.accumulate(np.where(stage >= 0, ar, 0))
         amt_src = np.maximum.accumulate(np.where(amt_set, ar, 0))
@@ -637,14 +727,16 @@ class _Generator:
         self.ev = dict(opp=opp, t=t, stage=stage, amt=amt, close=close)
         # final truths per opportunity
         self.o_e0, self.o_npush, self.o_final = e0, n_push, final
-        self.history_raw = pd.DataFrame({
-            "opp": opp,
-            "changed_at": self._days_to_ts(t),
-            "stage": stage_names,
-            "amount": amt,
-            "close_date": self._days_to_date(close),
-            "forecast_category": fc,
-        })
+        self.history_raw = pd.DataFrame(
+            {
+                "opp": opp,
+                "changed_at": self._days_to_ts(t),
+                "stage": stage_names,
+                "amount": amt,
+                "close_date": self._days_to_date(close),
+                "forecast_category": fc,
+            }
+        )
 
     def _opportunity_table(self) -> None:
         p, rng = self.p, self.rng
@@ -672,45 +764,58 @@ class _Generator:
         product[rng.random(N) < miss.get("product", 0)] = None
         source[rng.random(N) < miss.get("lead_source", 0)] = None
         types = np.array(["new", "expansion", "renewal"], dtype=object)[self.o_type]
-        name = pd.Series(acc_names).str.cat(pd.Series(prod_names[self.o_prod]), sep=" - ").to_numpy(dtype=object)
+        name = (
+            pd.Series(acc_names)
+            .str.cat(pd.Series(prod_names[self.o_prod]), sep=" - ")
+            .to_numpy(dtype=object)
+        )
         rep_ids = self.occ["rep_id"].to_numpy()[self.o_rep]
         L = last.loc[sel]
-        self.opps = pd.DataFrame({
-            "id": ids[sel],
-            "account_id": acc_ids[sel],
-            "owner_rep_id": rep_ids[sel],
-            "name": name[sel],
-            "type": types[sel],
-            "product": product[sel],
-            "lead_source": source[sel],
-            "created_date": self._days_to_date(np.floor(self.o_t0[sel])),
-            "close_date": L["close_date"].to_numpy(),
-            "amount": L["amount"].to_numpy(),
-            "stage": L["stage"].to_numpy(),
-            "is_closed": np.isin(L["stage"].to_numpy(), ["Closed Won", "Closed Lost"]),
-            "is_won": L["stage"].to_numpy() == "Closed Won",
-            "forecast_category": L["forecast_category"].to_numpy(),
-        })
-        self.history = h[["opportunity_id", "changed_at", "stage", "amount", "close_date",
-                          "forecast_category"]].reset_index(drop=True)
-        lost_stage = np.where(self.o_won, None, np.array(STAGES, dtype=object)[np.minimum(self.o_fail, 4)])
-        self.truth_opps = pd.DataFrame({
-            "opportunity_id": ids[sel],
-            "p_win": self.o_pwin[sel],
-            "will_win": self.o_won[sel],
-            "eventual_close_date": self._days_to_date(np.floor(self.o_close_t[sel])),
-            "eventual_amount": np.where(self.o_won, self.o_final, np.nan)[sel],
-            "lost_at_stage": lost_stage[sel],
-            "is_zombie": self.o_zombie[sel],
-            "zombie_closed_on": self._days_to_date(self.o_cleanup[sel]),
-            "is_duplicate": (self.o_dup_of >= 0)[sel],
-            "duplicate_of": np.where(self.o_dup_of >= 0, ids[np.maximum(self.o_dup_of, 0)], None)[sel],
-            "quarter_end_pulled": self.o_pulled[sel],
-            "period_logit_shift": self.o_qshock[sel],
-            "initial_expected_close": self._days_to_date(self.o_e0[sel]),
-            "n_pushes_planned": self.o_npush[sel],
-            "rep_skill": self.occ["skill"].to_numpy()[self.o_rep][sel],
-        })
+        self.opps = pd.DataFrame(
+            {
+                "id": ids[sel],
+                "account_id": acc_ids[sel],
+                "owner_rep_id": rep_ids[sel],
+                "name": name[sel],
+                "type": types[sel],
+                "product": product[sel],
+                "lead_source": source[sel],
+                "created_date": self._days_to_date(np.floor(self.o_t0[sel])),
+                "close_date": L["close_date"].to_numpy(),
+                "amount": L["amount"].to_numpy(),
+                "stage": L["stage"].to_numpy(),
+                "is_closed": np.isin(L["stage"].to_numpy(), ["Closed Won", "Closed Lost"]),
+                "is_won": L["stage"].to_numpy() == "Closed Won",
+                "forecast_category": L["forecast_category"].to_numpy(),
+            }
+        )
+        self.history = h[
+            ["opportunity_id", "changed_at", "stage", "amount", "close_date", "forecast_category"]
+        ].reset_index(drop=True)
+        lost_stage = np.where(
+            self.o_won, None, np.array(STAGES, dtype=object)[np.minimum(self.o_fail, 4)]
+        )
+        self.truth_opps = pd.DataFrame(
+            {
+                "opportunity_id": ids[sel],
+                "p_win": self.o_pwin[sel],
+                "will_win": self.o_won[sel],
+                "eventual_close_date": self._days_to_date(np.floor(self.o_close_t[sel])),
+                "eventual_amount": np.where(self.o_won, self.o_final, np.nan)[sel],
+                "lost_at_stage": lost_stage[sel],
+                "is_zombie": self.o_zombie[sel],
+                "zombie_closed_on": self._days_to_date(self.o_cleanup[sel]),
+                "is_duplicate": (self.o_dup_of >= 0)[sel],
+                "duplicate_of": np.where(
+                    self.o_dup_of >= 0, ids[np.maximum(self.o_dup_of, 0)], None
+                )[sel],
+                "quarter_end_pulled": self.o_pulled[sel],
+                "period_logit_shift": self.o_qshock[sel],
+                "initial_expected_close": self._days_to_date(self.o_e0[sel]),
+                "n_pushes_planned": self.o_npush[sel],
+                "rep_skill": self.occ["skill"].to_numpy()[self.o_rep][sel],
+            }
+        )
 
     def _expected_productivity(self) -> np.ndarray:
         """Expected monthly bookings of a ramped average rep, per segment (truth)."""
@@ -719,7 +824,9 @@ class _Generator:
         main = slice(0, self.n_main)
         for s, sp in enumerate(p.segments):
             m = self.o_seg[main] == s
-            exp_win_amount = float(np.mean(self.o_pwin[main][m] * self.o_amount0[main][m])) if m.any() else 0.0
+            exp_win_amount = (
+                float(np.mean(self.o_pwin[main][m] * self.o_amount0[main][m])) if m.any() else 0.0
+            )
             exp_win_amount *= AMOUNT_DRIFT
             out[s] = sp.opps_per_rep_month * exp_win_amount
         return out
@@ -732,7 +839,7 @@ class _Generator:
         self.expected_productivity = prod
         occ = self.occ
         seg = occ["segment_idx"].to_numpy()
-        month_days = (me - ms)
+        month_days = me - ms
         rows = []
         for q in cal_quarters:
             qs = float((q.start - self.start).days)
@@ -754,18 +861,22 @@ class _Generator:
         rows = []
         for s, sp in enumerate(p.segments):
             main = self.o_seg[: self.n_main] == s
-            rows.append({
-                "segment": sp.name,
-                "win_rate_from_creation": sp.win_rate_from_creation,
-                "mean_true_p_win": float(self.o_pwin[: self.n_main][main].mean()) if main.any() else np.nan,
-                **{f"conversion_{STAGES[k]}": sp.stage_conversion[k] for k in range(5)},
-                **{f"median_days_{STAGES[k]}": sp.stage_days_median[k] for k in range(5)},
-                "stage_days_log_sd": sp.stage_days_log_sd,
-                "amount_median": sp.amount_median,
-                "amount_log_sd": sp.amount_log_sd,
-                "opps_per_rep_month": sp.opps_per_rep_month,
-                "expected_monthly_bookings_ramped_rep": float(prod[s]),
-            })
+            rows.append(
+                {
+                    "segment": sp.name,
+                    "win_rate_from_creation": sp.win_rate_from_creation,
+                    "mean_true_p_win": float(self.o_pwin[: self.n_main][main].mean())
+                    if main.any()
+                    else np.nan,
+                    **{f"conversion_{STAGES[k]}": sp.stage_conversion[k] for k in range(5)},
+                    **{f"median_days_{STAGES[k]}": sp.stage_days_median[k] for k in range(5)},
+                    "stage_days_log_sd": sp.stage_days_log_sd,
+                    "amount_median": sp.amount_median,
+                    "amount_log_sd": sp.amount_log_sd,
+                    "opps_per_rep_month": sp.opps_per_rep_month,
+                    "expected_monthly_bookings_ramped_rep": float(prod[s]),
+                }
+            )
         return pd.DataFrame(rows)
 
 

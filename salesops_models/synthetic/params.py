@@ -50,25 +50,69 @@ class SegmentParams:
 
 SEGMENT_DEFAULTS: tuple[SegmentParams, ...] = (
     SegmentParams(
-        "SMB", 0.45, 150, 40.0, 7_000, 0.6,
-        (0.55, 0.65, 0.70, 0.75, 0.80), (7, 10, 12, 10, 7), 0.5,
-        (0.60, 0.25, 0.15), 130_000, 0.5, (10, 199), 10,
+        "SMB",
+        0.45,
+        150,
+        40.0,
+        7_000,
+        0.6,
+        (0.55, 0.65, 0.70, 0.75, 0.80),
+        (7, 10, 12, 10, 7),
+        0.5,
+        (0.60, 0.25, 0.15),
+        130_000,
+        0.5,
+        (10, 199),
+        10,
     ),
     SegmentParams(
-        "Mid-Market", 0.35, 60, 18.0, 35_000, 0.7,
-        (0.50, 0.60, 0.65, 0.70, 0.75), (12, 18, 25, 20, 15), 0.5,
-        (0.50, 0.30, 0.20), 200_000, 0.5, (200, 1_999), 100,
+        "Mid-Market",
+        0.35,
+        60,
+        18.0,
+        35_000,
+        0.7,
+        (0.50, 0.60, 0.65, 0.70, 0.75),
+        (12, 18, 25, 20, 15),
+        0.5,
+        (0.50, 0.30, 0.20),
+        200_000,
+        0.5,
+        (200, 1_999),
+        100,
     ),
     SegmentParams(
-        "Enterprise", 0.20, 20, 8.0, 160_000, 0.8,
-        (0.45, 0.55, 0.60, 0.65, 0.70), (20, 30, 45, 35, 25), 0.5,
-        (0.40, 0.35, 0.25), 300_000, 0.5, (2_000, 50_000), 1_000,
+        "Enterprise",
+        0.20,
+        20,
+        8.0,
+        160_000,
+        0.8,
+        (0.45, 0.55, 0.60, 0.65, 0.70),
+        (20, 30, 45, 35, 25),
+        0.5,
+        (0.40, 0.35, 0.25),
+        300_000,
+        0.5,
+        (2_000, 50_000),
+        1_000,
     ),
 )
 
 #: Relative volume of new opportunities by calendar month (mean 1).
 SEASONALITY_DEFAULT: tuple[float, ...] = (
-    0.85, 0.95, 1.10, 0.95, 1.00, 1.10, 0.85, 0.85, 1.10, 1.05, 1.05, 1.15,
+    0.85,
+    0.95,
+    1.10,
+    0.95,
+    1.00,
+    1.10,
+    0.85,
+    0.85,
+    1.10,
+    1.05,
+    1.05,
+    1.15,
 )
 
 PRODUCTS_DEFAULT: dict[str, float] = {  # product -> amount multiplier
@@ -190,7 +234,9 @@ class OrgParams:
             raise ValueError(f"segment share_of_reps must sum to 1, got {shares}")
         lo, hi = self.ramp_months_range
         if lo < 0 or hi < lo:
-            raise ValueError(f"ramp_months_range must be 0 <= lo <= hi, got {self.ramp_months_range}")
+            raise ValueError(
+                f"ramp_months_range must be 0 <= lo <= hi, got {self.ramp_months_range}"
+            )
         if not 0 <= self.attrition_monthly < 1:
             raise ValueError(f"attrition_monthly must be in [0, 1), got {self.attrition_monthly}")
 

@@ -1,0 +1,51 @@
+# Two commands on a fresh machine: `make demo` and `make test` (both set up .venv as needed).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SALESOPS := $(BIN)/salesops
+
+.PHONY: install demo test test-fast lint format bench notebooks clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,fast]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: generate the sample org, load the Maven CRM sample, run every report
+demo: install
+	$(SALESOPS) data generate
+	$(SALESOPS) data validate
+	@if [ -d "$$($(BIN)/python -c 'from salesops_models import config; print(config.MAVEN_DIR)')" ]; then \
+		$(SALESOPS) data load maven; \
+	else echo "Maven CRM sample not found beside the repository: skipped"; fi
+	$(SALESOPS) data quality --plot reports/data_quality/quality.png
+	@echo
+	@echo "Sample org store : data/salesops.duckdb (ground truth: truth_* tables, data/salesops.truth.json)"
+	@echo "Maven CRM store  : data/maven.duckdb"
+	@echo "Quality chart    : reports/data_quality/quality.png"
+
+## test: the whole suite (slow tests included)
+test: install
+	$(BIN)/python -m pytest
+
+## test-fast: skip the slow marker
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python benchmarks/bench_generate.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
