@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SALESOPS := $(BIN)/salesops
 
-.PHONY: install demo test test-fast lint format bench notebooks clean
+DB     := data/salesops.duckdb
+
+.PHONY: install demo test test-fast lint format bench notebooks reports clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +17,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the sample org (notebooks default to it; nbval runs them against it)
+$(DB): $(STAMP)
+	$(SALESOPS) data generate
+
 ## demo: generate the sample org, load the Maven CRM sample, run every report
 demo: install
 	$(SALESOPS) data generate
@@ -23,17 +29,27 @@ demo: install
 		$(SALESOPS) data load maven; \
 	else echo "Maven CRM sample not found beside the repository: skipped"; fi
 	$(SALESOPS) data quality --plot reports/data_quality/quality.png
+	$(SALESOPS) report run-all
 	@echo
 	@echo "Sample org store : data/salesops.duckdb (ground truth: truth_* tables, data/salesops.truth.json)"
 	@echo "Maven CRM store  : data/maven.duckdb"
 	@echo "Quality chart    : reports/data_quality/quality.png"
+	@echo "Reports index    : reports/index.html (open it in a browser)"
 
-## test: the whole suite (slow tests included)
-test: install
+## reports: run what reports.yml says is due (for cron)
+reports: install
+	$(SALESOPS) report run-due
+
+## notebooks: regenerate the .ipynb files from their jupytext .py sources (no outputs)
+notebooks: install
+	$(BIN)/jupytext --sync notebooks/*.py
+
+## test: the whole suite (slow tests and nbval of every notebook included)
+test: install $(DB)
 	$(BIN)/python -m pytest
 
 ## test-fast: skip the slow marker
-test-fast: install
+test-fast: install $(DB)
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: install

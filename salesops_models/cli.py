@@ -15,6 +15,10 @@ data_app = typer.Typer(
     help="CRM data: generate, load, validate, check quality, export.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
+report_app = typer.Typer(
+    help="Recurring reports: list, run, run-due, run-all, index.", no_args_is_help=True
+)
+app.add_typer(report_app, name="report")
 console = Console()
 
 DB_OPTION = typer.Option(config.DEFAULT_DB, "--db", help="DuckDB store to read/write.")
@@ -195,6 +199,102 @@ def as_of_cmd(
             by_stage, f"Open pipeline as of {date}" + (f", closing in {period}" if period else "")
         )
     )
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for item in pairs:
+        if "=" not in item:
+            raise typer.BadParameter(f"parameters are key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+@report_app.command("list")
+def report_list():
+    """The reports (notebooks) and their parameters, defaults and help."""
+    from .reports import available, parameters
+
+    for name in available():
+        rows = [(p.name, p.type, repr(p.default), p.help) for p in parameters(name).values()]
+        import pandas as pd
+
+        console.print(
+            _table(pd.DataFrame(rows, columns=["parameter", "type", "default", "help"]), name)
+        )
+
+
+@report_app.command("run")
+def report_run(
+    name: str = typer.Argument(..., help="Report (notebook) name, see `salesops report list`."),
+    param: list[str] = typer.Option(
+        [], "-p", "--param", help="key=value (repeatable), e.g. -p as_of=2026-06-30"
+    ),
+    output_name: str | None = typer.Option(
+        None, "--name", help="Output folder name (default: the report name)."
+    ),
+):
+    """Run one report now: papermill into reports/<name>/<as_of>/, then HTML (code hidden)."""
+    from .reports import ParameterError, ReportFailed, run_report
+
+    try:
+        rec = run_report(name, _params(param), name=output_name)
+    except ParameterError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    except ReportFailed as exc:
+        console.print(
+            f"[red]failed:[/] {exc.record.error}\nexecuted notebook kept in reports/{exc.record.failed_dir}"
+        )
+        raise typer.Exit(1) from exc
+    console.print(f"[green]ok[/] in {rec.seconds:.1f}s: reports/{rec.html}")
+
+
+def _run_and_report(entries, workers: int) -> None:
+    import pandas as pd
+
+    from .reports import run_entries
+
+    if not entries:
+        console.print("nothing to run")
+        return
+    results = run_entries(entries, workers=workers)
+    df = pd.DataFrame(results)[["name", "status", "seconds", "html", "error"]]
+    console.print(_table(df, "Runs"))
+    console.print(f"index: {config.REPORTS_DIR / 'index.html'}")
+    if (df["status"] != "ok").any():
+        raise typer.Exit(1)
+
+
+@report_app.command("run-due")
+def report_run_due(
+    schedule: Path = typer.Option(config.PROJECT_ROOT / "reports.yml", help="Schedule file."),
+    workers: int = typer.Option(2, help="Reports run at once."),
+):
+    """Run the scheduled reports that are due (by their cron) and have not run since."""
+    from .reports import due_entries, load_schedule
+
+    _run_and_report(due_entries(load_schedule(schedule)), workers)
+
+
+@report_app.command("run-all")
+def report_run_all(
+    schedule: Path = typer.Option(config.PROJECT_ROOT / "reports.yml", help="Schedule file."),
+    workers: int = typer.Option(2, help="Reports run at once."),
+):
+    """Run every scheduled report now, several at once, with progress."""
+    from .reports import load_schedule
+
+    _run_and_report(load_schedule(schedule).reports, workers)
+
+
+@report_app.command("index")
+def report_index():
+    """Rebuild reports/index.html from the run ledger."""
+    from .reports import write_index
+
+    console.print(f"index: {write_index()}")
 
 
 def main() -> None:  # pragma: no cover

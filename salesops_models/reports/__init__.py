@@ -1,0 +1,27 @@
+"""Recurring reports: papermill engine, run ledger, HTML index and schedule."""
+
+from .catalog import ParameterError, available, coerce_parameters, parameters
+from .context import ReportContext, context
+from .dates import resolve_date, resolve_period
+from .engine import ReportFailed, RunRecord, read_ledger, run_report
+from .index import write_index
+from .schedule import due_entries, load_schedule, run_entries
+
+__all__ = [
+    "ParameterError",
+    "ReportContext",
+    "ReportFailed",
+    "RunRecord",
+    "available",
+    "coerce_parameters",
+    "context",
+    "due_entries",
+    "load_schedule",
+    "parameters",
+    "read_ledger",
+    "resolve_date",
+    "resolve_period",
+    "run_entries",
+    "run_report",
+    "write_index",
+]

@@ -1,0 +1,244 @@
+"""Run report notebooks with papermill, render HTML with nbconvert, keep a run ledger.
+
+Layout under ``reports/``::
+
+    reports/<name>/<as_of>/report.html     the last good run for that as-of date
+                           report.ipynb    the executed notebook
+                           run.json        its ledger record
+    reports/<name>/failed/<run_id>/        executed notebook + error.txt of a failed run
+    reports/runs.jsonl                     the ledger (one JSON record per run)
+    reports/index.html                     every run, newest first
+
+Each run executes in its own work folder; only a complete, successful run is moved into
+place (rename, under a per-report lock), so a failure never touches the last good report and
+two runs of the same report at once do not clobber each other.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+import traceback
+import uuid
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .. import __version__, config
+from .catalog import coerce_parameters, notebook_path, parameters
+from .context import reference_date, resolve_source
+from .dates import resolve_date
+
+LEDGER = "runs.jsonl"
+
+
+class ReportFailed(RuntimeError):
+    """A report notebook raised; the record says where its executed copy is."""
+
+    def __init__(self, record: RunRecord):
+        super().__init__(
+            f"report {record.name} failed: {record.error} (executed notebook: {record.failed_dir})"
+        )
+        self.record = record
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    name: str
+    report: str
+    parameters: dict
+    status: str = "running"
+    started: str = ""
+    finished: str = ""
+    seconds: float = 0.0
+    version: str = __version__
+    data_fingerprint: str = ""
+    html: str | None = None
+    notebook: str | None = None
+    failed_dir: str | None = None
+    error: str | None = None
+    schedule: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@contextmanager
+def locked(path: Path):
+    """An exclusive advisory lock on ``path`` (created if needed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def file_fingerprint(path: Path) -> str:
+    """sha256 (16 hex) of a data file's bytes; empty when there is no such file."""
+    path = Path(path)
+    if not path.is_file():
+        return ""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def resolve_parameters(report: str, params: dict, notebooks_dir: Path) -> tuple[dict, str]:
+    """Merge over the notebook defaults, validate, and pin relative dates to real ones.
+
+    Returns (parameters to inject, the as-of folder label).
+    """
+    spec = parameters(report, notebooks_dir)
+    merged = {k: p.default for k, p in spec.items()} | coerce_parameters(
+        report, params, notebooks_dir
+    )
+    ref_text = str(merged.get("reference", "") or "")
+    crm = None
+    if ref_text.strip().lower() == "data_end":
+        from ..store import load_duckdb
+
+        crm = load_duckdb(resolve_source(merged.get("source", config.DEFAULT_DB)))
+    ref = reference_date(ref_text, crm)
+    cal = crm.calendar if crm is not None else None
+    for key in ("as_of", "compare_to"):
+        if key in merged and merged[key]:
+            merged[key] = str(resolve_date(merged[key], ref, cal).date())
+    if "as_of" in merged and not merged["as_of"]:
+        merged["as_of"] = str(ref.date())
+    if "period" in merged:
+        from .dates import resolve_period
+
+        when = pd.Timestamp(merged.get("as_of") or ref)
+        merged["period"] = resolve_period(merged["period"], when, cal).label
+    if "reference" in merged:
+        merged["reference"] = str(ref.date())
+    label = merged.get("as_of") or str(ref.date())
+    return merged, label
+
+
+def _append_ledger(reports_dir: Path, record: RunRecord) -> None:
+    with locked(reports_dir / ".ledger.lock"):
+        with open(reports_dir / LEDGER, "a") as fh:
+            fh.write(json.dumps(asdict(record), default=str) + "\n")
+
+
+def read_ledger(reports_dir: Path = config.REPORTS_DIR) -> pd.DataFrame:
+    path = Path(reports_dir) / LEDGER
+    if not path.exists():
+        return pd.DataFrame(columns=list(RunRecord.__dataclass_fields__))
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return pd.DataFrame(rows)
+
+
+def _to_html(executed: Path, out: Path) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(executed), as_version=4)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    out.write_text(body, encoding="utf-8")
+
+
+def run_report(
+    report: str,
+    params: dict | None = None,
+    *,
+    name: str | None = None,
+    notebooks_dir: Path = config.NOTEBOOKS_DIR,
+    reports_dir: Path = config.REPORTS_DIR,
+    schedule: str | None = None,
+    kernel_name: str | None = None,
+    update_index: bool = True,
+) -> RunRecord:
+    """Execute one report; return its ledger record or raise :class:`ReportFailed`.
+
+    ``name`` is the output folder (defaults to the report name; schedule entries use their
+    own name so two schedules of one notebook keep separate histories).
+    """
+    import papermill as pm
+
+    notebooks_dir, reports_dir = Path(notebooks_dir), Path(reports_dir)
+    nb = notebook_path(report, notebooks_dir)
+    resolved, label = resolve_parameters(report, params or {}, notebooks_dir)
+    name = name or report
+    run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    base = reports_dir / name
+    work = base / ".work" / run_id
+    work.mkdir(parents=True, exist_ok=True)
+    record = RunRecord(
+        run_id=run_id,
+        name=name,
+        report=report,
+        parameters=resolved,
+        schedule=schedule,
+        started=pd.Timestamp.now().isoformat(timespec="seconds"),
+    )
+    record.data_fingerprint = file_fingerprint(
+        resolve_source(resolved.get("source", config.DEFAULT_DB))
+    )
+    t0 = time.perf_counter()
+    executed = work / "report.ipynb"
+    try:
+        pm.execute_notebook(
+            str(nb),
+            str(executed),
+            parameters=resolved,
+            cwd=str(config.PROJECT_ROOT),
+            progress_bar=False,
+            kernel_name=kernel_name,
+        )
+        _to_html(executed, work / "report.html")
+    except Exception as exc:
+        record.status = "failed"
+        record.error = (
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+        )
+        failed = base / "failed" / run_id
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        (work / "error.txt").write_text(traceback.format_exc())
+        os.replace(work, failed)
+        record.failed_dir = str(failed.relative_to(reports_dir))
+        record.notebook = (
+            str((failed / "report.ipynb").relative_to(reports_dir))
+            if (failed / "report.ipynb").exists()
+            else None
+        )
+        _finish(record, t0, reports_dir, update_index)
+        raise ReportFailed(record) from exc
+    final = base / label
+    record.status = "ok"
+    record.html = str((final / "report.html").relative_to(reports_dir))
+    record.notebook = str((final / "report.ipynb").relative_to(reports_dir))
+    (work / "run.json").write_text(json.dumps(asdict(record), indent=2, default=str))
+    with locked(base / ".lock"):
+        old = None
+        if final.exists():
+            old = base / ".work" / f"{run_id}-replaced"
+            os.replace(final, old)
+        os.replace(work, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    _finish(record, t0, reports_dir, update_index)
+    return record
+
+
+def _finish(record: RunRecord, t0: float, reports_dir: Path, update_index: bool) -> None:
+    record.finished = pd.Timestamp.now().isoformat(timespec="seconds")
+    record.seconds = round(time.perf_counter() - t0, 2)
+    _append_ledger(reports_dir, record)
+    if update_index:
+        from .index import write_index
+
+        write_index(reports_dir)

@@ -1,0 +1,139 @@
+"""The schedule file ``reports.yml``: named recurring runs with a cron cadence.
+
+Example::
+
+    reports:
+      - name: pipeline-health-weekly      # output folder and ledger name
+        notebook: pipeline_health         # notebooks/pipeline_health.ipynb
+        cron: "0 7 * * MON"               # every Monday 07:00
+        parameters: {as_of: last friday, period: current quarter}
+
+``salesops report run-due`` runs the entries whose latest scheduled time (by cron, before
+now) has no successful run recorded since; ``run-all`` runs every entry. Both run several at
+once in a process pool and show progress.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .. import config
+from .engine import ReportFailed, RunRecord, read_ledger, run_report
+
+SCHEDULE_FILE = config.PROJECT_ROOT / "reports.yml"
+
+
+class Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    notebook: str
+    cron: str = "0 7 * * MON"
+    parameters: dict[str, object] = Field(default_factory=dict)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        if not croniter.is_valid(v):
+            raise ValueError(f"not a cron expression: {v!r} (e.g. '0 7 * * MON')")
+        return v
+
+
+class Schedule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reports: list[Entry]
+
+
+def load_schedule(path: Path = SCHEDULE_FILE) -> Schedule:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no schedule file at {path}")
+    try:
+        s = Schedule.model_validate(yaml.safe_load(path.read_text()) or {})
+    except ValidationError as exc:
+        msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ValueError(f"{path}: {msgs}") from exc
+    names = [e.name for e in s.reports]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ValueError(f"{path}: duplicate report names {sorted(dup)}")
+    return s
+
+
+def due_entries(
+    schedule: Schedule, now=None, reports_dir: Path = config.REPORTS_DIR
+) -> list[Entry]:
+    """Entries whose last scheduled time before ``now`` has no successful run since."""
+    now = pd.Timestamp(now or pd.Timestamp.now()).to_pydatetime()
+    ledger = read_ledger(reports_dir)
+    out = []
+    for e in schedule.reports:
+        last_due = croniter(e.cron, now).get_prev(type(now))
+        ok = (
+            ledger[(ledger["name"] == e.name) & (ledger["status"] == "ok")]
+            if len(ledger)
+            else ledger
+        )
+        last_ok = pd.to_datetime(ok["started"]).max() if len(ok) else None
+        if last_ok is None or pd.isna(last_ok) or last_ok.to_pydatetime() < last_due:
+            out.append(e)
+    return out
+
+
+def _run_entry(entry: dict, notebooks_dir: str, reports_dir: str) -> dict:
+    try:
+        rec = run_report(
+            entry["notebook"],
+            entry["parameters"],
+            name=entry["name"],
+            schedule=entry["name"],
+            notebooks_dir=Path(notebooks_dir),
+            reports_dir=Path(reports_dir),
+        )
+    except ReportFailed as exc:
+        rec = exc.record
+    except Exception as exc:
+        rec = RunRecord(
+            run_id="-",
+            name=entry["name"],
+            report=entry["notebook"],
+            parameters=entry["parameters"],
+            status="failed",
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    return asdict(rec)
+
+
+def run_entries(
+    entries: list[Entry],
+    *,
+    workers: int = 2,
+    notebooks_dir: Path = config.NOTEBOOKS_DIR,
+    reports_dir: Path = config.REPORTS_DIR,
+    progress: bool = True,
+) -> list[dict]:
+    """Run entries in a process pool (``workers`` at once); returns their records."""
+    from tqdm.auto import tqdm
+
+    from .index import write_index
+
+    results = []
+    if not entries:
+        return results
+    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        futs = [
+            pool.submit(_run_entry, e.model_dump(), str(notebooks_dir), str(reports_dir))
+            for e in entries
+        ]
+        for fut in tqdm(
+            as_completed(futs), total=len(futs), desc="reports", unit="run", disable=not progress
+        ):
+            results.append(fut.result())
+    write_index(reports_dir)
+    return results

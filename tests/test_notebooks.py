@@ -1,0 +1,44 @@
+"""Notebooks: paired with their jupytext source, committed without outputs, thin, one
+literal-only parameters cell."""
+
+import ast
+
+import jupytext
+import nbformat
+import pytest
+
+from salesops_models import config
+
+NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+def test_there_are_reports():
+    assert NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_matches_its_py_percent_source(path):
+    src = path.with_suffix(".py")
+    assert src.exists(), f"{src.name} (jupytext py:percent) is the reviewed source"
+    a = [c.source for c in jupytext.read(src).cells]
+    b = [c.source for c in nbformat.read(path, as_version=4).cells]
+    assert a == b, "run `jupytext --sync notebooks/*.py`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_without_outputs_and_with_one_literal_parameters_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    for node in ast.parse(params[0].source).body:
+        assert isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant), ast.dump(node)
+    # thin: no function or class definitions in report notebooks
+    for c in code:
+        tree = ast.parse(
+            "\n".join(ln for ln in c.source.splitlines() if not ln.startswith(("%", "!")))
+        )
+        assert not any(isinstance(n, (ast.FunctionDef, ast.ClassDef)) for n in ast.walk(tree)), (
+            "move it into the package"
+        )

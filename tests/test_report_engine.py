@@ -1,0 +1,146 @@
+"""The report engine on a tiny notebook: validation, failure path, ledger, concurrency."""
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from salesops_models.cli import app
+from salesops_models.reports import (
+    ParameterError,
+    ReportFailed,
+    coerce_parameters,
+    due_entries,
+    load_schedule,
+    read_ledger,
+    run_report,
+)
+
+
+@pytest.fixture
+def dirs(fixtures, tmp_path):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    shutil.copy(fixtures / "notebooks" / "tiny.ipynb", nbdir / "tiny.ipynb")
+    return nbdir, tmp_path / "reports"
+
+
+def test_parameters_are_checked_before_anything_runs(dirs):
+    nbdir, rdir = dirs
+    with pytest.raises(ParameterError, match="no parameter 'colour'.*as_of, fail, rows, period"):
+        coerce_parameters("tiny", {"colour": "red"}, nbdir)
+    with pytest.raises(ParameterError, match="'rows' expects int, got 'many'"):
+        coerce_parameters("tiny", {"rows": "many"}, nbdir)
+    with pytest.raises(ParameterError, match="'as_of'.*cannot read date"):
+        coerce_parameters("tiny", {"as_of": "someday"}, nbdir)
+    with pytest.raises(ParameterError, match="'period'.*cannot read period"):
+        coerce_parameters("tiny", {"period": "Q9"}, nbdir)
+    with pytest.raises(ParameterError, match="no report named 'nope'.*tiny"):
+        run_report("nope", notebooks_dir=nbdir, reports_dir=rdir)
+    with pytest.raises(ParameterError):
+        run_report("tiny", {"rows": "x"}, notebooks_dir=nbdir, reports_dir=rdir)
+    assert not rdir.exists()  # nothing ran, nothing written
+    assert coerce_parameters("tiny", {"rows": "5", "fail": "false"}, nbdir) == {
+        "rows": 5,
+        "fail": False,
+    }
+
+
+def test_success_then_failure_keeps_the_last_good_report(dirs):
+    nbdir, rdir = dirs
+    ok = run_report(
+        "tiny", {"as_of": "2026-01-31", "rows": 4}, notebooks_dir=nbdir, reports_dir=rdir
+    )
+    good = rdir / "tiny" / "2026-01-31" / "report.html"
+    assert ok.status == "ok" and good.exists()
+    html_before = good.read_text()
+    assert "<img" in html_before and "rows 4" in html_before
+    assert "plt.plot" not in html_before  # code hidden
+    with pytest.raises(ReportFailed) as exc:
+        run_report(
+            "tiny", {"as_of": "2026-01-31", "fail": True}, notebooks_dir=nbdir, reports_dir=rdir
+        )
+    rec = exc.value.record
+    assert rec.status == "failed" and "boom" in rec.error
+    failed = rdir / rec.failed_dir
+    assert (failed / "report.ipynb").exists() and "boom" in (failed / "error.txt").read_text()
+    assert good.read_text() == html_before  # last good report untouched
+    ledger = read_ledger(rdir)
+    assert ledger["status"].tolist() == ["ok", "failed"]
+    first = ledger.iloc[0]
+    assert (
+        first["parameters"]["rows"] == 4
+        and first["version"]
+        and first["html"] == "tiny/2026-01-31/report.html"
+    )
+    index = (rdir / "index.html").read_text()
+    assert "failed" in index and "boom" in index and 'href="tiny/2026-01-31/report.html"' in index
+    assert (
+        json.loads((rdir / "tiny" / "2026-01-31" / "run.json").read_text())["run_id"] == ok.run_id
+    )
+
+
+def test_relative_dates_are_pinned_in_the_ledger(dirs):
+    nbdir, rdir = dirs
+    rec = run_report(
+        "tiny",
+        {"as_of": "2 days ago", "period": "current quarter"},
+        notebooks_dir=nbdir,
+        reports_dir=rdir,
+    )
+    assert rec.parameters["as_of"][:4].isdigit() and "Q" in rec.parameters["period"]
+    assert (rdir / "tiny" / rec.parameters["as_of"] / "report.html").exists()
+
+
+def test_two_runs_at_once_do_not_clobber(dirs):
+    nbdir, rdir = dirs
+    with ThreadPoolExecutor(2) as pool:
+        futs = [
+            pool.submit(run_report, "tiny", {"rows": n}, notebooks_dir=nbdir, reports_dir=rdir)
+            for n in (2, 5)
+        ]
+        recs = [f.result() for f in futs]
+    assert {r.status for r in recs} == {"ok"}
+    final = rdir / "tiny" / "2026-01-31"
+    assert sorted(p.name for p in final.iterdir()) == ["report.html", "report.ipynb", "run.json"]
+    winner = json.loads((final / "run.json").read_text())["run_id"]
+    assert winner in {r.run_id for r in recs}
+    assert not any((rdir / "tiny" / ".work").iterdir())  # no leftovers
+    assert len(read_ledger(rdir)) == 2
+
+
+def test_schedule_file_and_due_logic(tmp_path, dirs):
+    nbdir, rdir = dirs
+    bad = tmp_path / "bad.yml"
+    bad.write_text("reports:\n  - {name: a, notebook: tiny, cron: 'every day'}\n")
+    with pytest.raises(ValueError, match="not a cron expression"):
+        load_schedule(bad)
+    good = tmp_path / "reports.yml"
+    good.write_text(
+        "reports:\n  - {name: yearly, notebook: tiny, cron: '0 0 1 1 *', parameters: {rows: 2}}\n"
+    )
+    sched = load_schedule(good)
+    assert [e.name for e in due_entries(sched, "2026-11-23 08:00", rdir)] == ["yearly"]  # never ran
+    run_report(
+        "tiny", {"rows": 2}, name="yearly", schedule="yearly", notebooks_dir=nbdir, reports_dir=rdir
+    )
+    started = pd.Timestamp(read_ledger(rdir)["started"].iloc[0])
+    # the last 1 January 00:00 before "now" is before the successful run: not due
+    assert due_entries(sched, started + pd.Timedelta(seconds=1), rdir) == []
+    # a year later a new 1 January has passed with no run since: due again
+    assert [e.name for e in due_entries(sched, started + pd.DateOffset(years=1), rdir)] == [
+        "yearly"
+    ]
+
+
+def test_cli_parameter_errors_exit_2():
+    runner = CliRunner()
+    res = runner.invoke(app, ["report", "run", "pipeline_health", "-p", "bogus=1"])
+    assert res.exit_code == 2 and "no parameter 'bogus'" in res.output
+    res = runner.invoke(app, ["report", "run", "pipeline_health", "-p", "lookback_days=soon"])
+    assert res.exit_code == 2 and "expects int" in res.output
+    res = runner.invoke(app, ["report", "list"])
+    assert res.exit_code == 0 and "as_of" in res.output
