@@ -32,6 +32,7 @@ stale_days = 30  # days without change that make an open deal stale
 top_n = 25  # rows in the deal tables
 
 # %%
+# %matplotlib inline
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
