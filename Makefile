@@ -62,6 +62,7 @@ format: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/bench_capacity.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

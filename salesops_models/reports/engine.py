@@ -5,6 +5,7 @@ Layout under ``reports/``::
     reports/<name>/<as_of>/report.html     the last good run for that as-of date
                            report.ipynb    the executed notebook
                            run.json        its ledger record
+                           *.xlsx, ...     files the notebook wrote (it runs in this folder)
     reports/<name>/failed/<run_id>/        executed notebook + error.txt of a failed run
     reports/runs.jsonl                     the ledger (one JSON record per run)
     reports/index.html                     every run, newest first
@@ -121,7 +122,9 @@ def resolve_parameters(report: str, params: dict, notebooks_dir: Path) -> tuple[
         merged["period"] = resolve_period(merged["period"], when, cal).label
     if "reference" in merged:
         merged["reference"] = str(ref.date())
-    label = merged.get("as_of") or str(ref.date())
+    label = str(
+        merged.get("as_of") or merged.get("plan_start") or merged.get("period") or ref.date()
+    )
     return merged, label
 
 

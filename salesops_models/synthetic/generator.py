@@ -399,6 +399,7 @@ class _Generator:
         self.truth_reps = occ.assign(
             seat=occ["seat"], segment=[self.seg_names[s] for s in occ["segment_idx"]]
         )[["rep_id", "seat", "segment", "skill", "volume", "ramp_months", "hire_day", "term_day"]]
+        # territory_factor is added in _opportunities, once accounts exist
 
     def _person_names(self, k: int) -> list[str]:
         f = self.rng.integers(0, len(_FIRST), k)
@@ -466,10 +467,21 @@ class _Generator:
         )
         self.acc_seat = acc_seat
         self.acc_potential = potential
+        seat_pot = np.bincount(acc_seat, weights=potential, minlength=n_seats)
+        seg_mean = np.array(
+            [
+                seat_pot[self.seat_seg == s].mean() if (self.seat_seg == s).any() else 1.0
+                for s in range(len(p.segments))
+            ]
+        )
+        self.seat_territory = (seat_pot / seg_mean[self.seat_seg]) ** p.territory_elasticity
 
     # --- opportunities ------------------------------------------------------------------
     def _opportunities(self) -> None:
         p, rng = self.p, self.rng
+        self.truth_reps["territory_factor"] = self.seat_territory[
+            self.truth_reps["seat"].to_numpy()
+        ]
         occ = self.occ
         sim_start = self.start - pd.Timedelta(days=self.p.burn_in_days)
         months = pd.date_range(sim_start.to_period("M").to_timestamp(), self.end, freq="MS")

@@ -203,6 +203,9 @@ class OrgParams:
     skill_sd: float = 0.15
     #: Rep activity: multiplicative lognormal effect on opportunity volume.
     volume_log_sd: float = 0.2
+    #: Territory effect: a seat's opportunity volume scales as (its accounts' potential /
+    #: the segment's mean seat potential) ** elasticity (structural advantage of territories).
+    territory_elasticity: float = 0.5
     #: Shared quarter effect: logit shift on the late-stage conversions of deals due in it.
     period_effect_sd: float = 0.15
     #: Probability that a won deal due in the last 30 days of a quarter slides to its last week.

@@ -1,0 +1,264 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Quota and capacity plan
+#
+# A Bayesian model of ramped rep productivity (partially pooled by segment), a Monte Carlo of
+# bookings capacity with ramp, attrition, backfills and hiring, quotas allocated from the
+# target, and the share of reps who would reach them.
+
+# %% tags=["parameters"]
+source = "data/salesops.duckdb"  # DuckDB store, relative to the project root
+plan_start = "2026-10"  # first month of the plan, YYYY-MM
+months = 12  # plan horizon in months
+growth = 0.10  # target = bookings of the 12 months before the plan x (1 + growth)
+target = 0.0  # explicit target for the horizon; 0: use growth
+buffer = 0.15  # over-assignment: sum of quotas = target x (1 + buffer)
+method = "blend"  # quota allocation: potential, performance or blend
+weight = 0.5  # blend weight on territory potential
+attrition_monthly = 0.015  # monthly attrition hazard of an AE
+ramp_months = 4  # months for a new hire to reach full productivity
+backfill_gap = 2  # months a seat stays empty after a departure
+hire_segment = "Mid-Market"  # segment of the planned hires
+hires_per_quarter = 2  # planned hires at the start of each quarter
+p_target = 0.8  # probability of reaching the target the hiring plan should give
+scenarios = 4000  # Monte Carlo scenarios
+draws = 1000  # posterior draws per chain
+seed = 7  # random seed: same seed, same numbers
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from salesops_models import capacity as cap
+from salesops_models.capacity import plots
+from salesops_models.capacity.quota import monthly_seasonality
+from salesops_models.reports import context
+
+ctx = context(source)
+crm = ctx.crm
+start = pd.Period(plan_start, freq="M")
+history = (start - 12).start_time, (start - 1).end_time.normalize()
+last_year = (
+    crm.opportunities.query("is_won").loc[lambda d: d.close_date.between(*history), "amount"].sum()
+)
+plan_target = target or last_year * (1 + growth)
+season = monthly_seasonality(crm)
+hiring = pd.DataFrame(
+    [
+        {"month": str(start + q), "segment": hire_segment, "hires": hires_per_quarter}
+        for q in range(0, months, 3)
+        if hires_per_quarter > 0
+    ],
+    columns=["month", "segment", "hires"],
+)
+plan = cap.CapacityPlan(
+    plan_start, months, hiring, attrition_monthly, cap.linear_ramp(ramp_months), backfill_gap
+)
+display(
+    Markdown(
+        f"**Plan {start} + {months} months.** Bookings of the 12 months before: {last_year:,.0f}; "
+        f"target {plan_target:,.0f} ({'given' if target else f'+{growth:.0%}'})."
+    )
+)
+
+# %% [markdown]
+# ## Productivity model
+# Prior predictive check, then the fit with its convergence diagnostics.
+
+# %%
+model = cap.ProductivityModel(sampler_config={"draws": draws, "tune": draws})
+stats = cap.sufficient_stats(cap.rep_months(crm), model.model_config["ramped_after"])
+prior = model.prior_predictive(stats, random_seed=seed)
+plots.plot_prior_predictive(prior, stats["mean_log"].dropna().to_numpy())
+plt.show()
+idata = model.fit(stats, random_seed=seed)
+diag = model.diagnostics()
+display(Markdown(f"**Convergence ({idata.attrs['backend']}):** {diag.summary()}"))
+display(model.segment_productivity())
+plots.plot_rep_productivity(model.rep_productivity())
+plt.show()
+
+# %% [markdown]
+# ## Capacity vs target
+
+# %%
+result = cap.capacity(
+    crm, model, plan, plan_target, n_scenarios=scenarios, seed=seed, seasonality=season
+)
+summary = pd.Series(result.summary())
+display(summary.to_frame("value").style.format("{:,.3f}"))
+plots.plot_fan(result.fan())
+plt.show()
+
+# %% [markdown]
+# ## Hiring scenarios
+
+# %%
+no_hires = cap.CapacityPlan(
+    plan_start,
+    months,
+    hiring.iloc[0:0],
+    attrition_monthly,
+    cap.linear_ramp(ramp_months),
+    backfill_gap,
+)
+needed = cap.hires_needed(
+    crm,
+    model,
+    plan,
+    plan_target,
+    hire_segment,
+    p_target=p_target,
+    n_scenarios=min(scenarios, 1000),
+    seed=seed,
+)
+extra = needed.attrs.get("answer")
+scen = {
+    "no hires": cap.capacity(
+        crm, model, no_hires, plan_target, n_scenarios=scenarios, seed=seed, seasonality=season
+    ),
+    "plan": result,
+}
+if extra:
+    more = pd.concat(
+        [hiring, pd.DataFrame([{"month": plan_start, "segment": hire_segment, "hires": extra}])]
+    )
+    scen[f"plan + {extra} {hire_segment} now"] = cap.capacity(
+        crm,
+        model,
+        cap.CapacityPlan(
+            plan_start, months, more, attrition_monthly, cap.linear_ramp(ramp_months), backfill_gap
+        ),
+        plan_target,
+        n_scenarios=scenarios,
+        seed=seed,
+        seasonality=season,
+    )
+table = pd.DataFrame({k: v.summary() for k, v in scen.items()}).T
+display(table.style.format("{:,.2f}"))
+plots.plot_scenarios({k: v.total() for k, v in scen.items()}, plan_target)
+plt.show()
+display(
+    Markdown(
+        f"Extra {hire_segment} hires at {plan_start} for P(target) >= {p_target:.0%}: **{extra if extra else 'not reachable within the search limit'}**."
+    )
+)
+display(needed)
+
+# %% [markdown]
+# ## Quotas
+
+# %%
+quotas = cap.allocate_quotas(
+    crm, result, model.rep_productivity(), plan_target, method=method, weight=weight, buffer=buffer
+)
+path = cap.quota.export_quotas(
+    quotas,
+    "quotas.xlsx",
+    {
+        "plan start": plan_start,
+        "months": months,
+        "target": round(plan_target, 2),
+        "buffer": buffer,
+        "method": method,
+        "weight on potential": weight,
+        "attrition (monthly)": attrition_monthly,
+        "ramp months": ramp_months,
+        "seed": seed,
+        "data": ctx.source.name,
+    },
+)
+display(
+    HTML(
+        f'<p>Quota table for the CRM load: <a href="{path}">{path}</a> (sheets Quotas and Assumptions)</p>'
+    )
+)
+display(
+    quotas[
+        [
+            "seat",
+            "name",
+            "segment",
+            "ramp_share",
+            "annual_quota",
+            "Q1",
+            "Q2",
+            "Q3",
+            "Q4",
+            "quota_to_ote",
+            "ote_check",
+        ]
+    ].round(2)
+)
+display(quotas["ote_check"].value_counts().rename("quota-to-OTE check (typical 4-6x)").to_frame())
+
+# %% [markdown]
+# ## Attainment (healthy: 60-85% of reps at quota)
+
+# %%
+att = cap.attainment(result, quotas)
+share = cap.share_at_quota(att)
+display(
+    Markdown(
+        f"Share of reps at quota: **{share.mean():.0%}** (90% interval {np.quantile(share, 0.05):.0%}-{np.quantile(share, 0.95):.0%}); "
+        f"mean attainment {np.nanmean(att):.0%}."
+    )
+)
+plots.plot_share_at_quota(share)
+plt.show()
+plots.plot_attainment(att)
+plt.show()
+
+# %% [markdown]
+# ## Calibration of the over-assignment
+
+# %%
+curve = cap.calibration_curve(result, quotas, buffer)
+best = cap.recommend_buffer(curve)
+plots.plot_calibration(curve, buffer)
+plt.show()
+display(
+    Markdown(
+        f"Buffer that puts the share at quota nearest the middle of 60-85%: **{best:+.0%}** (plan: {buffer:+.0%})."
+    )
+)
+display(
+    curve.style.format(
+        {
+            "buffer": "{:+.0%}",
+            "total_quota": "{:,.0f}",
+            "share_at_quota": "{:.1%}",
+            "p10": "{:.1%}",
+            "p90": "{:.1%}",
+            "mean_attainment": "{:.1%}",
+            "expected_bookings": "{:,.0f}",
+        }
+    )
+)
+
+# %% [markdown]
+# ## Fairness: where attainment differences come from
+
+# %%
+display(
+    cap.variance_decomposition(att, quotas["potential"].to_numpy()).style.format(
+        {"variance": "{:.4f}", "share": "{:.1%}"}
+    )
+)

@@ -1,0 +1,32 @@
+"""Quota setting and capacity planning with Monte Carlo attainment."""
+
+from .plan import CapacityPlan, CapacityResult, capacity, hires_needed, linear_ramp
+from .productivity import ProductivityModel, rep_months, sufficient_stats
+from .quota import (
+    allocate_quotas,
+    attainment,
+    calibration_curve,
+    recommend_buffer,
+    share_at_quota,
+    variance_decomposition,
+)
+from .simulate import SeatParams, simulate
+
+__all__ = [
+    "CapacityPlan",
+    "CapacityResult",
+    "ProductivityModel",
+    "SeatParams",
+    "allocate_quotas",
+    "attainment",
+    "calibration_curve",
+    "capacity",
+    "hires_needed",
+    "linear_ramp",
+    "recommend_buffer",
+    "rep_months",
+    "share_at_quota",
+    "simulate",
+    "sufficient_stats",
+    "variance_decomposition",
+]

@@ -1,0 +1,302 @@
+"""Capacity planning: who is in seat, who is hired, how they ramp and leave, and the Monte
+Carlo distribution of bookings capacity against a target.
+
+Conventions: a new hire's productivity share in tenure month k follows the ramp curve (a
+linear 0, 25, 50, 75% over 4 months, then 100%, by default; typical ramps are 3-6 months);
+attrition is a monthly hazard (0.015/month is about 17%/year, a common AE benchmark), per
+segment if given; a departed rep's seat is backfilled after ``backfill_gap`` months.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..crm import CRM
+from .productivity import ProductivityModel
+from .simulate import SeatParams, SimResult, simulate
+
+
+def linear_ramp(months: int = 4) -> np.ndarray:
+    """Shares by tenure month: 0, 1/m, ..., (m-1)/m (full from month m on)."""
+    if months < 0:
+        raise ValueError(f"ramp months must be >= 0, got {months}")
+    return np.arange(months, dtype=float) / months if months else np.zeros(0)
+
+
+@dataclass
+class CapacityPlan:
+    """Inputs of a capacity simulation.
+
+    start : first month of the plan (``YYYY-MM`` or a date in it)
+    months : horizon in months
+    hiring : rows (month ``YYYY-MM``, segment, hires)
+    attrition : monthly hazard, one number or per segment
+    ramp : shares by tenure month for new hires (>= 0; 1 after the curve ends)
+    """
+
+    start: str
+    months: int = 12
+    hiring: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["month", "segment", "hires"])
+    )
+    attrition: float | dict[str, float] = 0.015
+    ramp: np.ndarray = field(default_factory=lambda: linear_ramp(4))
+    backfill_gap: int = 2
+
+    def validate(self, segments: list[str]) -> None:
+        if self.months < 1:
+            raise ValueError("months must be >= 1")
+        ramp = np.asarray(self.ramp, dtype=float)
+        if (ramp < 0).any() or (ramp > 1).any():
+            raise ValueError(f"ramp shares must be within [0, 1], got {ramp.tolist()}")
+        rates = self.attrition.values() if isinstance(self.attrition, dict) else [self.attrition]
+        for r in rates:
+            if not 0 <= r < 1:
+                raise ValueError(f"attrition is a monthly probability in [0, 1), got {r}")
+        if len(self.hiring):
+            h = self.hiring
+            months = pd.PeriodIndex(h["month"].astype(str), freq="M")
+            first = pd.Period(self.start, freq="M")
+            if (months < first).any():
+                bad = h.loc[months < first, "month"].astype(str).tolist()
+                raise ValueError(
+                    f"hiring plan months {bad} are before the plan starts ({first}): hires in the past"
+                )
+            if (h["hires"] < 0).any():
+                raise ValueError("hires must be >= 0")
+            unknown = set(h["segment"]) - set(segments)
+            if unknown:
+                raise ValueError(
+                    f"hiring plan segments {sorted(unknown)} unknown; known: {segments}"
+                )
+
+    def hazard(self, segment: str) -> float:
+        return (
+            float(self.attrition.get(segment, 0.015))
+            if isinstance(self.attrition, dict)
+            else float(self.attrition)
+        )
+
+
+def build_seats(
+    crm: CRM, model: ProductivityModel, plan: CapacityPlan
+) -> tuple[pd.DataFrame, SeatParams]:
+    """Seats = AEs in role at the plan start + planned hires, with their parameter draws."""
+    draws = model.draws()
+    segs = model.segments
+    plan.validate(segs)
+    first = pd.Period(plan.start, freq="M")
+    start_ts = first.start_time
+    reps = crm.reps[
+        (crm.reps["role"] == "AE")
+        & (crm.reps["hire_date"] <= start_ts)
+        & (crm.reps["termination_date"].isna() | (crm.reps["termination_date"] >= start_ts))
+    ]
+    reps = reps[reps["segment"].isin(segs)]
+    rows = []
+    for r in reps.itertuples(index=False):
+        tenure = (first - r.hire_date.to_period("M")).n
+        rows.append(
+            {
+                "seat": r.id,
+                "rep_id": r.id,
+                "name": r.name,
+                "segment": r.segment,
+                "team": r.team,
+                "start_month": 0,
+                "tenure_at_start": tenure,
+                "planned_hire": False,
+            }
+        )
+    for h in plan.hiring.itertuples(index=False):
+        m = (pd.Period(str(h.month), freq="M") - first).n
+        for k in range(int(h.hires)):
+            rows.append(
+                {
+                    "seat": f"HIRE-{h.segment}-{h.month}-{k + 1}",
+                    "rep_id": None,
+                    "name": "(planned hire)",
+                    "segment": h.segment,
+                    "team": None,
+                    "start_month": m,
+                    "tenure_at_start": -m,
+                    "planned_hire": True,
+                }
+            )
+    seats = pd.DataFrame(rows)
+    R, M, D = len(seats), plan.months, draws["lam"].shape[0]
+    seg_idx = np.array([segs.index(s) for s in seats["segment"]])
+    rep_pos = {rid: i for i, rid in enumerate(model.stats["rep_id"])}
+    lam = np.full((D, R), np.nan)
+    for j, rid in enumerate(seats["rep_id"]):
+        if rid in rep_pos:
+            lam[:, j] = draws["lam"][:, rep_pos[rid]]
+    curve = np.asarray(plan.ramp, dtype=float)
+    ramp = np.zeros((R, M))
+    for j, (t0, sm) in enumerate(zip(seats["tenure_at_start"], seats["start_month"], strict=True)):
+        for m in range(sm, M):
+            k = t0 + m
+            ramp[j, m] = curve[k] if 0 <= k < len(curve) else (1.0 if k >= len(curve) else 0.0)
+    params = SeatParams(
+        lam=lam,
+        sigma=draws["sigma"][:, seg_idx],
+        pi=draws["pi"][:, seg_idx],
+        mu_pop=draws["mu"][:, seg_idx],
+        tau_pop=draws["tau"][:, seg_idx],
+        ramp=ramp,
+        ramp_curve=curve,
+        hazard=np.array([plan.hazard(s) for s in seats["segment"]]),
+        backfill_gap=plan.backfill_gap,
+    )
+    seats["known_productivity"] = ~np.isnan(lam[0])
+    return seats, params
+
+
+def quarter_periods(months: int) -> list[np.ndarray]:
+    return [np.arange(q, min(q + 3, months)) for q in range(0, months, 3)]
+
+
+@dataclass
+class CapacityResult:
+    seats: pd.DataFrame
+    sim: SimResult
+    months: pd.PeriodIndex
+    target: np.ndarray  # per month
+    ramp: np.ndarray  # (seats, months) ramp share of each seat's first occupant
+
+    def to_xarray(self) -> xr.Dataset:
+        """monthly capacity (scenario, month), seat bookings (scenario, rep, period)."""
+        return xr.Dataset(
+            {
+                "capacity": (("scenario", "month"), self.sim.monthly_total),
+                "seat_bookings": (("scenario", "rep", "period"), self.sim.seat_period),
+                "stayed": (("scenario", "rep", "period"), self.sim.stayed),
+                "target": (("month",), self.target),
+            },
+            coords={
+                "month": self.months.astype(str),
+                "rep": self.seats["seat"].to_numpy(),
+                "period": [f"P{i + 1}" for i in range(len(self.sim.periods))],
+            },
+        )
+
+    def total(self) -> np.ndarray:
+        return self.sim.monthly_total.sum(axis=1)
+
+    def summary(self) -> dict:
+        tot = self.total()
+        tgt = float(self.target.sum())
+        gap = np.maximum(tgt - tot, 0)
+        return {
+            "target": tgt,
+            "p10": float(np.quantile(tot, 0.1)),
+            "p50": float(np.median(tot)),
+            "p90": float(np.quantile(tot, 0.9)),
+            "mean": float(tot.mean()),
+            "p_reach_target": float((tot >= tgt).mean()),
+            "expected_shortfall": float(gap.mean()),
+        }
+
+    def fan(self, qs=(0.1, 0.25, 0.5, 0.75, 0.9)) -> pd.DataFrame:
+        cum = np.cumsum(self.sim.monthly_total, axis=1)
+        out = pd.DataFrame(
+            {f"p{int(q * 100)}": np.quantile(cum, q, axis=0) for q in qs},
+            index=self.months.astype(str),
+        )
+        out["target"] = np.cumsum(self.target)
+        return out
+
+
+def capacity(
+    crm: CRM,
+    model: ProductivityModel,
+    plan: CapacityPlan,
+    target: float,
+    *,
+    n_scenarios: int = 2000,
+    seed: int = 0,
+    seasonality: np.ndarray | None = None,
+    workers: int = 2,
+    progress: bool = False,
+) -> CapacityResult:
+    """Simulate bookings capacity of the plan; ``target`` is the total over the horizon,
+    spread over months by ``seasonality`` (default: equal)."""
+    seats, params = build_seats(crm, model, plan)
+    months = pd.period_range(pd.Period(plan.start, freq="M"), periods=plan.months, freq="M")
+    w = (
+        np.ones(plan.months)
+        if seasonality is None
+        else np.asarray(seasonality, float)[months.month - 1]
+    )
+    sim = simulate(
+        params,
+        n_scenarios,
+        seed,
+        quarter_periods(plan.months) + [np.arange(plan.months)],
+        workers=workers,
+        progress=progress,
+    )
+    return CapacityResult(seats, sim, months, target * w / w.sum(), params.ramp)
+
+
+def hires_needed(
+    crm: CRM,
+    model: ProductivityModel,
+    plan: CapacityPlan,
+    target: float,
+    segment: str,
+    *,
+    p_target: float = 0.8,
+    hire_month: str | None = None,
+    max_hires: int = 200,
+    n_scenarios: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Fewest extra hires (of ``segment``, starting ``hire_month``) that bring P(capacity >=
+    target) to ``p_target``, found by bisection on common random numbers. Returns the search
+    path (hires, probability)."""
+    hire_month = hire_month or plan.start
+
+    def prob(k: int) -> float:
+        extra = pd.DataFrame([{"month": hire_month, "segment": segment, "hires": k}])
+        p2 = CapacityPlan(
+            plan.start,
+            plan.months,
+            pd.concat([plan.hiring, extra], ignore_index=True),
+            plan.attrition,
+            plan.ramp,
+            plan.backfill_gap,
+        )
+        return capacity(crm, model, p2, target, n_scenarios=n_scenarios, seed=seed).summary()[
+            "p_reach_target"
+        ]
+
+    path = [(0, prob(0))]
+    if path[0][1] >= p_target:
+        return pd.DataFrame(path, columns=["hires", "p_reach_target"])
+    lo, hi = 0, 1
+    while True:
+        ph = prob(hi)
+        path.append((hi, ph))
+        if ph >= p_target or hi >= max_hires:
+            break
+        lo, hi = hi, min(hi * 2, max_hires)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        pm_ = prob(mid)
+        path.append((mid, pm_))
+        if pm_ >= p_target:
+            hi = mid
+        else:
+            lo = mid
+    out = (
+        pd.DataFrame(path, columns=["hires", "p_reach_target"])
+        .drop_duplicates("hires")
+        .sort_values("hires")
+    )
+    out.attrs["answer"] = hi if dict(path).get(hi, 0) >= p_target else None
+    return out.reset_index(drop=True)

@@ -1,0 +1,104 @@
+"""The Monte Carlo engine against closed forms, a reference loop and bad inputs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from salesops_models.capacity import CapacityPlan, SeatParams, share_at_quota, simulate
+from salesops_models.capacity.simulate import simulate_reference_loop
+
+
+def params(R=6, M=12, D=20, lam=10.0, sigma=0.5, pi=0.0, hazard=0.0, seed=0):
+    rng = np.random.default_rng(seed)
+    return SeatParams(
+        lam=np.full((D, R), lam) + rng.normal(0, 0.0, (D, R)),
+        sigma=np.full((D, R), sigma),
+        pi=np.full((D, R), pi),
+        mu_pop=np.full((D, R), lam),
+        tau_pop=np.full((D, R), 0.2),
+        ramp=np.ones((R, M)),
+        ramp_curve=np.array([0.0, 0.25, 0.5, 0.75]),
+        hazard=np.full(R, hazard),
+        backfill_gap=2,
+    )
+
+
+def test_no_uncertainty_gives_exact_bookings_and_share_at_quota():
+    p = params(R=4, M=12, sigma=1e-9)
+    p.lam[:, :] = np.log([100.0, 200.0, 300.0, 400.0])[None, :]
+    res = simulate(p, 50, seed=1)
+    annual = res.seat_period[:, :, -1]
+    assert np.allclose(annual, [1200.0, 2400.0, 3600.0, 4800.0], rtol=1e-5)
+    quotas = np.array([1000.0, 3000.0, 3000.0, 5000.0])  # reps 1 and 3 make it
+    share = share_at_quota(annual / quotas[None, :])
+    assert np.all(share == 0.5)
+
+
+def test_one_month_lognormal_tail_matches_closed_form():
+    # P(bookings >= q) = (1 - pi) * (1 - Phi((log q - lam) / sigma)) for one month
+    lam, sigma, pi, q = 10.0, 0.6, 0.25, np.exp(10.3)
+    p = params(R=1, M=1, lam=lam, sigma=sigma, pi=pi)
+    res = simulate(p, 200_000, seed=2)
+    got = (res.seat_period[:, 0, -1] >= q).mean()
+    expected = (1 - pi) * (1 - stats.norm.cdf((np.log(q) - lam) / sigma))
+    se = np.sqrt(expected * (1 - expected) / 200_000)
+    assert abs(got - expected) < 4 * se
+
+
+def test_attrition_survival_and_backfill_ramp():
+    h = 0.05
+    p = params(R=1, M=12, sigma=1e-9, hazard=h)
+    p.tau_pop[:] = 1e-9  # backfills as productive as the leaver once ramped
+    res = simulate(p, 100_000, seed=3)
+    stayed = res.stayed[:, 0, -1].mean()
+    expected = (1 - h) ** 12
+    assert abs(stayed - expected) < 4 * np.sqrt(expected * (1 - expected) / 100_000)
+    # a seat whose first occupant never leaves books exp(lam) every month
+    full = res.seat_period[res.stayed[:, 0, -1], 0, -1]
+    assert np.allclose(full, 12 * np.exp(10.0), rtol=1e-5)
+    # leaving in month 11 loses only month 11: 11 months of bookings. Leaving in month 0: months
+    # 0-1 vacant, the backfill ramps 0, 25, 50, 75% in months 2-5, full in 6-11:
+    # 1.5 + 6 = 7.5 months = 12 - 2 - 4 + (0 + 0.25 + 0.5 + 0.75).
+    left = res.seat_period[~res.stayed[:, 0, -1], 0, -1] / np.exp(10.0)
+    assert left.max() == pytest.approx(11.0, rel=1e-5)
+    assert left.min() == pytest.approx(12 - 2 - 4 + (0 + 0.25 + 0.5 + 0.75), rel=1e-5)
+
+
+def test_same_seed_same_numbers_whatever_the_threads():
+    p = params(R=9, M=6, hazard=0.02, pi=0.2)
+    a = simulate(p, 300, seed=5, workers=1)
+    b = simulate(p, 300, seed=5, workers=2)
+    c = simulate(p, 300, seed=6, workers=2)
+    assert np.array_equal(a.seat_period, b.seat_period) and np.array_equal(a.stayed, b.stayed)
+    assert not np.array_equal(a.seat_period, c.seat_period)
+
+
+def test_reference_loop_gives_the_same_numbers():
+    p = params(R=5, M=12, hazard=0.03, pi=0.3, sigma=0.8)
+    p.lam[:, -1] = np.nan  # a planned hire: productivity from the population
+    p.ramp[-1, :4] = 0
+    p.ramp[-1, 4:8] = [0.0, 0.25, 0.5, 0.75]
+    periods = [np.arange(q, q + 3) for q in range(0, 12, 3)]
+    res = simulate(p, 150, seed=9, periods=periods)
+    ref = simulate_reference_loop(p, 150, 9, [0, 4], periods)
+    np.testing.assert_allclose(res.seat_period[:, [0, 4], :], ref, rtol=2e-5, atol=1e-3)
+
+
+def test_invalid_inputs_are_clear_errors():
+    p = params()
+    p.ramp[0, 0] = -0.5
+    with pytest.raises(ValueError, match="ramp shares must be >= 0"):
+        simulate(p, 10, 0)
+    p = params(hazard=1.2)
+    with pytest.raises(ValueError, match="attrition hazard"):
+        simulate(p, 10, 0)
+    plan = CapacityPlan(
+        "2026-10", hiring=pd.DataFrame([{"month": "2026-07", "segment": "SMB", "hires": 2}])
+    )
+    with pytest.raises(ValueError, match="before the plan starts.*in the past"):
+        plan.validate(["SMB"])
+    with pytest.raises(ValueError, match="ramp shares must be within"):
+        CapacityPlan("2026-10", ramp=np.array([0.5, -0.1])).validate(["SMB"])
+    with pytest.raises(ValueError, match="attrition is a monthly probability"):
+        CapacityPlan("2026-10", attrition={"SMB": 1.5}).validate(["SMB"])

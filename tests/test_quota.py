@@ -1,0 +1,95 @@
+"""Quota allocation, calibration and fairness on a small org with a tiny MCMC fit."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesops_models import capacity as cap
+
+
+@pytest.fixture(scope="module")
+def fitted(small_org):
+    model = cap.ProductivityModel(sampler_config={"draws": 150, "tune": 150, "chains": 2})
+    model.fit(small_org.crm, random_seed=3)
+    plan = cap.CapacityPlan(
+        "2026-04", 6, pd.DataFrame([{"month": "2026-05", "segment": "SMB", "hires": 2}])
+    )
+    res = cap.capacity(small_org.crm, model, plan, target=20e6, n_scenarios=400, seed=1)
+    return small_org.crm, model, res
+
+
+def test_capacity_result_shapes_and_summary(fitted):
+    crm, model, res = fitted
+    ds = res.to_xarray()
+    assert ds["capacity"].dims == ("scenario", "month") and ds.sizes["month"] == 6
+    assert ds.sizes["rep"] == len(res.seats) and res.seats["planned_hire"].sum() == 2
+    s = res.summary()
+    assert s["p10"] <= s["p50"] <= s["p90"] and 0 <= s["p_reach_target"] <= 1
+    fan = res.fan()
+    assert (np.diff(fan["p50"]) >= 0).all() and fan["target"].iloc[-1] == pytest.approx(20e6)
+    # planned hires start at 0 in their first month and ramp
+    hires = res.seats.index[res.seats["planned_hire"]]
+    assert (
+        (res.ramp[hires, 0] == 0).all()
+        and (res.ramp[hires, 1] == 0).all()
+        and (res.ramp[hires, 2] > 0).all()
+    )
+
+
+@pytest.mark.parametrize("method", ["potential", "performance", "blend"])
+def test_quotas_add_up_and_split_by_season(fitted, method):
+    crm, model, res = fitted
+    q = cap.allocate_quotas(crm, res, model.rep_productivity(), 20e6, method=method, buffer=0.15)
+    assert q["annual_quota"].sum() == pytest.approx(20e6 * 1.15)
+    quarters = [c for c in ("Q1", "Q2", "Q3", "Q4") if c in q]
+    assert np.allclose(q[quarters].sum(axis=1), q["annual_quota"])
+    assert (q["annual_quota"] > 0).all()
+    assert set(q["ote_check"]) <= {"ok", "below 4x", "above 6x", "no OTE"}
+    if method == "potential":  # inside a segment, quota follows potential x ramp
+        full = q[(q["ramp_share"] == 1) & (q["segment"] == "SMB")]
+        assert np.corrcoef(full["potential"], full["annual_quota"])[0, 1] > 0.999
+
+
+def test_calibration_and_recommendation(fitted):
+    crm, model, res = fitted
+    q = cap.allocate_quotas(crm, res, model.rep_productivity(), 20e6, buffer=0.1)
+    curve = cap.calibration_curve(res, q, 0.1)
+    assert (np.diff(curve["share_at_quota"]) <= 1e-12).all()  # more over-assignment, fewer at quota
+    att = cap.attainment(res, q)
+    assert cap.share_at_quota(att).mean() == pytest.approx(
+        curve.loc[np.isclose(curve["buffer"], 0.1), "share_at_quota"].iloc[0]
+    )
+    best = cap.recommend_buffer(curve)
+    mid = curve.loc[np.isclose(curve["buffer"], best), "share_at_quota"].iloc[0]
+    assert abs(mid - 0.725) == pytest.approx((curve["share_at_quota"] - 0.725).abs().min())
+    with pytest.raises(ValueError, match="method"):
+        cap.allocate_quotas(crm, res, model.rep_productivity(), 20e6, method="magic")
+    with pytest.raises(ValueError, match="buffer"):
+        cap.allocate_quotas(crm, res, model.rep_productivity(), 20e6, buffer=-0.5)
+
+
+def test_variance_decomposition_recovers_a_known_split():
+    rng = np.random.default_rng(0)
+    R, S = 400, 300
+    potential = np.exp(rng.normal(0, 0.5, R))
+    territory = 0.3 * np.log(potential)  # structural part
+    skill = rng.normal(0, 0.1, R)
+    att = 1 + territory + skill + rng.normal(0, 0.2, (S, R))
+    d = cap.variance_decomposition(att, potential).set_index("source")["share"]
+    assert d.sum() == pytest.approx(1.0)
+    total = 0.3**2 * 0.25 + 0.1**2 + 0.2**2
+    assert d["territory (structural)"] == pytest.approx(0.3**2 * 0.25 / total, abs=0.04)
+    assert d["luck (scenario noise)"] == pytest.approx(0.2**2 / total, abs=0.04)
+
+
+def test_hires_needed_reaches_the_probability(fitted):
+    crm, model, res = fitted
+    plan = cap.CapacityPlan("2026-04", 6)
+    base = cap.capacity(crm, model, plan, 1.0, n_scenarios=300, seed=2).summary()["p50"]
+    path = cap.hires_needed(
+        crm, model, plan, base * 1.15, "SMB", p_target=0.8, n_scenarios=300, seed=2
+    )
+    k = path.attrs["answer"]
+    assert k is not None and k > 0
+    p = dict(zip(path["hires"], path["p_reach_target"], strict=True))
+    assert p[k] >= 0.8 and (k - 1) in p and p[k - 1] < 0.8  # bisection evaluated both sides
