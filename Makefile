@@ -29,11 +29,13 @@ demo: install
 		$(SALESOPS) data load maven; \
 	else echo "Maven CRM sample not found beside the repository: skipped"; fi
 	$(SALESOPS) data quality --plot reports/data_quality/quality.png
+	$(SALESOPS) comp statements --plan plans/ae_standard.yml --period 2026-Q3
 	$(SALESOPS) report run-all
 	@echo
 	@echo "Sample org store : data/salesops.duckdb (ground truth: truth_* tables, data/salesops.truth.json)"
 	@echo "Maven CRM store  : data/maven.duckdb"
 	@echo "Quality chart    : reports/data_quality/quality.png"
+	@echo "Comp statements  : reports/comp/2026-Q3/statements.xlsx, payroll.csv"
 	@echo "Reports index    : reports/index.html (open it in a browser)"
 
 ## reports: run what reports.yml says is due (for cron)
@@ -63,6 +65,7 @@ format: install
 bench: install
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/bench_capacity.py
+	$(BIN)/python benchmarks/bench_comp.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

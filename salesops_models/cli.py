@@ -201,6 +201,69 @@ def as_of_cmd(
     )
 
 
+comp_app = typer.Typer(
+    help="Compensation: validate plans, payout curves, statements.", no_args_is_help=True
+)
+app.add_typer(comp_app, name="comp")
+
+
+def _plan(path: Path):
+    from .comp import PlanError, load_plan
+
+    try:
+        return load_plan(path)
+    except PlanError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@comp_app.command("validate")
+def comp_validate(plan: Path = typer.Option(..., help="Plan YAML file.")):
+    """Check a plan file; errors name the path in the plan (e.g. measures[1].rates.tiers[2].rate)."""
+    p = _plan(plan)
+    console.print(
+        f"[green]valid[/]: {p.name} v{p.version}, {len(p.measures)} measures, {len(p.spiffs)} SPIFFs"
+    )
+
+
+@comp_app.command("curve")
+def comp_curve(plan: Path = typer.Option(..., help="Plan YAML file.")):
+    """Payout (share of target incentive) by attainment for each measure."""
+    from .comp import payout_curve
+
+    df = payout_curve(_plan(plan), [0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5])
+    console.print(_table(df, "Payout curve (fraction of target incentive)"))
+
+
+@comp_app.command("statements")
+def comp_statements(
+    plan: Path = typer.Option(..., help="Plan YAML file."),
+    period: str = typer.Option(..., help="Plan period, e.g. 2026-Q3."),
+    db: Path = DB_OPTION,
+    out: Path | None = typer.Option(None, help="Output folder (default reports/comp/<period>)."),
+):
+    """Exact statements to the cent: per rep, line items per deal and rule; Excel + payroll CSV."""
+    from .comp import compute_statements
+    from .store import load_duckdb
+
+    p = _plan(plan)
+    res = compute_statements(load_duckdb(db), p, period)  # the year's periods up to this one
+    crm = load_duckdb(db)
+    label = crm.period(period).label
+    cur = res.for_period(label)
+    out = Path(out or config.REPORTS_DIR / "comp" / label)
+    out.mkdir(parents=True, exist_ok=True)
+    xlsx = res.to_excel(out / "statements.xlsx")
+    csv = cur.to_csv(out / "payroll.csv")
+    t = cur.totals.assign(total=cur.totals["total"].map(lambda d: f"{d:,.2f}"))
+    console.print(_table(t.head(30), f"{p.name}: statements {period} ({len(cur.totals)} reps)"))
+    grand = sum(cur.totals["total"]) if len(cur.totals) else 0
+    console.print(f"total variable pay {period}: {grand:,.2f}; lines: {len(cur.lines)}")
+    for n in res.notes[:10]:
+        console.print(f"- {n}")
+    console.print(f"written: {xlsx} (all periods of the year to date), {csv} (this period)")
+
+
 def _params(pairs: list[str]) -> dict[str, str]:
     out = {}
     for item in pairs:

@@ -44,3 +44,49 @@ def test_load_error_exits_2_with_the_file_named(tmp_path):
     )
     assert res.exit_code == 2
     assert "Opportunity.csv" in res.output and "AccountId" in res.output
+
+
+def test_comp_commands(tmp_path):
+    from salesops_models.config import PROJECT_ROOT
+
+    db = tmp_path / "s.duckdb"
+    assert (
+        runner.invoke(
+            app, ["data", "generate", "--reps", "8", "--years", "1", "--db", str(db)]
+        ).exit_code
+        == 0
+    )
+    plan = PROJECT_ROOT / "plans" / "ae_standard.yml"
+    res = runner.invoke(app, ["comp", "validate", "--plan", str(plan)])
+    assert res.exit_code == 0 and "valid" in res.output
+    res = runner.invoke(
+        app,
+        [
+            "comp",
+            "statements",
+            "--plan",
+            str(plan),
+            "--period",
+            "2026-Q2",
+            "--db",
+            str(db),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    payroll = pd.read_csv(tmp_path / "out" / "payroll.csv", dtype={"amount": str})
+    assert (
+        len(payroll)
+        and (
+            payroll["amount_cents"] == (payroll["amount"].astype(float) * 100).round().astype(int)
+        ).all()
+    )
+    xl = pd.read_excel(tmp_path / "out" / "statements.xlsx", sheet_name=None)
+    assert {"Totals", "Lines", "Notes"} <= set(xl)
+    bad = tmp_path / "bad.yml"
+    bad.write_text(plan.read_text().replace("rate: 1.8", "rate: -1.8"))
+    res = runner.invoke(app, ["comp", "validate", "--plan", str(bad)])
+    assert res.exit_code == 2 and "measures[0].rates.tiers[2].rate: must be >= 0" in res.output

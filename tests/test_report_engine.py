@@ -144,3 +144,14 @@ def test_cli_parameter_errors_exit_2():
     assert res.exit_code == 2 and "expects int" in res.output
     res = runner.invoke(app, ["report", "list"])
     assert res.exit_code == 0 and "as_of" in res.output
+
+
+def test_files_a_report_writes_land_beside_its_html(dirs):
+    nbdir, rdir = dirs
+    import nbformat
+
+    nb = nbformat.read(nbdir / "tiny.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("open('artifact.txt', 'w').write('x')"))
+    nbformat.write(nb, nbdir / "writer.ipynb")
+    rec = run_report("writer", {}, notebooks_dir=nbdir, reports_dir=rdir)
+    assert (rdir / "writer" / rec.parameters["as_of"] / "artifact.txt").exists()

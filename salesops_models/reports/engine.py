@@ -194,11 +194,13 @@ def run_report(
     t0 = time.perf_counter()
     executed = work / "report.ipynb"
     try:
+        # the kernel runs in the work folder: files a report writes (e.g. an Excel export)
+        # land beside its HTML; data paths are resolved from the project root, not the cwd
         pm.execute_notebook(
             str(nb),
             str(executed),
             parameters=resolved,
-            cwd=str(config.PROJECT_ROOT),
+            cwd=str(work),
             progress_bar=False,
             kernel_name=kernel_name,
         )

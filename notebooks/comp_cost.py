@@ -1,0 +1,171 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Compensation plan cost
+#
+# Two plans evaluated on the same simulated year of attainment (from the quota and capacity
+# engine): cost distribution against budget, cost of sales, payout curves, sensitivity and
+# the reps who drive the cost. Statements to the cent come from `salesops comp statements`.
+
+# %% tags=["parameters"]
+source = "data/salesops.duckdb"  # DuckDB store, relative to the project root
+plan_a = "plans/ae_standard.yml"  # plan A, relative to the project root
+plan_b = "plans/ae_accelerated.yml"  # plan B
+plan_start = "2026-10"  # first month of the simulated plan year
+growth = 0.10  # target = bookings of the 12 months before x (1 + growth)
+buffer = 0.15  # quota over-assignment
+budget = 0.0  # variable comp budget for the year; 0: plan A median x 1.05
+scenarios = 2000  # Monte Carlo scenarios
+draws = 1000  # posterior draws per chain of the productivity model
+seed = 11  # random seed
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from salesops_models import capacity as cap
+from salesops_models import comp
+from salesops_models.comp import plots
+from salesops_models.config import PROJECT_ROOT
+from salesops_models.reports import context
+
+crm = context(source).crm
+plans = {"A": comp.load_plan(PROJECT_ROOT / plan_a), "B": comp.load_plan(PROJECT_ROOT / plan_b)}
+display(
+    pd.DataFrame(
+        [
+            {
+                "plan": k,
+                "name": p.name,
+                "version": p.version,
+                "period": p.period,
+                "measures": ", ".join(
+                    f"{m.name} {m.weight:.0%} ({m.rates.method})" for m in p.measures
+                ),
+                "spiffs": len(p.spiffs),
+                "draw": bool(p.draw),
+                "true-up": p.annual_true_up,
+            }
+            for k, p in plans.items()
+        ]
+    ).style.hide(axis="index")
+)
+
+# %% [markdown]
+# ## Payout curves
+
+# %%
+plots.plot_payout_curves({f"{k}: {p.name}": p for k, p in plans.items()})
+plt.show()
+display(
+    comp.payout_curve(plans["A"], [0.5, 0.75, 1.0, 1.25, 1.5, 2.0])
+    .merge(
+        comp.payout_curve(plans["B"], [0.5, 0.75, 1.0, 1.25, 1.5, 2.0]),
+        on="attainment",
+        suffixes=(" A", " B"),
+    )
+    .round(3)
+)
+
+# %% [markdown]
+# ## Simulated attainment (quota and capacity engine)
+
+# %%
+model = cap.ProductivityModel(sampler_config={"draws": draws, "tune": draws})
+model.fit(crm, random_seed=seed)
+display(Markdown(f"Productivity model convergence: {model.diagnostics().summary()}"))
+start = pd.Period(plan_start, freq="M")
+won = crm.opportunities.query("is_won")
+target = won.loc[
+    won.close_date.between((start - 12).start_time, (start - 1).end_time.normalize()), "amount"
+].sum() * (1 + growth)
+result = cap.capacity(
+    crm, model, cap.CapacityPlan(plan_start, 12), target, n_scenarios=scenarios, seed=seed
+)
+quotas = cap.allocate_quotas(crm, result, model.rep_productivity(), target, buffer=buffer)
+quarter_quota = quotas[["Q1", "Q2", "Q3", "Q4"]].to_numpy()
+bookings = result.sim.seat_period[:, :, :4].astype(np.float64)
+attainment = bookings / quarter_quota[None, :, :]
+ti = quotas["ote"].to_numpy() * 0.5 * 3 / 12  # quarterly variable target (50/50 pay mix)
+display(
+    Markdown(
+        f"{scenarios:,} scenarios x {len(quotas)} seats x 4 quarters; target {target:,.0f}, quotas "
+        f"{quotas.annual_quota.sum():,.0f}. The renewals measure uses the bookings attainment as its proxy."
+    )
+)
+
+# %% [markdown]
+# ## Cost against budget, plan A vs plan B
+
+# %%
+att = {m.name: attainment for p in plans.values() for m in p.measures}
+costs = {
+    k: comp.evaluate(p, att, ti, bookings=bookings, spiff_rate=0.001) for k, p in plans.items()
+}
+budget_value = budget or float(np.median(costs["A"].total)) * 1.05
+plots.plot_cost_distribution(costs, budget_value)
+plt.show()
+summary = comp.compare(plans, att, ti, bookings=bookings, budget=budget_value)
+display(summary.style.format("{:,.3f}"))
+
+# %% [markdown]
+# ## Sensitivity (plan A): quota level and accelerator rates
+
+# %%
+sens = comp.sensitivity(plans["A"], att, ti, bookings=bookings)
+display(sens.style.format({"mean_cost": "{:,.0f}", "vs_plan": "{:+.1%}"}))
+
+# %% [markdown]
+# ## Top cost drivers (plan A)
+
+# %%
+per_rep = pd.DataFrame(
+    {
+        "seat": quotas["seat"],
+        "name": quotas["name"],
+        "segment": quotas["segment"],
+        "mean_cost": costs["A"].per_rep.mean(axis=0),
+        "p90_cost": np.quantile(costs["A"].per_rep, 0.9, axis=0),
+        "mean_attainment": (bookings.sum(axis=2) / quarter_quota.sum(axis=1)[None, :]).mean(axis=0),
+    }
+)
+display(per_rep.sort_values("mean_cost", ascending=False).head(15).round(2))
+display(
+    per_rep.groupby("segment")[["mean_cost"]]
+    .sum()
+    .assign(share=lambda d: d.mean_cost / d.mean_cost.sum())
+    .round(3)
+)
+
+# %% [markdown]
+# ## Export
+
+# %%
+with pd.ExcelWriter("comp_cost.xlsx", engine="openpyxl") as xl:
+    summary.to_excel(xl, sheet_name="Summary")
+    sens.to_excel(xl, sheet_name="Sensitivity", index=False)
+    per_rep.to_excel(xl, sheet_name="PerRep", index=False)
+    pd.DataFrame({k: c.total for k, c in costs.items()}).to_excel(
+        xl, sheet_name="Scenarios", index_label="scenario"
+    )
+display(
+    HTML(
+        '<p>Scenario summary for finance: <a href="comp_cost.xlsx">comp_cost.xlsx</a> (Summary, Sensitivity, PerRep, Scenarios)</p>'
+    )
+)

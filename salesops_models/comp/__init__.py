@@ -1,0 +1,23 @@
+"""Compensation: declarative plans, exact statements, Monte Carlo cost for finance."""
+
+from .cost import CostResult, compare, evaluate, payout_curve, sensitivity
+from .curve import payout_fraction
+from .plan import Plan, PlanError, load_plan, parse_plan
+from .statements import CompInputs, StatementResult, compute_statements, money
+
+__all__ = [
+    "CompInputs",
+    "CostResult",
+    "Plan",
+    "PlanError",
+    "StatementResult",
+    "compare",
+    "compute_statements",
+    "evaluate",
+    "load_plan",
+    "money",
+    "parse_plan",
+    "payout_curve",
+    "payout_fraction",
+    "sensitivity",
+]

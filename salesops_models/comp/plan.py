@@ -1,0 +1,256 @@
+"""Compensation plans as versioned YAML files, validated with pydantic.
+
+Payout convention (the usual "base commission rate with tier multipliers"):
+
+- target incentive of a measure in a period: ``TI = OTE x variable share x weight x
+  (period months / 12) x proration`` (proration = share of the period's days the rep was
+  active: mid-period hires, leaves, terminations);
+- base commission rate ``BCR = TI / quota`` (payout per unit of credit at multiplier 1), so
+  100% attainment pays 100% of TI when the tiers' multipliers are 1 up to 100%;
+- tiers are attainment bands with a multiplier (``rate``): **marginal** pays each slice of
+  credit at its own band's rate; **retroactive** pays all credit at the rate of the band the
+  final attainment reaches. Multipliers above 1 past 100% are accelerators, below 1 under a
+  threshold decelerators;
+- ``gate``: nothing paid while attainment is below it; caps: ``cap_attainment`` (credit
+  counted up to cap x quota), ``cap_rate`` (highest multiplier), ``cap_payout`` (payout at
+  most cap x TI).
+
+So the payout of a measure is ``TI x g(a)`` with ``g(a) = sum_k rate_k * overlap([0, a], band_k)``
+(marginal) or ``rate_k(a) * a`` (retroactive), then gate and caps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+METRICS = ("bookings", "margin", "new_logos", "renewals")
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+class PlanError(ValueError):
+    """A plan file that does not validate; the message names the path in the plan."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Tier(_Model):
+    start: float = Field(
+        alias="from", ge=0, description="attainment where the band starts (1.0 = 100%)"
+    )
+    end: float | None = Field(
+        None, alias="to", description="attainment where it ends; empty = open-ended"
+    )
+    rate: float = Field(ge=0, description="multiplier of the base commission rate")
+
+    @model_validator(mode="after")
+    def _band(self):
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"band must end after it starts (from {self.start} to {self.end})")
+        return self
+
+
+class RateTable(_Model):
+    method: Literal["marginal", "retroactive"] = "marginal"
+    tiers: list[Tier] = Field(min_length=1)
+    gate: float = Field(0.0, ge=0)
+    cap_attainment: float | None = Field(None, gt=0)
+    cap_rate: float | None = Field(None, ge=0)
+    cap_payout: float | None = Field(None, ge=0)
+
+    @field_validator("tiers")
+    @classmethod
+    def _contiguous(cls, tiers: list[Tier]):
+        if tiers[0].start != 0:
+            raise ValueError(f"the first tier must start at 0, not {tiers[0].start}")
+        for i in range(1, len(tiers)):
+            prev, cur = tiers[i - 1], tiers[i]
+            if prev.end is None:
+                raise ValueError(f"tier {i - 1} is open-ended but tier {i} follows it")
+            if cur.start < prev.end:
+                raise ValueError(
+                    f"tiers overlap: tier {i} starts at {cur.start} before tier {i - 1} ends at {prev.end}"
+                )
+            if cur.start > prev.end:
+                raise ValueError(
+                    f"tiers leave a gap: tier {i} starts at {cur.start} but tier {i - 1} ends at {prev.end}"
+                )
+        return tiers
+
+
+class Crediting(_Model):
+    types: list[Literal["new", "expansion", "renewal"]] | None = None
+    products: list[str] | None = None
+    exclude_products: list[str] | None = None
+    value: Literal["acv", "tcv"] = "acv"
+    default_margin: float | None = Field(None, ge=0, le=1)
+
+
+class Measure(_Model):
+    name: str
+    metric: Literal["bookings", "margin", "new_logos", "renewals"]
+    weight: float = Field(gt=0, le=1)
+    crediting: Crediting = Field(default_factory=Crediting)
+    quota: Literal["quotas"] | float = "quotas"
+    quota_share: float = Field(
+        1.0, gt=0, description="share of the quotas-table quota this measure uses"
+    )
+    rates: RateTable
+
+    @field_validator("quota")
+    @classmethod
+    def _quota(cls, v):
+        if not isinstance(v, str) and v <= 0:
+            raise ValueError("a fixed quota must be > 0")
+        return v
+
+
+class SpiffCondition(_Model):
+    products: list[str] | None = None
+    types: list[Literal["new", "expansion", "renewal"]] | None = None
+    min_amount: float = Field(0.0, ge=0)
+
+
+class Spiff(_Model):
+    name: str
+    kind: Literal["per_deal", "milestone"]
+    amount: float = Field(
+        0.0, ge=0, description="paid per qualifying deal, or once at the milestone"
+    )
+    rate: float = Field(0.0, ge=0, description="per deal: share of the deal's credited value")
+    condition: SpiffCondition | None = None
+    measure: str | None = None
+    attainment: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _kind(self):
+        if self.kind == "milestone" and (self.measure is None or self.attainment is None):
+            raise ValueError("a milestone SPIFF needs a measure and an attainment")
+        if self.kind == "per_deal" and self.amount == 0 and self.rate == 0:
+            raise ValueError("a per-deal SPIFF needs an amount or a rate")
+        return self
+
+
+class Draw(_Model):
+    amount: float = Field(gt=0, description="guaranteed variable pay per payout period")
+    recoverable: bool = True
+    periods: int = Field(
+        2, ge=1, description="payout periods from the rep's start that carry the draw"
+    )
+
+
+class Clawback(_Model):
+    days: int = Field(
+        90,
+        ge=1,
+        description="a deal cancelled or unpaid within this many days of closing is clawed back",
+    )
+    events: list[Literal["cancelled", "unpaid"]] = Field(
+        default_factory=lambda: ["cancelled", "unpaid"]
+    )
+
+
+class DiscountBand(_Model):
+    max_discount: float = Field(ge=0, le=1)
+    multiplier: float = Field(ge=0)
+
+
+class Overlay(_Model):
+    role: str = "Overlay"
+    multiplier: float = Field(1.0, ge=0, description="overlay credit counts at this share")
+
+
+class PayMix(_Model):
+    base: float = Field(ge=0, le=1)
+    variable: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum(self):
+        if abs(self.base + self.variable - 1) > 1e-9:
+            raise ValueError(f"base + variable must be 100%, got {self.base + self.variable:.0%}")
+        return self
+
+
+class Plan(_Model):
+    name: str
+    version: int = Field(1, ge=1)
+    currency: str = "USD"
+    roles: list[str] = Field(default_factory=lambda: ["AE"])
+    period: Literal["month", "quarter", "year"] = "quarter"
+    annual_true_up: bool = False
+    ote: float | None = Field(None, gt=0, description="OTE for everyone; empty = each rep's OTE")
+    pay_mix: PayMix = Field(default_factory=lambda: PayMix(base=0.5, variable=0.5))
+    measures: list[Measure] = Field(min_length=1)
+    spiffs: list[Spiff] = Field(default_factory=list)
+    draw: Draw | None = None
+    clawback: Clawback | None = None
+    discount_multipliers: list[DiscountBand] = Field(default_factory=list)
+    overlay: Overlay | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        total = sum(m.weight for m in self.measures)
+        if abs(total - 1) > 1e-9:
+            raise ValueError(f"measure weights must sum to 100%, got {total:.0%}")
+        names = [m.name for m in self.measures]
+        if len(set(names)) != len(names):
+            raise ValueError(f"measure names must be unique: {names}")
+        for i, s in enumerate(self.spiffs):
+            if s.kind == "milestone" and s.measure not in names:
+                raise ValueError(
+                    f"spiffs[{i}].measure: unknown measure {s.measure!r} (measures: {', '.join(names)})"
+                )
+        bands = [b.max_discount for b in self.discount_multipliers]
+        if bands != sorted(bands):
+            raise ValueError("discount_multipliers must be ordered by max_discount")
+        return self
+
+    @property
+    def period_months(self) -> int:
+        return PERIOD_MONTHS[self.period]
+
+
+def _path(loc) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def parse_plan(data: dict, source: str = "<plan>") -> Plan:
+    """Validate a plan from a mapping; errors name the path, e.g. ``measures[1].rates.tiers[2].rate``."""
+    try:
+        return Plan.model_validate(data or {})
+    except ValidationError as exc:
+        msgs = []
+        for e in exc.errors():
+            loc = [p for p in e["loc"] if p not in ("function-after[_band(), Tier]",)]
+            msg = (
+                e["msg"]
+                .replace("Value error, ", "")
+                .replace("Input should be greater than or equal to", "must be >=")
+            )
+            msg = msg.replace("Input should be greater than", "must be >").replace(
+                "Input should be less than or equal to", "must be <="
+            )
+            msgs.append(f"{_path(loc) or '(plan)'}: {msg}")
+        raise PlanError(f"{source}: invalid plan\n  " + "\n  ".join(msgs)) from None
+
+
+def load_plan(path: str | Path) -> Plan:
+    path = Path(path)
+    if not path.exists():
+        raise PlanError(f"{path}: plan file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_plan(data, str(path))

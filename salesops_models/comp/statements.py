@@ -1,0 +1,535 @@
+"""Exact commission statements: line items per deal and rule, in Decimal, to the cent.
+
+Rounding rule (one, documented): every line is computed in exact decimal arithmetic from
+amounts taken to the cent, then rounded **half up to the cent**; a statement's total is the
+sum of its lines, so lines always add up exactly to the total. Same inputs, same cents.
+
+Per rep and plan period, in order:
+
+1. **commission** lines per measure and credited deal (marginal: the deal's credit slices
+   across tiers; retroactive: the deal's credit at the rate of the band reached), with the
+   discount multiplier; a **gate** line if attainment stays below the gate (lines at 0); a
+   **cap** line bringing the measure to its payout cap;
+2. **spiff** lines (per qualifying deal, or once when a milestone attainment is reached);
+3. **clawback** lines: a deal cancelled or unpaid within ``clawback.days`` of its close gives
+   back the commission earned on it, in the period of the event;
+4. **draw** lines: while the draw applies, earnings below it are topped up; a recoverable
+   draw's top-ups are a balance recovered from later earnings (carried between periods);
+5. **true-up** at the end of the fiscal year (``annual_true_up``): the annual-basis payout of
+   each measure minus what its period lines paid, when positive.
+
+Credit: won deals closing in the period, owner credited 100% unless ``splits`` say otherwise
+(percentages of kind ``split`` must add to exactly 100 per deal; kind ``overlay`` is credited on
+top to overlay reps). Values: ACV (amount x 12 / term for multi-year deals) or TCV; margin =
+amount x margin; new logos = first won deal of an account; renewals = renewal deals.
+Proration: target incentive (and a fixed quota) scale with the share of the period's days
+the rep was active (hire, termination, leaves). Base salary is not in these statements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
+
+from ..crm import CRM
+from ..periods import Period
+from .curve import describe_tier, marginal_slices, payout_fraction, tier_at
+from .plan import Measure, Plan
+
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+LINE_COLUMNS = [
+    "period",
+    "rep_id",
+    "rep_name",
+    "line",
+    "kind",
+    "measure",
+    "opportunity_id",
+    "credit",
+    "rule",
+    "amount",
+]
+
+
+def money(x) -> Decimal:
+    """A currency amount to the cent (half up), exactly, from a float, str, int or Decimal."""
+    if isinstance(x, Decimal):
+        return x.quantize(CENT, ROUND_HALF_UP)
+    return Decimal(repr(float(x))).quantize(CENT, ROUND_HALF_UP)
+
+
+def cents(x: Decimal) -> Decimal:
+    return x.quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass
+class CompInputs:
+    """Optional inputs beyond the CRM tables."""
+
+    splits: pd.DataFrame | None = None  # opportunity_id, rep_id, percent, kind (split|overlay)
+    adjustments: pd.DataFrame | None = None  # opportunity_id, event (cancelled|unpaid), date
+    deal_attributes: pd.DataFrame | None = None  # opportunity_id, term_months, margin, discount
+    leaves: pd.DataFrame | None = None  # rep_id, start, end (inclusive)
+
+
+@dataclass
+class StatementResult:
+    lines: pd.DataFrame
+    totals: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def for_period(self, label: str) -> StatementResult:
+        return StatementResult(
+            self.lines[self.lines["period"] == label].reset_index(drop=True),
+            self.totals[self.totals["period"] == label].reset_index(drop=True),
+            self.notes,
+        )
+
+    def to_excel(self, path) -> str:
+        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+            t = self.totals.copy()
+            t["total"] = t["total"].map(float)
+            t.to_excel(xl, sheet_name="Totals", index=False)
+            ln = self.lines.copy()
+            ln["amount"] = ln["amount"].map(float)
+            ln["credit"] = ln["credit"].map(lambda v: None if v is None else float(v))
+            ln.to_excel(xl, sheet_name="Lines", index=False)
+            pd.DataFrame({"note": self.notes or ["none"]}).to_excel(
+                xl, sheet_name="Notes", index=False
+            )
+        return str(path)
+
+    def to_csv(self, path) -> str:
+        """Payroll CSV: one row per line, amounts as exact decimal strings and integer cents."""
+        out = self.lines.copy()
+        out["amount_cents"] = out["amount"].map(lambda d: int(d * 100))
+        out["amount"] = out["amount"].map(lambda d: f"{d:.2f}")
+        out["credit"] = out["credit"].map(lambda d: "" if d is None else f"{d:.2f}")
+        out.to_csv(path, index=False)
+        return str(path)
+
+
+# --- crediting -------------------------------------------------------------------------------
+def _split_table(crm: CRM, inputs: CompInputs, won: pd.DataFrame) -> pd.DataFrame:
+    """(opportunity_id, rep_id, share, kind) for every won deal; owners 100% by default."""
+    base = pd.DataFrame(
+        {
+            "opportunity_id": won["id"],
+            "rep_id": won["owner_rep_id"],
+            "share": Decimal(1),
+            "kind": "split",
+        }
+    )
+    s = inputs.splits
+    if s is None or s.empty:
+        return base
+    s = s.copy()
+    s["kind"] = s.get("kind", "split")
+    s["kind"] = s["kind"].fillna("split")
+    s["pct"] = s["percent"].map(lambda v: Decimal(str(v)))
+    split = s[s["kind"] == "split"]
+    sums = split.groupby("opportunity_id")["pct"].sum()
+    bad = sums[sums != Decimal(100)]
+    if len(bad):
+        oid, tot = bad.index[0], bad.iloc[0]
+        raise ValueError(
+            f"splits: percentages of opportunity {oid!r} add to {tot}, not 100 "
+            f"({len(bad)} opportunities affected)"
+        )
+    unknown = set(s["rep_id"]) - set(crm.reps["id"])
+    if unknown:
+        raise ValueError(f"splits: unknown rep ids {sorted(unknown)[:5]}")
+    s["share"] = s["pct"] / Decimal(100)
+    has_split = set(split["opportunity_id"])
+    base = base[~base["opportunity_id"].isin(has_split)]
+    return pd.concat([base, s[["opportunity_id", "rep_id", "share", "kind"]]], ignore_index=True)
+
+
+def _deal_values(crm: CRM, inputs: CompInputs) -> pd.DataFrame:
+    o = crm.opportunities[crm.opportunities["is_won"]].copy()
+    o["amount_d"] = o["amount"].map(lambda v: money(v) if pd.notna(v) else ZERO)
+    attrs = inputs.deal_attributes
+    if attrs is not None and len(attrs):
+        a = attrs.set_index("opportunity_id")
+        o["term_months"] = o["id"].map(a["term_months"]) if "term_months" in a else np.nan
+        o["margin"] = o["id"].map(a["margin"]) if "margin" in a else np.nan
+        o["discount"] = o["id"].map(a["discount"]) if "discount" in a else np.nan
+    else:
+        o["term_months"] = o["margin"] = o["discount"] = np.nan
+    first_won = o.sort_values(["close_date", "id"]).drop_duplicates("account_id")
+    o["new_logo"] = o["id"].isin(first_won.loc[first_won["account_id"].notna(), "id"]) & (
+        o["type"] == "new"
+    )
+    return o
+
+
+def _credit_value(m: Measure, deal) -> tuple[Decimal, str] | None:
+    """The deal's credit for the measure (before split share), or None if it does not count."""
+    c = m.crediting
+    if m.metric == "renewals" and c.types is None and deal.type != "renewal":
+        return None
+    if c.types is not None and deal.type not in c.types:
+        return None
+    if c.products is not None and deal.product not in c.products:
+        return None
+    if c.exclude_products is not None and deal.product in c.exclude_products:
+        return None
+    amt = deal.amount_d
+    if m.metric == "new_logos":
+        return (Decimal(1), "new logo") if deal.new_logo else None
+    if m.metric == "margin":
+        margin = deal.margin if pd.notna(deal.margin) else c.default_margin
+        if margin is None:
+            raise ValueError(
+                f"measure {m.name!r}: deal {deal.id} has no margin and the plan sets no default_margin"
+            )
+        return amt * Decimal(str(margin)), f"margin {float(margin):.0%} of {amt:,.2f}"
+    term = deal.term_months if pd.notna(deal.term_months) else 12
+    if c.value == "acv" and term > 12:
+        return amt * Decimal(12) / Decimal(str(term)), f"ACV of {amt:,.2f} over {term:g} months"
+    return amt, ("TCV" if c.value == "tcv" else "ACV") + f" {amt:,.2f}"
+
+
+def _discount_multiplier(plan: Plan, deal) -> Decimal:
+    if not plan.discount_multipliers or pd.isna(deal.discount):
+        return Decimal(1)
+    for band in plan.discount_multipliers:
+        if deal.discount <= band.max_discount:
+            return Decimal(str(band.multiplier))
+    return Decimal(str(plan.discount_multipliers[-1].multiplier))
+
+
+# --- periods, proration, quotas -----------------------------------------------------------------
+def plan_periods(crm: CRM, plan: Plan, up_to: Period) -> list[Period]:
+    """The plan periods of ``up_to``'s fiscal year, from its start through ``up_to``."""
+    cal = crm.calendar
+    year = cal.year(up_to.start)
+    out, start = [], year.start
+    while start <= up_to.end:
+        end = start + pd.DateOffset(months=plan.period_months) - pd.Timedelta(days=1)
+        label = (
+            cal.quarter(start).label
+            if plan.period == "quarter"
+            else (cal.month(start).label if plan.period == "month" else year.label)
+        )
+        out.append(Period(label, pd.Timestamp(start), pd.Timestamp(end), plan.period))
+        start = end + pd.Timedelta(days=1)
+    return out
+
+
+def _active_days(rep, p: Period, leaves: pd.DataFrame | None) -> int:
+    start = max(p.start, rep.hire_date) if pd.notna(rep.hire_date) else p.start
+    end = min(p.end, rep.termination_date) if pd.notna(rep.termination_date) else p.end
+    if end < start:
+        return 0
+    days = (end - start).days + 1
+    if leaves is not None and len(leaves):
+        for lv in leaves[leaves["rep_id"] == rep.id].itertuples(index=False):
+            a, b = max(start, pd.Timestamp(lv.start)), min(end, pd.Timestamp(lv.end))
+            if b >= a:
+                days -= (b - a).days + 1
+    return max(days, 0)
+
+
+def _quota(crm: CRM, rep_id: str, p: Period) -> Decimal:
+    """Quota rows of the rep overlapping the period, prorated by overlapping days."""
+    q = crm.quotas[
+        (crm.quotas["rep_id"] == rep_id)
+        & (crm.quotas["period_end"] >= p.start)
+        & (crm.quotas["period_start"] <= p.end)
+    ]
+    total = ZERO
+    for row in q.itertuples(index=False):
+        a, b = max(row.period_start, p.start), min(row.period_end, p.end)
+        share = Decimal((b - a).days + 1) / Decimal((row.period_end - row.period_start).days + 1)
+        total += money(row.amount) * share
+    return total
+
+
+# --- the calculator ---------------------------------------------------------------------------
+def compute_statements(
+    crm: CRM, plan: Plan, period, inputs: CompInputs | None = None
+) -> StatementResult:
+    """Statements of every rep on the plan for the fiscal year's periods through ``period``
+    (balances carried from the year's start); see the module docstring."""
+    inputs = inputs or CompInputs()
+    target = crm.period(period)
+    periods = plan_periods(crm, plan, target)
+    reps = crm.reps[crm.reps["role"].isin(plan.roles)]
+    deals = _deal_values(crm, inputs)
+    splits = _split_table(crm, inputs, deals)
+    if plan.overlay is not None:
+        overlay_reps = set(crm.reps.loc[crm.reps["role"] == plan.overlay.role, "id"])
+        splits = splits[(splits["kind"] == "split") | splits["rep_id"].isin(overlay_reps)]
+    else:
+        splits = splits[splits["kind"] == "split"]
+    credited = splits.merge(deals, left_on="opportunity_id", right_on="id", how="inner")
+    credited = credited.sort_values(["close_date", "opportunity_id", "rep_id"], kind="stable")
+    adjustments = inputs.adjustments
+    lines: list[dict] = []
+    notes: list[str] = []
+    earned: dict[tuple[str, str], Decimal] = {}  # (rep, deal) -> commission earned
+    draw_balance: dict[str, Decimal] = {}
+    year_paid: dict[tuple[str, str], Decimal] = {}
+    year_basis: dict[tuple[str, str], list[Decimal]] = {}  # TI, quota, credit
+    variable = Decimal(str(plan.pay_mix.variable))
+    months = Decimal(plan.period_months) / Decimal(12)
+
+    for p in periods:
+        for rep in reps.itertuples(index=False):
+            days = _active_days(rep, p, inputs.leaves)
+            if days == 0:
+                continue
+            rep_lines: list[dict] = []
+
+            def add(
+                kind,
+                amount,
+                rule,
+                measure=None,
+                deal=None,
+                credit=None,
+                _rl=rep_lines,
+                _rep=rep,
+                _p=p,
+            ):
+                _rl.append(
+                    {
+                        "period": _p.label,
+                        "rep_id": _rep.id,
+                        "rep_name": _rep.name,
+                        "kind": kind,
+                        "measure": measure,
+                        "opportunity_id": deal,
+                        "credit": credit,
+                        "rule": rule,
+                        "amount": cents(amount),
+                    }
+                )
+
+            ote = plan.ote if plan.ote is not None else rep.ote
+            if ote is None or pd.isna(ote):
+                raise ValueError(f"rep {rep.id} ({rep.name}) has no OTE and the plan sets none")
+            proration = Decimal(days) / Decimal(p.days)
+            mine = credited[
+                (credited["rep_id"] == rep.id) & credited["close_date"].between(p.start, p.end)
+            ]
+            attain: dict[str, float] = {}
+            for m in plan.measures:
+                ti = money(ote) * variable * Decimal(str(m.weight)) * months * proration
+                quota = (
+                    _quota(crm, rep.id, p) * Decimal(str(m.quota_share))
+                    if m.quota == "quotas"
+                    else Decimal(str(m.quota)) * proration
+                )
+                if quota <= 0:
+                    add(
+                        "info", ZERO, f"{m.name}: no quota for the period, nothing computed", m.name
+                    )
+                    notes.append(f"{p.label} {rep.id}: measure {m.name} has no quota")
+                    continue
+                bcr = ti / quota
+                items = []
+                for d in mine.itertuples(index=False):
+                    cv = _credit_value(m, d)
+                    if cv is None:
+                        continue
+                    value, why = cv
+                    share = d.share * (
+                        Decimal(str(plan.overlay.multiplier))
+                        if d.kind == "overlay" and plan.overlay
+                        else 1
+                    )
+                    items.append(
+                        (
+                            d,
+                            value * share,
+                            why + (f", {d.kind} {d.share:.2%}" if d.share != 1 else ""),
+                        )
+                    )
+                total_credit = sum((c for _, c, _ in items), ZERO)
+                a = float(total_credit / quota)
+                attain[m.name] = a
+                key = (rep.id, m.name)
+                yb = year_basis.setdefault(key, [ZERO, ZERO, ZERO])
+                yb[0] += ti
+                yb[1] += quota
+                yb[2] += total_credit
+                rt = m.rates
+                measure_lines = []
+                if a < rt.gate:
+                    add(
+                        "gate",
+                        ZERO,
+                        f"{m.name}: attainment {a:.1%} below the {rt.gate:.0%} gate: nothing paid",
+                        m.name,
+                        credit=total_credit,
+                    )
+                else:
+                    cum = ZERO
+                    if rt.method == "retroactive":
+                        k, rate = tier_at(rt, a)
+                    for d, credit, why in items:
+                        mult = _discount_multiplier(plan, d)
+                        if rt.method == "marginal":
+                            slices = marginal_slices(rt, cum, cum + credit, quota)
+                            amount = sum((c * bcr * r for _, c, r in slices), ZERO) * mult
+                            rule = (
+                                "; ".join(
+                                    f"{c:,.2f} at {describe_tier(rt, t)}" for t, c, r in slices
+                                )
+                                or "above the attainment cap"
+                            )
+                        else:
+                            counted = credit
+                            if rt.cap_attainment is not None:
+                                cap_c = Decimal(str(rt.cap_attainment)) * quota
+                                counted = max(min(cum + credit, cap_c) - cum, ZERO)
+                            amount = counted * bcr * rate * mult
+                            rule = f"{counted:,.2f} at {describe_tier(rt, k)} (retroactive, attainment {a:.1%})"
+                        if mult != 1:
+                            rule += f"; discount multiplier x{mult}"
+                        cum += credit
+                        line_amt = cents(amount)
+                        add(
+                            "commission",
+                            line_amt,
+                            f"{m.name}: {why}; {rule}; BCR {bcr:.6f}",
+                            m.name,
+                            d.opportunity_id,
+                            credit,
+                        )
+                        measure_lines.append(line_amt)
+                        earned[(rep.id, d.opportunity_id)] = (
+                            earned.get((rep.id, d.opportunity_id), ZERO) + line_amt
+                        )
+                    paid = sum(measure_lines, ZERO)
+                    if rt.cap_payout is not None:
+                        cap_amt = cents(Decimal(str(rt.cap_payout)) * ti)
+                        if paid > cap_amt:
+                            add(
+                                "cap",
+                                cap_amt - paid,
+                                f"{m.name}: payout capped at {rt.cap_payout:g}x target incentive {cents(ti):,.2f}",
+                                m.name,
+                            )
+                            paid = cap_amt
+                    year_paid[key] = year_paid.get(key, ZERO) + paid
+            # SPIFFs
+            for s in plan.spiffs:
+                if s.kind == "milestone":
+                    if attain.get(s.measure, 0) >= s.attainment:
+                        add(
+                            "spiff",
+                            money(s.amount),
+                            f"{s.name}: {s.measure} attainment {attain[s.measure]:.1%} >= {s.attainment:.0%}",
+                        )
+                    continue
+                for d in mine.drop_duplicates("opportunity_id").itertuples(index=False):
+                    cond = s.condition
+                    if cond is not None and (
+                        (cond.products and d.product not in cond.products)
+                        or (cond.types and d.type not in cond.types)
+                        or d.amount_d < money(cond.min_amount)
+                    ):
+                        continue
+                    amount = (money(s.amount) + money(d.amount_d) * Decimal(str(s.rate))) * d.share
+                    add(
+                        "spiff",
+                        amount,
+                        f"{s.name}: qualifying deal"
+                        + (f", share {d.share:.2%}" if d.share != 1 else ""),
+                        deal=d.opportunity_id,
+                    )
+            # clawbacks
+            if plan.clawback is not None and adjustments is not None and len(adjustments):
+                adj = adjustments[
+                    pd.to_datetime(adjustments["date"]).between(p.start, p.end)
+                    & adjustments["event"].isin(plan.clawback.events)
+                ]
+                for ev in adj.itertuples(index=False):
+                    key = (rep.id, ev.opportunity_id)
+                    if key not in earned:
+                        continue
+                    close = deals.loc[deals["id"] == ev.opportunity_id, "close_date"].iloc[0]
+                    age = (pd.Timestamp(ev.date) - close).days
+                    if age <= plan.clawback.days and earned[key] != 0:
+                        add(
+                            "clawback",
+                            -earned[key],
+                            f"deal {ev.event} {age} days after close (<= {plan.clawback.days}): commission returned",
+                            deal=ev.opportunity_id,
+                        )
+                        earned[key] = ZERO
+            # draw
+            if plan.draw is not None:
+                # plan periods since the one the rep was hired in (the draw covers new hires)
+                if pd.notna(rep.hire_date):
+                    hired = (
+                        (rep.hire_date.year - p.start.year) * 12
+                        + rep.hire_date.month
+                        - p.start.month
+                    )
+                    since_hire = (
+                        -(hired // plan.period_months) if hired <= 0 else 0
+                    )  # hired mid-period
+                else:
+                    since_hire = plan.draw.periods
+                in_window = 0 <= since_hire < plan.draw.periods
+                e = sum((ln["amount"] for ln in rep_lines), ZERO)
+                draw_amt = money(plan.draw.amount) * proration
+                bal = draw_balance.get(rep.id, ZERO)
+                if in_window and e < draw_amt:
+                    top = cents(draw_amt - e)
+                    add(
+                        "draw",
+                        top,
+                        f"{'recoverable' if plan.draw.recoverable else 'guaranteed'} draw: earnings {e:,.2f} topped up to {cents(draw_amt):,.2f}",
+                    )
+                    if plan.draw.recoverable:
+                        draw_balance[rep.id] = bal + top
+                elif bal > 0:
+                    room = e - (draw_amt if in_window else ZERO)
+                    rec = cents(min(bal, max(room, ZERO)))
+                    if rec > 0:
+                        add("draw_recovery", -rec, f"recovery of the draw balance {bal:,.2f}")
+                        draw_balance[rep.id] = bal - rec
+            # annual true-up
+            if (
+                plan.annual_true_up
+                and plan.period != "year"
+                and p.end == crm.calendar.year(p.start).end
+            ):
+                for m in plan.measures:
+                    key = (rep.id, m.name)
+                    if key not in year_basis or year_basis[key][1] <= 0:
+                        continue
+                    ti_y, q_y, c_y = year_basis[key]
+                    annual = cents(
+                        ti_y * Decimal(str(float(payout_fraction(m.rates, float(c_y / q_y)))))
+                    )
+                    due = annual - year_paid.get(key, ZERO)
+                    if due > 0:
+                        add(
+                            "true_up",
+                            due,
+                            f"{m.name}: annual attainment {float(c_y / q_y):.1%} pays {annual:,.2f}; periods paid {year_paid.get(key, ZERO):,.2f}",
+                            m.name,
+                        )
+            for i, ln in enumerate(rep_lines, start=1):
+                ln["line"] = i
+            lines += rep_lines
+    df = pd.DataFrame(lines, columns=LINE_COLUMNS)
+    if len(df):
+        totals = df.groupby(["period", "rep_id", "rep_name"], sort=False)["amount"].apply(
+            lambda s: sum(s, ZERO)
+        )
+        totals = totals.rename("total").reset_index()
+        totals["lines"] = df.groupby(["period", "rep_id"], sort=False).size().to_numpy()
+    else:
+        totals = pd.DataFrame(columns=["period", "rep_id", "rep_name", "total", "lines"])
+    return StatementResult(df, totals, notes)
