@@ -457,3 +457,126 @@ def test_marginal_slices_cover_the_credit():
     s = marginal_slices(rt, Decimal("40000"), Decimal("160000"), Decimal("100000"))
     assert sum(c for _, c, _ in s) == Decimal("120000")
     assert [k for k, _, _ in s] == [0, 1, 2]
+
+
+def test_overlay_credit_on_top_of_the_split():
+    # d1 100,000 to AE r1 (100% split) and 50% overlay credit to overlay rep o1 (overlay multiplier 1):
+    # r1: 100,000 x 0.125 = 12,500.00; o1 on an overlay plan: 50,000 x 0.125 = 6,250.00
+    crm = crm_with(
+        [("d1", "r1", 100_000, "2026-07-10")],
+        reps=[("r1", "2020-01-01", None), ("o1", "2020-01-01", None)],
+    )
+    crm.reps.loc[crm.reps["id"] == "o1", "role"] = "Overlay"
+    splits = pd.DataFrame(
+        {
+            "opportunity_id": ["d1", "d1"],
+            "rep_id": ["r1", "o1"],
+            "percent": [100, 50],
+            "kind": ["split", "overlay"],
+        }
+    )
+    ae = compute_statements(
+        crm, plan([{"from": 0, "rate": 1.0}]), "2026-Q3", CompInputs(splits=splits)
+    )
+    assert total(ae, "r1") == Decimal("12500.00")
+    overlay_plan = plan(
+        [{"from": 0, "rate": 1.0}],
+        roles=["Overlay"],
+        overlay={"role": "Overlay", "multiplier": 1.0},
+    )
+    ov = compute_statements(crm, overlay_plan, "2026-Q3", CompInputs(splits=splits))
+    assert total(ov, "o1") == Decimal("6250.00")
+
+
+def test_discount_multiplier_margin_and_new_logo_measures():
+    # discount 15% falls in the <=20% band (x0.8): 40,000 x 0.125 x 0.8 = 4,000.00
+    crm = crm_with(
+        [
+            ("d1", "r1", 40_000, "2026-07-10", "new", "Core", "acc1"),
+            ("d2", "r1", 20_000, "2026-08-10", "new", "Core", "acc1"),
+        ]
+    )
+    attrs = pd.DataFrame(
+        {"opportunity_id": ["d1", "d2"], "discount": [0.15, 0.05], "margin": [0.5, 0.25]}
+    )
+    p = plan(
+        [{"from": 0, "rate": 1.0}],
+        discount_multipliers=[
+            {"max_discount": 0.1, "multiplier": 1.0},
+            {"max_discount": 0.2, "multiplier": 0.8},
+        ],
+    )
+    c = lines(
+        compute_statements(crm, p, "2026-Q3", CompInputs(deal_attributes=attrs)), kind="commission"
+    )
+    assert c.set_index("opportunity_id")["amount"].to_dict() == {
+        "d1": Decimal("4000.00"),
+        "d2": Decimal("2500.00"),
+    }
+    # margin measure: 40,000 x 0.5 + 20,000 x 0.25 = 25,000 credit -> x 0.125 = 3,125.00
+    pm = parse_plan(
+        {
+            "name": "m",
+            "measures": [
+                {
+                    "name": "margin",
+                    "metric": "margin",
+                    "weight": 1,
+                    "rates": {"tiers": [{"from": 0, "rate": 1}]},
+                }
+            ],
+        }
+    )
+    assert total(
+        compute_statements(crm, pm, "2026-Q3", CompInputs(deal_attributes=attrs))
+    ) == Decimal("3125.00")
+    # new logos: only d1 is acc1's first won deal; fixed quota 4 logos per quarter -> BCR 12,500/4 = 3,125.00
+    pl = parse_plan(
+        {
+            "name": "l",
+            "measures": [
+                {
+                    "name": "logos",
+                    "metric": "new_logos",
+                    "weight": 1,
+                    "quota": 4,
+                    "rates": {"tiers": [{"from": 0, "rate": 1}]},
+                }
+            ],
+        }
+    )
+    assert total(compute_statements(crm, pl, "2026-Q3")) == Decimal("3125.00")
+
+
+def test_rate_cap_and_non_recoverable_draw():
+    # cap_rate 1.5 turns the x2 accelerator into x1.5: 100,000 x .125 + 20,000 x .125 x 1.5 = 16,250.00
+    crm = crm_with([("d1", "r1", 120_000, "2026-07-10")])
+    assert total(
+        compute_statements(crm, plan(TWO_TIERS, rates={"cap_rate": 1.5}), "2026-Q3")
+    ) == Decimal("16250.00")
+    # guaranteed draw of 5,000 for a hire of 2026-07-01 earning 16,000 x 0.125 = 2,000 in Q3 -> draw 3,000,
+    # and nothing is recovered in Q4 from 80,000 x 0.125 = 10,000
+    crm = crm_with(
+        [("d1", "r1", 16_000, "2026-07-10"), ("d2", "r1", 80_000, "2026-10-10")],
+        reps=[("r1", "2026-07-01", None)],
+    )
+    res = compute_statements(
+        crm,
+        plan([{"from": 0, "rate": 1.0}], draw={"amount": 5000, "recoverable": False, "periods": 1}),
+        "2026-Q4",
+    )
+    assert lines(res, kind="draw")["amount"].iloc[0] == Decimal("3000.00")
+    assert lines(res, period="2026-Q4", kind="draw_recovery").empty and total(
+        res, period="2026-Q4"
+    ) == Decimal("10000.00")
+
+
+def test_leave_prorates_the_target_incentive():
+    # a 46-day leave in Q3 (92 days): TI 12,500 x 46/92 = 6,250 and the quotas-table quota stays 100,000:
+    # BCR 0.0625, a 40,000 deal pays 2,500.00
+    crm = crm_with([("d1", "r1", 40_000, "2026-07-10")])
+    leaves = pd.DataFrame({"rep_id": ["r1"], "start": ["2026-08-16"], "end": ["2026-09-30"]})
+    res = compute_statements(
+        crm, plan([{"from": 0, "rate": 1.0}]), "2026-Q3", CompInputs(leaves=leaves)
+    )
+    assert total(res) == Decimal("2500.00")
