@@ -99,3 +99,19 @@ def test_scorecard_and_plot(small_org):
     assert sc["value"].between(0, 1).all()
     fig = quality.plot_quality(small_org.crm)
     assert len(fig.axes) == 2
+
+
+def test_stage_skips_found_in_synthetic_org(small_org):
+    crm, t = small_org.crm, small_org.truth["opportunities"]
+    moves = quality.stage_moves(crm).set_index("opportunity_id")["stage_skips"]
+    snap = crm.as_of(crm.data_end).set_index("id")
+    # a skip shows once the deal has moved past the skipped stage
+    from salesops_models.schema import STAGE_ORDER
+
+    t = t.set_index("opportunity_id")
+    skipped = t["skipped_stage"].dropna()
+    visible = [oid for oid, st in skipped.items() if snap.loc[oid, "stage"] in STAGE_ORDER
+               and snap.loc[oid, "stage"] != "Closed Lost" and STAGE_ORDER[snap.loc[oid, "stage"]] > STAGE_ORDER[st]]
+    assert len(visible) > 10
+    assert (moves.reindex(visible) >= 1).all()
+    assert moves[moves > 0].index.isin(skipped.index).all()  # no skip where none was injected

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config
+from ..schema import TABLES
 from .common import LoadResult, read_raw, require_columns, slug
 from .pipeline import SourceTable, assemble
 
@@ -236,32 +237,7 @@ def load_maven(folder: str | Path = config.MAVEN_DIR) -> LoadResult:
     notes.append(
         f"no field history in the source: {len(hist_raw)} history rows rebuilt from engage/close dates"
     )
-    ident = {
-        c: c
-        for c in (
-            "id",
-            "name",
-            "manager_id",
-            "team",
-            "region",
-            "segment",
-            "role",
-            "account_id",
-            "owner_rep_id",
-            "product",
-            "created_date",
-            "close_date",
-            "amount",
-            "stage",
-            "opportunity_id",
-            "changed_at",
-            "industry",
-            "lat",
-            "lon",
-            "employees",
-            "annual_revenue",
-        )
-    }
+    ident = {c.name: c.name for cols in TABLES.values() for c in cols}  # already canonical names
     sources = {
         "reps": SourceTable(
             "reps",

@@ -130,46 +130,38 @@ def load_salesforce(
     stages = dict(SALESFORCE_STAGE_MAP) | dict(stage_map or {})
     notes: list[str] = []
     sources: dict[str, SourceTable] = {}
-    raw, n = read_raw(opportunities)
-    notes += n
-    require_columns(raw, opportunities, OPPORTUNITY_REQUIRED)
-    sources["opportunities"] = SourceTable(
-        "opportunities",
-        opportunities,
-        raw,
-        OPPORTUNITY_COLUMNS,
-        {
-            "stage": stages,
-            "type": SALESFORCE_TYPE_MAP,
-            "forecast_category": SALESFORCE_FORECAST_MAP,
-        },
-    )
-    if history:
-        raw, n = read_raw(history)
-        notes += n
-        require_columns(raw, history, HISTORY_REQUIRED)
-        sources["opportunity_history"] = SourceTable(
-            "opportunity_history",
-            history,
-            raw,
-            HISTORY_COLUMNS,
-            {"stage": stages, "forecast_category": SALESFORCE_FORECAST_MAP},
-        )
-    if users:
-        raw, n = read_raw(users)
-        notes += n
-        require_columns(raw, users, ["Id"])
-        if "Name" not in raw.columns:
-            require_columns(raw, users, ["FirstName", "LastName"])
+
+    def add(table, path, required, colmap, value_maps=None):
+        raw, n = read_raw(path)
+        notes.extend(n)
+        require_columns(raw, path, required)
+        if table == "reps" and "Name" not in raw.columns:
+            require_columns(raw, path, ["FirstName", "LastName"])
             raw["Name"] = (
                 raw["FirstName"].str.strip() + " " + raw["LastName"].str.strip()
             ).str.strip()
-        sources["reps"] = SourceTable("reps", users, raw, USER_COLUMNS)
+        sources[table] = SourceTable(table, path, raw, colmap, value_maps or {})
+
+    forecast = {"forecast_category": SALESFORCE_FORECAST_MAP}
+    add(
+        "opportunities",
+        opportunities,
+        OPPORTUNITY_REQUIRED,
+        OPPORTUNITY_COLUMNS,
+        {"stage": stages, "type": SALESFORCE_TYPE_MAP} | forecast,
+    )
+    if history:
+        add(
+            "opportunity_history",
+            history,
+            HISTORY_REQUIRED,
+            HISTORY_COLUMNS,
+            {"stage": stages} | forecast,
+        )
+    if users:
+        add("reps", users, ["Id"], USER_COLUMNS)
     if accounts:
-        raw, n = read_raw(accounts)
-        notes += n
-        require_columns(raw, accounts, ["Id", "Name"])
-        sources["accounts"] = SourceTable("accounts", accounts, raw, ACCOUNT_COLUMNS)
+        add("accounts", accounts, ["Id", "Name"], ACCOUNT_COLUMNS)
     return assemble(
         sources,
         source_name="salesforce",

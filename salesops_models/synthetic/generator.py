@@ -40,7 +40,7 @@ import pandas as pd
 
 from .. import config
 from ..crm import CRM
-from ..schema import DEFAULT_FORECAST_CATEGORY, STAGES
+from ..schema import DEFAULT_FORECAST_CATEGORY, STAGES, TABLES
 from .geography import REGIONS, region_population_share, sample_zips
 from .params import OrgParams
 
@@ -381,21 +381,7 @@ class _Generator:
         allreps["hire_date"] = self._days_to_date(np.floor(allreps["hire_day"].to_numpy(float)))
         allreps["termination_date"] = self._days_to_date(allreps["term_day"].to_numpy(float))
         allreps["base_salary"] = np.round(allreps["ote"] * allreps["base_share"], -3)
-        self.reps = allreps[
-            [
-                "id",
-                "name",
-                "manager_id",
-                "team",
-                "region",
-                "segment",
-                "role",
-                "hire_date",
-                "termination_date",
-                "base_salary",
-                "ote",
-            ]
-        ]
+        self.reps = allreps[[c.name for c in TABLES["reps"]]]
         self.truth_reps = occ.assign(
             seat=occ["seat"], segment=[self.seg_names[s] for s in occ["segment_idx"]]
         )[["rep_id", "seat", "segment", "skill", "volume", "ramp_months", "hire_day", "term_day"]]
@@ -664,8 +650,13 @@ class _Generator:
 
         allidx = np.arange(N)
         add(allidx, t0, np.zeros(N, int), np.where(miss0, np.nan, amount0), np.ones(N, bool), e0)
+        # stage skips: one intermediate stage (1..3, below the highest reached) never recorded
+        skip = np.zeros(N, dtype=int)
+        can = (reached >= 2) & (rng.random(N) < hyg.stage_skip_rate)
+        skip[can] = rng.integers(1, np.minimum(reached[can], 4))
+        self.o_skip = skip
         for k in range(1, 5):
-            m = reached >= k
+            m = (reached >= k) & (skip != k)
             idx = allidx[m]
             amt = np.full(len(idx), np.nan)
             amt_set = np.zeros(len(idx), bool)
@@ -822,6 +813,7 @@ class _Generator:
                     self.o_dup_of >= 0, ids[np.maximum(self.o_dup_of, 0)], None
                 )[sel],
                 "quarter_end_pulled": self.o_pulled[sel],
+            "skipped_stage": np.where(self.o_skip > 0, np.array(STAGES, dtype=object)[self.o_skip], None)[sel],
                 "period_logit_shift": self.o_qshock[sel],
                 "initial_expected_close": self._days_to_date(self.o_e0[sel]),
                 "n_pushes_planned": self.o_npush[sel],

@@ -156,10 +156,13 @@ class HygieneParams:
       ``zombie_cleanup_days`` after the real loss, the rest never;
     - ``no_push_rate``: share of slipping deals whose close date is never moved while open;
     - ``duplicate_rate``: share of opportunities entered twice (the copy goes stale);
+    - ``stage_skip_rate``: share of deals that reach Discovery or beyond on which the rep never
+      records one intermediate stage (the history jumps two stages);
     - ``missing``: per field, the share of rows left empty.
     """
 
     zombie_rate: float = 0.06
+    stage_skip_rate: float = 0.04
     zombie_cleanup_rate: float = 0.8
     zombie_cleanup_days: tuple[float, float] = (45.0, 180.0)
     no_push_rate: float = 0.15
