@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/bench_capacity.py
 	$(BIN)/python benchmarks/bench_comp.py
+	$(BIN)/python benchmarks/bench_territory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

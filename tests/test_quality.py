@@ -110,8 +110,13 @@ def test_stage_skips_found_in_synthetic_org(small_org):
 
     t = t.set_index("opportunity_id")
     skipped = t["skipped_stage"].dropna()
-    visible = [oid for oid, st in skipped.items() if snap.loc[oid, "stage"] in STAGE_ORDER
-               and snap.loc[oid, "stage"] != "Closed Lost" and STAGE_ORDER[snap.loc[oid, "stage"]] > STAGE_ORDER[st]]
+    visible = [
+        oid
+        for oid, st in skipped.items()
+        if snap.loc[oid, "stage"] in STAGE_ORDER
+        and snap.loc[oid, "stage"] != "Closed Lost"
+        and STAGE_ORDER[snap.loc[oid, "stage"]] > STAGE_ORDER[st]
+    ]
     assert len(visible) > 10
     assert (moves.reindex(visible) >= 1).all()
     assert moves[moves > 0].index.isin(skipped.index).all()  # no skip where none was injected

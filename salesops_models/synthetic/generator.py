@@ -813,7 +813,9 @@ class _Generator:
                     self.o_dup_of >= 0, ids[np.maximum(self.o_dup_of, 0)], None
                 )[sel],
                 "quarter_end_pulled": self.o_pulled[sel],
-            "skipped_stage": np.where(self.o_skip > 0, np.array(STAGES, dtype=object)[self.o_skip], None)[sel],
+                "skipped_stage": np.where(
+                    self.o_skip > 0, np.array(STAGES, dtype=object)[self.o_skip], None
+                )[sel],
                 "period_logit_shift": self.o_qshock[sel],
                 "initial_expected_close": self._days_to_date(self.o_e0[sel]),
                 "n_pushes_planned": self.o_npush[sel],

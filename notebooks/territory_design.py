@@ -1,0 +1,135 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Territory design
+#
+# The current territories, a balanced and compact redesign (HiGHS LP with its lower bound), a
+# minimal-disruption rebalancing with the list of moves, and "territory wars": the attainment
+# the same strong rep would see in each territory, current vs proposed.
+
+# %% tags=["parameters"]
+source = "data/salesops.duckdb"  # DuckDB store, relative to the project root
+segment = "Mid-Market"  # design the territories of one segment; empty: all accounts
+k = 0  # number of territories; 0: as many as current owners
+tolerance = 0.05  # potential of every territory within +/- this share of the mean
+scenarios = 1000  # Monte Carlo scenarios of the territory simulation
+skill = 1.3  # odds multiplier of the strong rep placed in each territory
+seed = 7  # random seed of the simulation
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+
+from salesops_models import territory as tt
+from salesops_models.reports import context
+from salesops_models.territory import plots
+
+crm = context(source).crm
+accounts, notes = tt.territory_accounts(crm, segment or None)
+n_terr = k or accounts["current"].nunique()
+display(
+    Markdown(
+        f"**{len(accounts):,} accounts** of segment {segment or 'all'} into **{n_terr} territories**, balance +/-{tolerance:.0%}."
+        + "".join(f"\n- {n}" for n in notes)
+    )
+)
+
+# %% [markdown]
+# ## Current territories
+
+# %%
+plots.plot_map(accounts, "current", "Current territories (size = potential)")
+plt.show()
+before = tt.territory_table(accounts, "current")
+display(pd.Series(tt.balance_metrics(accounts, "current")).to_frame("current").T.round(3))
+
+# %% [markdown]
+# ## Proposed design (balanced and compact)
+
+# %%
+design = tt.design_territories(accounts, n_terr, tolerance=tolerance)
+proposed = design.accounts
+ptot = accounts["potential"].sum()
+display(
+    Markdown(
+        f"Compactness {design.compactness / ptot:,.1f} km (potential-weighted mean distance to the center); "
+        f"LP lower bound for these centers {design.lower_bound / ptot:,.1f} km: gap **{design.gap:.2%}**."
+    )
+)
+plots.plot_map(proposed, "territory", "Proposed territories", design.centers)
+plt.show()
+display(
+    pd.DataFrame(
+        {
+            "current": tt.balance_metrics(accounts, "current"),
+            "proposed": tt.balance_metrics(proposed, "territory", before="current"),
+        }
+    ).T.round(3)
+)
+
+# %% [markdown]
+# ## Rebalancing with minimal disruption
+# Keep today's territories and move as few accounts as balance requires; an account's move
+# weight is 1 + its open pipeline relative to the mean + years of relationship.
+
+# %%
+weights = tt.move_weights(crm, accounts)
+rebalanced = tt.rebalance(accounts, "current", tolerance=tolerance, move_weight=weights)
+after = tt.territory_table(rebalanced.accounts, "territory")
+plots.plot_balance(before, after, tolerance)
+plt.show()
+display(
+    pd.Series(tt.balance_metrics(rebalanced.accounts, "territory", before="current"))
+    .to_frame("rebalanced")
+    .T.round(3)
+)
+display(Markdown(f"**{len(rebalanced.moves)} moves**:"))
+display(rebalanced.moves.sort_values("potential", ascending=False).round(2))
+
+# %% [markdown]
+# ## Territory wars: the same strong rep in every territory
+
+# %%
+runs = {
+    "current": accounts.assign(territory=accounts["current"]),
+    "rebalanced": rebalanced.accounts,
+    "proposed": proposed,
+}
+summaries = {
+    name: tt.structural_summary(
+        tt.simulate_territories(
+            tt.account_rates(crm, a), n_scenarios=scenarios, skill=skill, seed=seed
+        )
+    )
+    for name, a in runs.items()
+}
+plots.plot_attainment_spread(summaries["current"], summaries["proposed"])
+plt.show()
+display(
+    pd.DataFrame(
+        {
+            name: {
+                "structural share of attainment variance": s.attrs["structural_share"],
+                "median attainment, worst territory": s["p50"].min(),
+                "median attainment, best territory": s["p50"].max(),
+                "territories where P(at quota) < 40%": int((s["p_at_quota"] < 0.4).sum()),
+            }
+            for name, s in summaries.items()
+        }
+    ).round(3)
+)
