@@ -105,7 +105,12 @@ def test_two_runs_at_once_do_not_clobber(dirs):
         recs = [f.result() for f in futs]
     assert {r.status for r in recs} == {"ok"}
     final = rdir / "tiny" / "2026-01-31"
-    assert sorted(p.name for p in final.iterdir()) == ["report.html", "report.ipynb", "run.json"]
+    assert sorted(p.name for p in final.iterdir()) == [
+        "parameters.yml",
+        "report.html",
+        "report.ipynb",
+        "run.json",
+    ]
     winner = json.loads((final / "run.json").read_text())["run_id"]
     assert winner in {r.run_id for r in recs}
     assert not any((rdir / "tiny" / ".work").iterdir())  # no leftovers

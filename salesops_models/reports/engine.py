@@ -5,6 +5,7 @@ Layout under ``reports/``::
     reports/<name>/<as_of>/report.html     the last good run for that as-of date
                            report.ipynb    the executed notebook
                            run.json        its ledger record
+                           parameters.yml  the parameters injected (relative dates resolved)
                            *.xlsx, ...     files the notebook wrote (it runs in this folder)
     reports/<name>/failed/<run_id>/        executed notebook + error.txt of a failed run
     reports/runs.jsonl                     the ledger (one JSON record per run)
@@ -154,6 +155,58 @@ def _to_html(executed: Path, out: Path) -> None:
     out.write_text(body, encoding="utf-8")
 
 
+class NotebookError(RuntimeError):
+    """The notebook raised; the message is the failing cell's error."""
+
+
+def _execute(nb: Path, executed: Path, params: dict, work: Path, kernel_name: str | None) -> None:
+    """Run papermill in its own process with the kernel in ``work``.
+
+    A separate process because papermill's ``cwd`` is a process-wide ``chdir``: two reports
+    running at once in threads of one process would race on it. Files a report writes (e.g.
+    an Excel export) land in ``work``, beside its HTML; data paths are resolved from the
+    project root, not the cwd.
+    """
+    import subprocess
+    import sys
+
+    import nbformat
+    import yaml
+
+    pfile = work / "parameters.yml"
+    pfile.write_text(yaml.safe_dump(params, sort_keys=False))
+    cmd = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(nb),
+        str(executed),
+        "-f",
+        str(pfile),
+        "--cwd",
+        str(work),
+        "--no-progress-bar",
+        "--log-level",
+        "ERROR",
+    ]
+    if kernel_name:
+        cmd += ["-k", kernel_name]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(config.PROJECT_ROOT))
+    if proc.returncode == 0:
+        return
+    detail = ""
+    if executed.exists():
+        for cell in nbformat.read(str(executed), as_version=4).cells:
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    detail = f"{out.get('ename')}: {out.get('evalue')}"
+    if not detail:
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        detail = lines[-1] if lines else f"papermill exited {proc.returncode}"
+    (work / "papermill.log").write_text(proc.stderr)
+    raise NotebookError(detail)
+
+
 def run_report(
     report: str,
     params: dict | None = None,
@@ -170,8 +223,6 @@ def run_report(
     ``name`` is the output folder (defaults to the report name; schedule entries use their
     own name so two schedules of one notebook keep separate histories).
     """
-    import papermill as pm
-
     notebooks_dir, reports_dir = Path(notebooks_dir), Path(reports_dir)
     nb = notebook_path(report, notebooks_dir)
     resolved, label = resolve_parameters(report, params or {}, notebooks_dir)
@@ -194,16 +245,7 @@ def run_report(
     t0 = time.perf_counter()
     executed = work / "report.ipynb"
     try:
-        # the kernel runs in the work folder: files a report writes (e.g. an Excel export)
-        # land beside its HTML; data paths are resolved from the project root, not the cwd
-        pm.execute_notebook(
-            str(nb),
-            str(executed),
-            parameters=resolved,
-            cwd=str(work),
-            progress_bar=False,
-            kernel_name=kernel_name,
-        )
+        _execute(nb, executed, resolved, work, kernel_name)
         _to_html(executed, work / "report.html")
     except Exception as exc:
         record.status = "failed"
@@ -212,7 +254,7 @@ def run_report(
         )
         failed = base / "failed" / run_id
         failed.parent.mkdir(parents=True, exist_ok=True)
-        (work / "error.txt").write_text(traceback.format_exc())
+        (work / "error.txt").write_text(f"{exc}\n\n{traceback.format_exc()}")
         os.replace(work, failed)
         record.failed_dir = str(failed.relative_to(reports_dir))
         record.notebook = (
