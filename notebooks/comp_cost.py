@@ -25,7 +25,7 @@ source = "data/salesops.duckdb"  # DuckDB store, relative to the project root
 plan_a = "plans/ae_standard.yml"  # plan A, relative to the project root
 plan_b = "plans/ae_accelerated.yml"  # plan B
 plan_start = "2026-10"  # first month of the simulated plan year
-growth = 0.10  # target = bookings of the 12 months before x (1 + growth)
+growth = 0.10  # target growth over the bookings of the 12 months before the plan
 buffer = 0.15  # quota over-assignment
 budget = 0.0  # variable comp budget for the year; 0: plan A median x 1.05
 scenarios = 2000  # Monte Carlo scenarios

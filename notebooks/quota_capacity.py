@@ -24,9 +24,9 @@
 source = "data/salesops.duckdb"  # DuckDB store, relative to the project root
 plan_start = "2026-10"  # first month of the plan, YYYY-MM
 months = 12  # plan horizon in months
-growth = 0.10  # target = bookings of the 12 months before the plan x (1 + growth)
+growth = 0.10  # target growth over the bookings of the 12 months before the plan
 target = 0.0  # explicit target for the horizon; 0: use growth
-buffer = 0.15  # over-assignment: sum of quotas = target x (1 + buffer)
+buffer = 0.15  # over-assignment: quotas add up to the target plus this share
 method = "blend"  # quota allocation: potential, performance or blend
 weight = 0.5  # blend weight on territory potential
 attrition_monthly = 0.015  # monthly attrition hazard of an AE

@@ -42,3 +42,13 @@ def test_committed_without_outputs_and_with_one_literal_parameters_cell(path):
         assert not any(isinstance(n, (ast.FunctionDef, ast.ClassDef)) for n in ast.walk(tree)), (
             "move it into the package"
         )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_papermill_sees_every_parameter(path):
+    import papermill as pm
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    names = [n.targets[0].id for n in ast.parse(cell.source).body]
+    assert list(pm.inspect_notebook(str(path))) == names  # a help comment it cannot parse drops the parameter
