@@ -247,8 +247,8 @@ def comp_statements(
     from .store import load_duckdb
 
     p = _plan(plan)
-    res = compute_statements(load_duckdb(db), p, period)  # the year's periods up to this one
     crm = load_duckdb(db)
+    res = compute_statements(crm, p, period)  # the year's periods up to this one
     label = crm.period(period).label
     cur = res.for_period(label)
     out = Path(out or config.REPORTS_DIR / "comp" / label)

@@ -48,6 +48,28 @@ def distance_km(xyz_a: np.ndarray, xyz_b: np.ndarray) -> np.ndarray:
     return (EARTH_KM * np.arccos(dot)).astype(np.float32)
 
 
+def weighted_centers(
+    xyz: np.ndarray,
+    weights: np.ndarray,
+    assign: np.ndarray,
+    k: int,
+    fallback: np.ndarray | None = None,
+) -> np.ndarray:
+    """Unit vector of each territory's weighted mean location; a territory with no weight
+    keeps ``fallback`` (or the plain mean of its accounts)."""
+    c = np.zeros((k, 3))
+    np.add.at(c, assign, xyz * np.asarray(weights, float)[:, None])
+    empty = np.linalg.norm(c, axis=1) == 0
+    if empty.any():
+        if fallback is not None:
+            c[empty] = fallback[empty]
+        else:
+            plain = np.zeros((k, 3))
+            np.add.at(plain, assign, xyz)
+            c[empty] = plain[empty]
+    return c / np.linalg.norm(c, axis=1, keepdims=True)
+
+
 def to_latlon(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     v = xyz / np.linalg.norm(xyz, axis=1, keepdims=True)
     return np.degrees(np.arcsin(v[:, 2])), np.degrees(np.arctan2(v[:, 1], v[:, 0]))
@@ -359,9 +381,7 @@ def design_territories(
         cxyz = unit_vectors(centers["lat"], centers["lon"])
     else:  # centers of a recursive coordinate bisection (balanced and compact)
         start = bisection_start(accounts["lat"], accounts["lon"], p, k)
-        cxyz = np.zeros((k, 3))
-        np.add.at(cxyz, start, xyz * (p[:, None] + 1e-12))
-        cxyz /= np.linalg.norm(cxyz, axis=1, keepdims=True)
+        cxyz = weighted_centers(xyz, p + 1e-12, start, k)
     history = []
     for it in range(1 if fixed else iterations):
         assign, compact, bound, split = _assign(
@@ -377,11 +397,7 @@ def design_territories(
         )
         if fixed or (len(history) > 1 and history[-2]["compactness"] - compact < 0.005 * compact):
             break
-        new = np.zeros((k, 3))
-        np.add.at(new, assign, xyz * p[:, None])
-        empty = np.linalg.norm(new, axis=1) == 0
-        new[empty] = cxyz[empty]
-        new /= np.linalg.norm(new, axis=1, keepdims=True)
+        new = weighted_centers(xyz, p, assign, k, fallback=cxyz)
         if it == iterations - 1:  # keep the centers the final assignment and bound belong to
             break
         cxyz = new
@@ -423,9 +439,7 @@ def rebalance(
     bp = _bounds(p.sum(), k, tolerance)
     _check_feasible(p, k, *bp, lk, accounts["id"].to_numpy(), "potential")
     xyz = unit_vectors(accounts["lat"], accounts["lon"])
-    cxyz = np.zeros((k, 3))
-    np.add.at(cxyz, cur, xyz * p[:, None])
-    cxyz /= np.linalg.norm(cxyz, axis=1, keepdims=True)
+    cxyz = weighted_centers(xyz, p, cur, k)
     mw = np.ones(len(p)) if move_weight is None else np.asarray(move_weight, float)
     load = np.bincount(cur, weights=p, minlength=k)
     if (
