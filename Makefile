@@ -30,12 +30,16 @@ demo: install
 	else echo "Maven CRM sample not found beside the repository: skipped"; fi
 	$(SALESOPS) data quality --plot reports/data_quality/quality.png
 	$(SALESOPS) comp statements --plan plans/ae_standard.yml --period 2026-Q3
+	$(SALESOPS) forecast backtest --db data/salesops.duckdb --quarters 8
+	@if [ -f data/maven.duckdb ]; then $(SALESOPS) forecast backtest --db data/maven.duckdb --quarters 3; fi
 	$(SALESOPS) report run-all
 	@echo
 	@echo "Sample org store : data/salesops.duckdb (ground truth: truth_* tables, data/salesops.truth.json)"
 	@echo "Maven CRM store  : data/maven.duckdb"
 	@echo "Quality chart    : reports/data_quality/quality.png"
 	@echo "Comp statements  : reports/comp/2026-Q3/statements.xlsx, payroll.csv"
+	@echo "Forecast backtest: reports/forecast/backtest_salesops.csv, backtest_maven.csv"
+	@echo "Forecast ledger  : reports/forecast_ledger.jsonl"
 	@echo "Reports index    : reports/index.html (open it in a browser)"
 
 ## reports: run what reports.yml says is due (for cron)
@@ -67,6 +71,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_capacity.py
 	$(BIN)/python benchmarks/bench_comp.py
 	$(BIN)/python benchmarks/bench_territory.py
+	$(BIN)/python benchmarks/bench_forecast.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

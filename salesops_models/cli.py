@@ -360,6 +360,106 @@ def report_index():
     console.print(f"index: {write_index()}")
 
 
+forecast_app = typer.Typer(
+    help="Bayesian bookings forecast: run, backtest, ledger.", no_args_is_help=True
+)
+app.add_typer(forecast_app, name="forecast")
+
+
+@forecast_app.command("run")
+def forecast_run(
+    db: Path = DB_OPTION,
+    as_of: str = typer.Option("", help="As-of date (default: the data's last day)."),
+    period: str = typer.Option("", help="Period label (default: the as-of date's quarter)."),
+    draws: int = typer.Option(1000, help="Posterior draws per chain (and tuning steps)."),
+    seed: int = typer.Option(0, help="Random seed (same seed, same numbers)."),
+    save: Path | None = typer.Option(None, help="Save the fitted model (netCDF)."),
+    record: bool = typer.Option(True, help="Append the forecast to the forecast ledger."),
+):
+    """Fit on the history as of a date and forecast the period's bookings (P10/P50/P90)."""
+    import pandas as pd
+
+    from .forecast import BookingsForecastModel, ledger
+    from .store import load_duckdb
+
+    crm = load_duckdb(db)
+    when = pd.Timestamp(as_of) if as_of else crm.data_end
+    p = crm.period(period) if period else crm.quarter(when)
+    model = BookingsForecastModel(sampler_config={"draws": draws, "tune": draws})
+    model.fit(crm, when, random_seed=seed)
+    fc = model.forecast(p, random_seed=seed)
+    diag = model.diagnostics()
+    color = "green" if diag.ok else "yellow"
+    console.print(f"[{color}]convergence {diag.summary()}[/]")
+    q = fc.quantiles()
+    console.print(
+        f"{p.label} as of {when.date()}: P10 {q['P10']:,.0f}  P50 {q['P50']:,.0f}  "
+        f"P90 {q['P90']:,.0f}  (closed {fc.closed:,.0f}, expected slip {fc.slip.mean():,.0f})"
+    )
+    console.print(_table(fc.rollup("region").round(0).reset_index(), "By region"))
+    if save:
+        model.save(save)
+        console.print(f"model: {save}")
+    if record:
+        ledger.record(fc, source=Path(db).name)
+        console.print(f"ledger: {ledger.LEDGER}")
+
+
+@forecast_app.command("backtest")
+def forecast_backtest(
+    db: Path = DB_OPTION,
+    quarters: int = typer.Option(8, help="Past complete quarters to replay."),
+    points: str = typer.Option(
+        "day 1=0,week 4=27,week 8=55",
+        help="Points in each quarter: name=day offset, comma separated.",
+    ),
+    draws: int = typer.Option(500, help="Posterior draws per chain (and tuning steps)."),
+    seed: int = typer.Option(0, help="Random seed."),
+    out: Path | None = typer.Option(None, help="CSV of every score (default reports/forecast/)."),
+):
+    """Replay past quarters using only as-of data; score the model next to four baselines."""
+    from .forecast.backtest import backtest, goals, summarize
+    from .store import load_duckdb
+
+    crm = load_duckdb(db)
+    try:
+        pts = {k.strip(): int(v) for k, v in (x.split("=") for x in points.split(","))}
+    except ValueError as exc:
+        console.print(f"[red]error:[/] --points must look like 'week 4=27,week 8=55': {exc}")
+        raise typer.Exit(2) from exc
+    bt = backtest(
+        crm,
+        quarters=quarters,
+        points=pts,
+        sampler_config={"draws": draws, "tune": draws},
+        random_seed=seed,
+    )
+    out = Path(out or config.REPORTS_DIR / "forecast" / f"backtest_{Path(db).stem}.csv")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    bt.to_csv(out, index=False)
+    s = summarize(bt)
+    console.print(_table(s.round(3), f"Backtest: {bt['period'].nunique()} quarters"))
+    for point in pts:
+        g = goals(s, point)
+        if len(g):
+            console.print(_table(g, f"Goals at {point}"))
+    console.print(f"scores: {out}")
+
+
+@forecast_app.command("ledger")
+def forecast_ledger(db: Path = DB_OPTION):
+    """Past forecasts of this store scored against actuals (periods that have ended)."""
+    from .forecast import ledger
+    from .store import load_duckdb
+
+    crm = load_duckdb(db)
+    scored = ledger.scored(crm, source=Path(db).name)
+    if scored.empty:
+        console.print(f"no scored forecasts for {Path(db).name} in {ledger.LEDGER}")
+        return
+    console.print(_table(scored.round(1), f"Forecast accuracy: {Path(db).name}"))
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -90,3 +90,20 @@ def test_comp_commands(tmp_path):
     bad.write_text(plan.read_text().replace("rate: 1.8", "rate: -1.8"))
     res = runner.invoke(app, ["comp", "validate", "--plan", str(bad)])
     assert res.exit_code == 2 and "measures[0].rates.tiers[2].rate: must be >= 0" in res.output
+
+
+def test_forecast_commands_help_and_bad_points(tmp_path):
+    for args in (
+        ["forecast", "--help"],
+        ["forecast", "run", "--help"],
+        ["forecast", "backtest", "--help"],
+        ["forecast", "ledger", "--help"],
+    ):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0 and "Usage" in res.output, (args, res.output)
+    db = tmp_path / "s.duckdb"
+    runner.invoke(app, ["data", "generate", "--reps", "6", "--years", "1", "--db", str(db)])
+    res = runner.invoke(app, ["forecast", "backtest", "--db", str(db), "--points", "week four"])
+    assert res.exit_code == 2 and "--points" in res.output
+    res = runner.invoke(app, ["forecast", "ledger", "--db", str(db)])
+    assert res.exit_code == 0 and "no scored forecasts" in res.output

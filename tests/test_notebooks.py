@@ -51,4 +51,6 @@ def test_papermill_sees_every_parameter(path):
     nb = nbformat.read(path, as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     names = [n.targets[0].id for n in ast.parse(cell.source).body]
-    assert list(pm.inspect_notebook(str(path))) == names  # a help comment it cannot parse drops the parameter
+    assert (
+        list(pm.inspect_notebook(str(path))) == names
+    )  # a help comment it cannot parse drops the parameter

@@ -103,3 +103,31 @@ def test_pipeline_health_runs_on_the_maven_sample(browser, tmp_path):
     )
     text = check_page(browser, tmp_path / "reports" / rec.html, tmp_path, min_images=6)
     assert "has no close date" in text  # Maven's open deals carry no close date: said, not hidden
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not config.MAVEN_DIR.exists(), reason="shared Maven sample not present")
+def test_bookings_forecast_report_on_the_maven_sample(browser, tmp_path):
+    """The forecast report end to end on real CRM data: papermill, a real PyMC fit, HTML in
+    Chromium with the fan chart, bridge, deal tables, accuracy section and diagnostics."""
+    from salesops_models.loaders import load_maven
+
+    db = load_maven().save(tmp_path / "maven.duckdb")
+    rec = run_report(
+        "bookings_forecast",
+        {"source": str(db), "as_of": "2017-08-15", "period": "2017-Q3", "draws": 300},
+        reports_dir=tmp_path / "reports",
+    )
+    text = check_page(browser, tmp_path / "reports" / rec.html, tmp_path, min_images=4)
+    for section in (
+        "Fit and convergence",
+        "Forecast against target",
+        "By region, manager and rep",
+        "Deal risk",
+        "Slip list",
+        "Accuracy history",
+        "Model checks",
+        "P(reach target)",
+        "max r_hat",
+    ):
+        assert section in text

@@ -1,0 +1,208 @@
+"""Backtests: replay past periods at fixed points using only the data as of each point.
+
+For every past quarter and every point (day 1, week 4 = day 28, week 8 = day 56 by default) the
+model is refitted on history visible as of that day and its forecast is scored against the
+quarter's actual bookings, next to four baselines computed from the same as-of snapshot:
+
+- **stage-weighted**: closed so far + sum over open deals dated in the period of amount x
+  the CRM's default stage probability (Salesforce's "expected revenue");
+- **stage conversion**: the same with each stage's historical win rate (deals closed in the
+  365 days before the as-of date, P(won | reached the stage));
+- **commit roll-up**: closed so far + open deals in the Commit category dated in the period
+  (what reps call);
+- **seasonal naive**: the same quarter last year x the trailing-twelve-month growth.
+
+Scores: signed and absolute percentage error of the median (point forecast for baselines),
+whether the 50/80/90% central intervals cover the actual, and the CRPS (continuous ranked
+probability score, Gneiting & Raftery 2007; for a point forecast it is the absolute error).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ..crm import CRM
+from ..pipeline import max_stage_reached
+from ..schema import DEFAULT_STAGE_PROBABILITY, OPEN_STAGES, WON_STAGE
+from .data import make_levels
+from .model import BookingsForecastModel
+
+DEFAULT_POINTS = {"day 1": 0, "week 4": 27, "week 8": 55}
+METHODS = ("model", "stage-weighted", "stage conversion", "commit roll-up", "seasonal naive")
+
+
+def crps_from_draws(draws: np.ndarray, y: float) -> float:
+    """CRPS of a sample forecast: E|X - y| - E|X - X'| / 2 (sorted-sample O(n log n) form)."""
+    x = np.sort(np.asarray(draws, dtype=float))
+    n = len(x)
+    term1 = np.abs(x - y).mean()
+    i = np.arange(1, n + 1)
+    term2 = (2 * i - n - 1).dot(x) / (n * n)  # = E|X - X'| / 2
+    return float(term1 - term2)
+
+
+def closed_so_far(crm: CRM, snap: pd.DataFrame, period) -> float:
+    won = snap[snap["is_won"] & snap["close_date"].between(period.start, period.end)]
+    return float(won["amount"].sum())
+
+
+def baselines(crm: CRM, as_of, period) -> dict[str, float]:
+    """The four baseline point forecasts of ``period``'s bookings as of ``as_of``."""
+    as_of = pd.Timestamp(as_of)
+    p = crm.period(period)
+    snap = crm.as_of(as_of)
+    closed = closed_so_far(crm, snap, p)
+    open_ = snap[~snap["is_closed"] & snap["close_date"].between(p.start, p.end)]
+    amount = open_["amount"].fillna(0.0)
+    weighted = float((amount * open_["stage"].map(DEFAULT_STAGE_PROBABILITY)).sum())
+    # historical stage conversion (deals closed in the year before the as-of date)
+    recent = snap[snap["is_closed"] & (snap["close_date"] > as_of - pd.Timedelta(days=365))]
+    reached = recent["id"].map(max_stage_reached(crm, as_of)).fillna(0).to_numpy()
+    won = (recent["stage"] == WON_STAGE).to_numpy()
+    rate = {}
+    for k, st in enumerate(OPEN_STAGES):
+        m = reached >= k
+        rate[st] = float(won[m].mean()) if m.sum() >= 5 else DEFAULT_STAGE_PROBABILITY[st]
+    conversion = float((amount * open_["stage"].map(rate)).sum())
+    commit = float(amount[open_["forecast_category"] == "Commit"].sum())
+    # seasonal naive: same quarter last year x trailing-twelve-month growth (as of then)
+    last_year = crm.period(_shift_year(crm, p))
+    won_all = snap[snap["is_won"]]
+
+    def booked(a, b):
+        return float(won_all.loc[won_all["close_date"].between(a, b), "amount"].sum())
+
+    ly = booked(last_year.start, last_year.end)
+    ttm = booked(as_of - pd.Timedelta(days=364), as_of)
+    prior = booked(as_of - pd.Timedelta(days=729), as_of - pd.Timedelta(days=365))
+    growth = ttm / prior if prior > 0 else 1.0
+    return {
+        "stage-weighted": closed + weighted,
+        "stage conversion": closed + conversion,
+        "commit roll-up": closed + commit,
+        "seasonal naive": ly * growth,
+    }
+
+
+def _shift_year(crm: CRM, p):
+    q = p
+    for _ in range(4 if p.kind == "quarter" else 12):
+        q = crm.calendar.previous(q)
+    return q
+
+
+def score(draws: np.ndarray | None, point: float, actual: float) -> dict:
+    """Scores of one forecast against the actual (``draws`` None for point forecasts)."""
+    err = (point - actual) / actual if actual else np.nan
+    out = {
+        "forecast": point,
+        "actual": actual,
+        "error_pct": 100 * err,
+        "abs_error_pct": 100 * abs(err),
+    }
+    for level in (50, 80, 90):
+        if draws is None:
+            out[f"covered_{level}"] = np.nan
+        else:
+            a = (100 - level) / 200
+            lo, hi = np.quantile(draws, [a, 1 - a])
+            out[f"covered_{level}"] = float(lo <= actual <= hi)
+    out["crps"] = crps_from_draws(draws, actual) if draws is not None else abs(point - actual)
+    out["crps_pct"] = 100 * out["crps"] / actual if actual else np.nan
+    return out
+
+
+def backtest(
+    crm: CRM,
+    *,
+    quarters: int = 8,
+    points: dict[str, int] | None = None,
+    model_config: dict | None = None,
+    sampler_config: dict | None = None,
+    draws: int = 400,
+    random_seed: int = 0,
+    progress: bool = True,
+    min_history_days: int = 150,
+) -> pd.DataFrame:
+    """Replay the last ``quarters`` complete quarters at ``points`` (name -> day offset).
+
+    Quarters starting less than ``min_history_days`` after the data's first day are skipped
+    (too little history to learn from). Returns one row per quarter x point x method with the
+    scores of :func:`score`.
+    """
+    points = points or DEFAULT_POINTS
+    cal = crm.calendar
+    last = cal.quarter(crm.data_end)
+    if crm.data_end < last.end:
+        last = cal.previous(last)
+    periods = [last]
+    while len(periods) < quarters:
+        periods.insert(0, cal.previous(periods[0]))
+    periods = [
+        p for p in periods if p.start >= crm.data_start + pd.Timedelta(days=min_history_days)
+    ]
+    model = BookingsForecastModel(model_config, sampler_config)
+    levels = make_levels(crm)
+    rows = []
+    jobs = [(p, name, off) for p in periods for name, off in points.items()]
+    for i, (p, name, off) in enumerate(tqdm(jobs, desc="backtest", disable=not progress)):
+        as_of = p.start + pd.Timedelta(days=off)
+        actual = crm.bookings(p)
+        model.fit(crm, as_of, random_seed=random_seed + i, levels=levels)
+        fc = model.forecast(p, draws=draws, random_seed=random_seed + i)
+        diag = model.diagnostics()
+        base = {"period": p.label, "point": name, "as_of": as_of.date().isoformat()}
+        rows.append(
+            base
+            | {"method": "model"}
+            | score(fc.total, float(np.median(fc.total)), actual)
+            | {
+                "p10": float(np.quantile(fc.total, 0.1)),
+                "p90": float(np.quantile(fc.total, 0.9)),
+                "converged": diag.ok,
+                "max_r_hat": diag.max_r_hat,
+                "divergences": diag.divergences,
+                "fit_seconds": model.fit_seconds,
+            }
+        )
+        for method, value in baselines(crm, as_of, p).items():
+            rows.append(base | {"method": method} | score(None, value, actual))
+    return pd.DataFrame(rows)
+
+
+def summarize(bt: pd.DataFrame) -> pd.DataFrame:
+    """Per point and method: mean and median absolute % error, bias, coverage, CRPS."""
+    g = bt.groupby(["point", "method"], sort=False)
+    out = g.agg(
+        periods=("period", "nunique"),
+        mean_abs_error_pct=("abs_error_pct", "mean"),
+        median_abs_error_pct=("abs_error_pct", "median"),
+        bias_pct=("error_pct", "mean"),
+        coverage_50=("covered_50", "mean"),
+        coverage_80=("covered_80", "mean"),
+        coverage_90=("covered_90", "mean"),
+        crps_pct=("crps_pct", "mean"),
+    )
+    return out.reset_index()
+
+
+def goals(summary: pd.DataFrame, point: str = "week 4") -> pd.DataFrame:
+    """The issue's goals at ``point``: mean |error| <= 5%, 80% coverage in [70%, 90%], error
+    at least 30% below the stage-weighted baseline."""
+    s = summary[summary["point"] == point].set_index("method")
+    if "model" not in s.index:
+        return pd.DataFrame()
+    m = s.loc["model"]
+    sw = s.loc["stage-weighted", "mean_abs_error_pct"] if "stage-weighted" in s.index else np.nan
+    rows = [
+        ("mean |error| of the median <= 5%", m["mean_abs_error_pct"], m["mean_abs_error_pct"] <= 5),
+        ("80% interval coverage in 70-90%", m["coverage_80"], 0.7 <= m["coverage_80"] <= 0.9),
+        (
+            "|error| >= 30% below stage-weighted",
+            1 - m["mean_abs_error_pct"] / sw if sw else np.nan,
+            bool(sw and m["mean_abs_error_pct"] <= 0.7 * sw),
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["goal", "value", "met"])

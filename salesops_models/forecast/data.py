@@ -1,0 +1,410 @@
+"""Training data for the bookings forecast, rebuilt from history as of a date (no leakage).
+
+Everything the model learns from is computed from ``opportunity_history`` rows changed
+strictly before the as-of cutoff (:func:`~salesops_models.crm.as_of_cutoff`); open deals are
+right-censored at the cutoff. Times are float days since :data:`ORIGIN`.
+
+Stage hazards (piecewise-exponential, competing risks)
+------------------------------------------------------
+Every history row opens an *interval* during which the deal's state (stage, amount, close
+date, forecast category, push count) is constant; it ends at the next row (or at the cutoff:
+censored). An interval in an open stage ends with an event when the next row is
+
+- a later open stage or Closed Won: ``advance`` (the stage reached is counted for the
+  transition matrix, so skipped stages and CRMs without late stages are handled);
+- Closed Lost: ``lost``;
+- anything else (same stage, a step back): no event.
+
+Intervals are split at the time-in-stage bin edges (:data:`DURATION_EDGES`) and at fiscal
+quarter starts, so each piece has one duration bin and one quarter. For a piecewise
+exponential model the likelihood of the pieces is that of independent Poisson counts with
+the pieces' exposure as offset, and it depends on the data only through, per cell of
+identical covariates, the **total exposure and the number of events** (exact sufficient
+statistics): the fit scales with the number of cells, not with the history's length.
+
+Covariates of a cell: segment, rep, stage, time-in-stage bin, fiscal quarter of the exposure,
+opportunity type, close-date push count (0, 1, 2+), deal size (tercile of log amount within
+the segment; unknown amounts sit in the middle level), forecast category against the stage's
+default (below / as default / above: the rep's own call) and deal age at stage entry
+(< 60, 60+ days).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..crm import CRM, as_of_cutoff
+from ..schema import (
+    DEFAULT_FORECAST_CATEGORY,
+    LOST_STAGE,
+    OPEN_STAGES,
+    OPPORTUNITY_TYPES,
+    STAGE_ORDER,
+    WON_STAGE,
+)
+
+ORIGIN = pd.Timestamp("2000-01-01")
+#: Time-in-stage bin edges in days (the last bin is open-ended).
+DURATION_EDGES = (0.0, 7.0, 14.0, 30.0, 60.0, 120.0)
+#: Deal age at stage entry bin edges in days.
+AGE_EDGES = (0.0, 60.0)
+PUSH_LEVELS = ("0", "1", "2+")
+SIZE_LEVELS = ("small", "mid", "large")
+CALL_LEVELS = ("below default", "default", "above default")
+AGE_LEVELS = ("<60d", "60d+")
+N_STAGES = len(OPEN_STAGES)
+WON_INDEX = N_STAGES  # "advance" target index meaning Closed Won
+_CATEGORY_RANK = {"Omitted": 0, "Pipeline": 1, "Best Case": 2, "Commit": 3, "Closed": 4}
+
+
+def to_days(ts) -> np.ndarray:
+    """Timestamps -> float days since :data:`ORIGIN` (NaT -> nan)."""
+    arr = pd.to_datetime(pd.Series(ts) if np.ndim(ts) else pd.Series([ts]))
+    out = (arr - ORIGIN).dt.total_seconds().to_numpy(dtype=float) / 86400.0
+    return out if np.ndim(ts) else out
+
+
+def from_days(days) -> pd.DatetimeIndex:
+    return ORIGIN + pd.to_timedelta(np.asarray(days, dtype=float), unit="D")
+
+
+def duration_bin(days_in_stage: np.ndarray) -> np.ndarray:
+    return np.searchsorted(DURATION_EDGES, days_in_stage, side="right") - 1
+
+
+def age_bin(age_days: np.ndarray) -> np.ndarray:
+    return np.clip(np.searchsorted(AGE_EDGES, age_days, side="right") - 1, 0, len(AGE_EDGES) - 1)
+
+
+def push_level(push_count: np.ndarray) -> np.ndarray:
+    return np.minimum(np.asarray(push_count, dtype=int), 2)
+
+
+def call_level(stage: np.ndarray, category: np.ndarray) -> np.ndarray:
+    """0 below the stage's default forecast category, 1 as default, 2 above (rep's call)."""
+    default = pd.Series(stage).map(DEFAULT_FORECAST_CATEGORY).map(_CATEGORY_RANK)
+    actual = pd.Series(category).map(_CATEGORY_RANK)
+    diff = (actual - default).to_numpy(dtype=float)
+    return np.where(np.isnan(diff), 1, np.sign(np.nan_to_num(diff)) + 1).astype(int)
+
+
+@dataclass
+class Levels:
+    """Index spaces shared by the data and the model (fixed by the CRM, not the as-of date)."""
+
+    segments: list[str]
+    reps: list[str]
+    rep_team: np.ndarray  # team index per rep
+    teams: list[str]
+    rep_segment: np.ndarray  # segment index per rep (its most common deal segment)
+    quarters: list[str]
+    quarter_starts: np.ndarray  # days, len(quarters) + 1 (the last is the end of the last one)
+    size_cuts: np.ndarray  # (segments, 2) log-amount tercile cut points
+    types: tuple[str, ...] = OPPORTUNITY_TYPES
+
+    def quarter_index(self, days: np.ndarray) -> np.ndarray:
+        q = np.searchsorted(self.quarter_starts, days, side="right") - 1
+        return np.clip(q, 0, len(self.quarters) - 1)
+
+    def size_level(self, seg: np.ndarray, amount: np.ndarray) -> np.ndarray:
+        la = np.log(np.where(np.asarray(amount, dtype=float) > 0, amount, np.nan))
+        cuts = self.size_cuts[seg]
+        lvl = (la > cuts[:, 0]).astype(int) + (la > cuts[:, 1]).astype(int)
+        return np.where(np.isnan(la), 1, lvl)
+
+
+def opportunity_segments(crm: CRM) -> pd.Series:
+    """Segment per opportunity: the owner's segment, else the account's, else ``All``."""
+    o = crm.opportunities
+    rep_seg = o["owner_rep_id"].map(crm.reps.set_index("id")["segment"])
+    acc_seg = o["account_id"].map(crm.accounts.set_index("id")["segment"])
+    seg = rep_seg.astype(object).where(rep_seg.notna(), acc_seg.astype(object))
+    return pd.Series(seg.fillna("All").to_numpy(dtype=object), index=o["id"].to_numpy())
+
+
+def make_levels(crm: CRM, through=None) -> Levels:
+    """Index spaces of the model: segments, reps, teams and fiscal quarters up to ``through``."""
+    seg_of = opportunity_segments(crm)
+    segments = sorted(set(seg_of.unique()))
+    o = crm.opportunities
+    reps = sorted(set(o["owner_rep_id"].astype(str)))
+    rep_info = crm.reps.set_index("id")
+    team_col = rep_info["team"].astype(object)
+    team_col = team_col.where(team_col.notna(), rep_info["manager_id"].astype(object))
+    rep_team_name = [
+        str(team_col.get(r)) if r in team_col.index and pd.notna(team_col.get(r)) else "All"
+        for r in reps
+    ]
+    teams = sorted(set(rep_team_name))
+    seg_by_rep = (
+        pd.DataFrame({"rep": o["owner_rep_id"].astype(str).to_numpy(), "seg": seg_of.to_numpy()})
+        .groupby("rep")["seg"]
+        .agg(lambda s: s.value_counts().index[0])
+    )
+    cal = crm.calendar
+    end = pd.Timestamp(through) if through is not None else crm.data_end
+    qs = cal.quarters_between(crm.data_start, end)
+    quarter_starts = to_days([q.start for q in qs] + [qs[-1].end_exclusive])
+    la = np.log(o["amount"].where(o["amount"] > 0).to_numpy(dtype=float))
+    cuts = np.zeros((len(segments), 2))
+    for i, s in enumerate(segments):
+        v = la[(seg_of.to_numpy() == s) & ~np.isnan(la)]
+        cuts[i] = np.quantile(v, [1 / 3, 2 / 3]) if len(v) else (np.inf, np.inf)
+    return Levels(
+        segments=segments,
+        reps=reps,
+        rep_team=np.array([teams.index(t) for t in rep_team_name]),
+        teams=teams,
+        rep_segment=np.array([segments.index(seg_by_rep[r]) for r in reps]),
+        quarters=[q.label for q in qs],
+        quarter_starts=quarter_starts,
+        size_cuts=cuts,
+    )
+
+
+CELL_KEYS = ("segment", "rep", "stage", "bin", "quarter", "type", "push", "size", "call", "age")
+
+
+@dataclass
+class TrainingData:
+    """Sufficient statistics of everything the forecast model learns from, as of a date."""
+
+    as_of: pd.Timestamp
+    cutoff_days: float
+    levels: Levels
+    cells: pd.DataFrame  # CELL_KEYS + exposure, n_advance, n_lost
+    transitions: np.ndarray  # (stage from, stage to incl. won) advance counts
+    amount_change: pd.DataFrame  # per stage: n, mean_log, ss_log of log(final / stage amount)
+    won_amounts: pd.DataFrame  # per segment: n, mean_log, ss_log of log(won amount)
+    arrivals: pd.DataFrame  # segment, week_start_days, month, years_before, count
+    type_mix: np.ndarray  # (segments, types) creation shares
+    open_deals: pd.DataFrame  # the censored deals (state at the cutoff), ready to simulate
+    closed_won: pd.DataFrame  # deals won as of the cutoff (id, rep, segment, close day, amount)
+    n_intervals: int = 0
+    n_pieces: int = 0
+    notes: list[str] = field(default_factory=list)
+    pieces: pd.DataFrame | None = None
+
+
+def build_training_data(
+    crm: CRM, as_of, levels: Levels | None = None, keep_pieces: bool = False
+) -> TrainingData:
+    """Rebuild the model's training statistics from history visible as of ``as_of``.
+
+    ``keep_pieces`` also keeps the un-aggregated exposure pieces (one row per deal, stage
+    visit, bin and quarter) for the per-row baseline model of the benchmark.
+    """
+    cutoff = as_of_cutoff(as_of)
+    cut = float(to_days([cutoff])[0])
+    levels = levels or make_levels(crm)
+    h = crm._history()
+    h = h[h["changed_at"] < cutoff]
+    opps = crm.opportunities.set_index("id")
+    opp_ids = h["opportunity_id"].to_numpy()
+    n = len(h)
+    seg_of = opportunity_segments(crm)
+    seg_idx_map = {s: i for i, s in enumerate(levels.segments)}
+    rep_idx_map = {r: i for i, r in enumerate(levels.reps)}
+    seg = seg_of.reindex(opp_ids).map(seg_idx_map).to_numpy(dtype=int)
+    rep = opps["owner_rep_id"].astype(str).reindex(opp_ids).map(rep_idx_map).to_numpy(dtype=int)
+    otype = (
+        opps["type"]
+        .reindex(opp_ids)
+        .map({t: i for i, t in enumerate(OPPORTUNITY_TYPES)})
+        .fillna(0)
+        .to_numpy(dtype=int)
+    )
+    created = to_days(opps["created_date"].reindex(opp_ids))
+    t = to_days(h["changed_at"])
+    stage_name = h["stage"].to_numpy(dtype=object)
+    stage = pd.Series(stage_name).map(STAGE_ORDER).to_numpy(dtype=int).copy()
+    stage[stage_name == LOST_STAGE] = -1
+    is_open = np.isin(stage_name, OPEN_STAGES)
+    same_next = np.zeros(n, dtype=bool)
+    same_next[:-1] = opp_ids[1:] == opp_ids[:-1]
+    same_prev = np.zeros(n, dtype=bool)
+    same_prev[1:] = same_next[:-1]
+    # stage entry time and push count up to each row (as in CRM._last_state)
+    new_run = ~same_prev
+    new_run[1:] |= stage_name[1:] != stage_name[:-1]
+    run_start = np.maximum.accumulate(np.where(new_run, np.arange(n), 0))
+    entered = t[run_start]
+    close = to_days(h["close_date"])
+    prev_close = np.r_[np.nan, close[:-1]]
+    pushed = same_prev & (close > prev_close)
+    csum = np.cumsum(pushed)
+    first_row = np.maximum.accumulate(np.where(~same_prev, np.arange(n), 0))
+    push = csum - csum[first_row] + pushed[first_row]
+    push = push - pushed[first_row]  # the first row of a deal is never a push
+    amount = h["amount"].to_numpy(dtype=float)
+    call = call_level(stage_name, h["forecast_category"].to_numpy(dtype=object))
+    size = levels.size_level(seg, amount)
+    age = age_bin(entered - created)
+
+    # intervals of open state
+    nxt_stage = np.r_[stage[1:], -2]
+    nxt_name = np.append(stage_name[1:], "").astype(object)
+    end = np.where(same_next, np.r_[t[1:], np.nan], cut)
+    advance = same_next & is_open & ((nxt_stage > stage) | (nxt_name == WON_STAGE))
+    lost = same_next & is_open & (nxt_name == LOST_STAGE)
+    keep = is_open & (end > t)
+    transitions = np.zeros((N_STAGES, N_STAGES + 1))
+    np.add.at(transitions, (stage[advance], np.minimum(nxt_stage[advance], WON_INDEX)), 1)
+
+    iv = np.flatnonzero(keep)
+    a, b, ent = t[iv], end[iv], entered[iv]
+    # cut points: duration-bin edges and quarter starts inside (a, b)
+    dur_cuts = ent[:, None] + np.asarray(DURATION_EDGES[1:])[None, :]
+    qs = levels.quarter_starts
+    first_q = np.searchsorted(qs, a, side="right")
+    n_q_cuts = int(min(len(qs), max(1, np.max(np.searchsorted(qs, b) - first_q + 1, initial=1))))
+    qi = np.minimum(first_q[:, None] + np.arange(n_q_cuts)[None, :], len(qs) - 1)
+    q_cuts = qs[qi]
+    cuts = np.concatenate([dur_cuts, q_cuts], axis=1)
+    cuts = np.where((cuts > a[:, None]) & (cuts < b[:, None]), cuts, b[:, None])
+    cuts.sort(axis=1)
+    starts = np.concatenate([a[:, None], cuts], axis=1)
+    ends = np.concatenate([cuts, b[:, None]], axis=1)
+    expo = ends - starts
+    last_piece = np.zeros_like(expo, dtype=bool)
+    last_piece[:, -1] = True
+    nz = expo > 0
+    # the event belongs to the last positive-length piece
+    last_pos = expo.shape[1] - 1 - np.argmax(nz[:, ::-1], axis=1)
+    ev_piece = np.zeros_like(nz)
+    ev_piece[np.arange(len(iv)), last_pos] = True
+    pr, pc = np.nonzero(nz)
+    mid = (starts[pr, pc] + ends[pr, pc]) / 2
+    row = iv[pr]
+    is_ev = ev_piece[pr, pc]
+    pieces = pd.DataFrame(
+        {
+            "segment": seg[row],
+            "rep": rep[row],
+            "stage": stage[row],
+            "bin": duration_bin(mid - entered[row]),
+            "quarter": levels.quarter_index(mid),
+            "type": otype[row],
+            "push": push_level(push[row]),
+            "size": size[row],
+            "call": call[row],
+            "age": age[row],
+            "exposure": expo[pr, pc],
+            "n_advance": (is_ev & advance[row]).astype(int),
+            "n_lost": (is_ev & lost[row]).astype(int),
+        }
+    )
+    cells = pieces.groupby(list(CELL_KEYS), sort=True, observed=True).sum().reset_index()
+
+    # amount change from each stage to the won amount (last amount seen in the stage)
+    won_final = (stage_name == WON_STAGE) & ~same_next
+    won_ids = opp_ids[won_final]
+    won_amt = pd.Series(amount[won_final], index=won_ids)
+    stage_exit = is_open & ~((nxt_name == stage_name) & same_next)
+    sx = pd.DataFrame(
+        {"id": opp_ids[stage_exit], "stage": stage[stage_exit], "amt": amount[stage_exit]}
+    )
+    sx = sx[sx["id"].isin(won_ids)]
+    sx["final"] = won_amt.reindex(sx["id"]).to_numpy()
+    sx = sx[(sx["amt"] > 0) & (sx["final"] > 0)]
+    sx["lr"] = np.log(sx["final"] / sx["amt"])
+    amount_change = _log_stats(sx, "stage", "lr", range(N_STAGES))
+
+    won_rows = pd.DataFrame({"segment": seg[won_final], "amt": amount[won_final]})
+    won_rows = won_rows[won_rows["amt"] > 0].assign(la=lambda d: np.log(d["amt"]))
+    won_amounts = _log_stats(won_rows, "segment", "la", range(len(levels.segments)))
+
+    # arrivals: creations per segment and whole week before the cutoff
+    o = crm.opportunities
+    cday = to_days(o["created_date"])
+    vis = cday < cut
+    o_seg = seg_of.reindex(o["id"]).map(seg_idx_map).to_numpy(dtype=int)
+    first_day = np.floor(np.nanmin(cday[vis])) if vis.any() else cut - 7
+    n_weeks = int((cut - first_day) // 7)
+    week0 = cut - 7 * n_weeks
+    wk = np.floor((cday[vis] - week0) / 7).astype(int)
+    okw = wk >= 0
+    counts = np.zeros((len(levels.segments), max(n_weeks, 0)), dtype=int)
+    np.add.at(counts, (o_seg[vis][okw], wk[okw]), 1)
+    wstart = week0 + 7 * np.arange(n_weeks)
+    months = from_days(wstart + 3.5).month.to_numpy() - 1
+    arrivals = pd.DataFrame(
+        {
+            "segment": np.repeat(np.arange(len(levels.segments)), n_weeks),
+            "week_start": np.tile(wstart, len(levels.segments)),
+            "month": np.tile(months, len(levels.segments)),
+            "years_before": np.tile((cut - (wstart + 3.5)) / 365.25, len(levels.segments)),
+            "count": counts.ravel(),
+        }
+    )
+    type_idx = (
+        o["type"].map({t: i for i, t in enumerate(OPPORTUNITY_TYPES)}).fillna(0).to_numpy(int)
+    )
+    type_mix = np.ones((len(levels.segments), len(OPPORTUNITY_TYPES)))
+    np.add.at(type_mix, (o_seg[vis], type_idx[vis]), 1)
+    type_mix /= type_mix.sum(axis=1, keepdims=True)
+
+    # censored (open) deals at the cutoff, and deals already won
+    last = ~same_next
+    open_last = last & is_open
+    ol = np.flatnonzero(open_last)
+    open_deals = pd.DataFrame(
+        {
+            "id": opp_ids[ol],
+            "segment": seg[ol],
+            "rep": rep[ol],
+            "stage": stage[ol],
+            "time_in_stage": cut - entered[ol],
+            "entered": entered[ol],
+            "created": created[ol],
+            "type": otype[ol],
+            "push": push_level(push[ol]),
+            "push_count": push[ol],
+            "size": size[ol],
+            "call": call[ol],
+            "amount": amount[ol],
+            "close_day": close[ol],
+            "last_changed": t[ol],
+        }
+    )
+    wl = np.flatnonzero(last & (stage_name == WON_STAGE))
+    closed_won = pd.DataFrame(
+        {
+            "id": opp_ids[wl],
+            "segment": seg[wl],
+            "rep": rep[wl],
+            "close_day": close[wl],
+            "amount": amount[wl],
+        }
+    )
+    return TrainingData(
+        as_of=pd.Timestamp(as_of),
+        cutoff_days=cut,
+        levels=levels,
+        cells=cells,
+        transitions=transitions,
+        amount_change=amount_change,
+        won_amounts=won_amounts,
+        arrivals=arrivals,
+        type_mix=type_mix,
+        open_deals=open_deals,
+        closed_won=closed_won,
+        n_intervals=len(iv),
+        n_pieces=len(pieces),
+        pieces=pieces if keep_pieces else None,
+    )
+
+
+def _log_stats(df: pd.DataFrame, key: str, col: str, index) -> pd.DataFrame:
+    g = df.groupby(key)[col].agg(["size", "mean", "var"]).reindex(list(index))
+    return pd.DataFrame(
+        {
+            "n": g["size"].fillna(0).astype(int).to_numpy(),
+            "mean_log": g["mean"].to_numpy(),
+            "ss_log": (g["var"] * (g["size"] - 1)).fillna(0.0).to_numpy(),
+        },
+        index=pd.Index(list(index), name=key),
+    )

@@ -1,0 +1,81 @@
+"""The forecast ledger: every forecast run's as-of date, period and quantiles, scored later.
+
+One JSON line per run in ``reports/forecast_ledger.jsonl`` (append-only). :func:`scored`
+reads it back and, for every period that has ended by the data's last day, adds the actual
+bookings and the error of each forecast: forecast accuracy over time, by how far ahead the
+forecast was made (the number sales leadership watches).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import config
+from ..crm import CRM
+
+LEDGER = config.REPORTS_DIR / "forecast_ledger.jsonl"
+
+
+def record(fc, source: str, path: Path | str = LEDGER, **extra) -> dict:
+    """Append one forecast (a :class:`~.simulate.Forecast`) to the ledger."""
+    entry = (
+        fc.summary()
+        | {
+            "source": str(source),
+            "recorded_at": pd.Timestamp.now().isoformat(timespec="seconds"),
+            "fingerprint": fc.meta.get("fingerprint"),
+            "converged": bool(fc.diagnostics.get("ok", False)),
+            "p80_low": float(np.quantile(fc.total, 0.1)),
+            "p80_high": float(np.quantile(fc.total, 0.9)),
+        }
+        | extra
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        f.write(json.dumps(entry) + "\n")
+    return entry
+
+
+def read(path: Path | str = LEDGER, source: str | None = None) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        return pd.DataFrame()
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    df = pd.DataFrame(rows)
+    if source is not None and len(df):
+        df = df[df["source"] == str(source)]
+    return df.reset_index(drop=True)
+
+
+def scored(crm: CRM, path: Path | str = LEDGER, source: str | None = None) -> pd.DataFrame:
+    """Ledger entries of periods that have ended, with actuals and errors (latest run of
+    each as-of date and period)."""
+    df = read(path, source)
+    if df.empty:
+        return df
+    df = df.drop_duplicates(["source", "period", "as_of"], keep="last")
+    rows = []
+    for r in df.itertuples(index=False):
+        p = crm.period(r.period)
+        if p.end > crm.data_end:
+            continue
+        actual = crm.bookings(p)
+        rows.append(
+            {
+                "period": r.period,
+                "as_of": r.as_of,
+                "days_into_period": (pd.Timestamp(r.as_of) - p.start).days,
+                "P50": r.P50,
+                "P10": r.P10,
+                "P90": r.P90,
+                "actual": actual,
+                "error_pct": 100 * (r.P50 - actual) / actual if actual else np.nan,
+                "covered_80": r.P10 <= actual <= r.P90,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,634 @@
+"""The Bayesian bookings forecast model (PyMC), fitted on sufficient statistics.
+
+Bookings of a period ``[s, e]`` as of ``t`` (Clari / Salesforce forecasting convention of
+"closed + expected from open pipeline + expected from pipeline not yet created")::
+
+    bookings = closed-won so far in [s, t]
+             + sum over open deals i of  1{won and closes in (t, e]} * amount_i at close
+             + sum over deals created in (t, e] of 1{won and closes by e} * amount
+
+Stage hazards (competing risks, piecewise exponential in time-in-stage)
+-----------------------------------------------------------------------
+While in open stage k, a deal leaves by *advancing* (to a later stage, or Closed Won from
+the last stage reached) or by being *lost*, with hazards per day::
+
+    log h_r = base[r, segment, stage, bin] + team[r, team] + rep[r, rep]
+              + beta_type[r] + beta_push[r] + beta_size[r] + beta_call[r] + beta_age[r]
+              + s_r * eps[quarter],                    r in {advance, lost}, s = (+1, -1)
+
+    base[r, g, k, b] = mu[r, k, b] + sd_segment[r] * z[r, g, k, b]          (segment pooled)
+    team[r, j] ~ Normal(0, sd_team[r]);  rep[r, i] ~ Normal(team of i, sd_rep[r])  (rep pooled)
+    eps[q] ~ Normal(0, sd_period)    (shared period effect: correlates all deals of a quarter)
+
+With exposure ``E`` (days at risk) of a cell, ``n_r ~ Poisson(E * h_r)`` is the exact
+likelihood of the piecewise-exponential model with right-censoring (open deals contribute
+exposure without an event). P(win) and the time to close are *derived* from these hazards by
+simulation, so P(closes inside the period | won) is modelled, not assumed, and slippage into
+the next period is a direct output. Where the next stage goes after an advance (including
+skips and CRMs whose deals jump straight to Closed Won) follows a Dirichlet(1 + counts)
+posterior of the observed transitions.
+
+Amounts
+-------
+``log(won amount / amount in stage k) ~ Normal(mu_amt[k], sd_amt[k])`` (discounts and
+revisions between a snapshot and signature), and won amounts of deals not yet created are
+lognormal per segment (heavy right tail). Both use the exact normal sufficient statistics
+(``mean ~ Normal(mu, sd / sqrt(n))``, ``SS ~ Gamma((n - 1) / 2, 1 / (2 sd^2))``).
+
+Arrivals
+--------
+Weekly creations per segment ``~ NegativeBinomial(mu, alpha)`` with
+``log mu = a[g] + trend[g] * years_before_cutoff + season[month]``, season a zero-sum
+month-of-year effect shared by the segments. Future deals then run through the same hazards.
+
+The class follows the pymc-marketing pattern: ``model_config`` / ``sampler_config`` merged
+over defaults, ``fit(..., random_seed) -> InferenceData``, convergence checked on every fit,
+netCDF save/load with the configs, data fingerprint and as-of date in ``attrs``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from ..crm import CRM
+from .data import (
+    AGE_LEVELS,
+    CALL_LEVELS,
+    DURATION_EDGES,
+    N_STAGES,
+    OPPORTUNITY_TYPES,
+    PUSH_LEVELS,
+    SIZE_LEVELS,
+    TrainingData,
+    build_training_data,
+    make_levels,
+)
+
+RISKS = ("advance", "lost")
+COVARIATES = {  # name -> (cell column, levels); the level with index `reference` has effect 0
+    "type": ("type", OPPORTUNITY_TYPES, 0),
+    "push": ("push", PUSH_LEVELS, 0),
+    "size": ("size", SIZE_LEVELS, 1),
+    "call": ("call", CALL_LEVELS, 1),
+    "age": ("age", AGE_LEVELS, 0),
+}
+
+DEFAULT_MODEL_CONFIG = {
+    "history_quarters": 4,  # quarters of stage exposure used (bounds fit cost); 0 = all
+    "arrival_weeks": 104,  # weeks of creation counts used for arrivals
+    "hazard_mu": -3.5,  # prior mean of log daily hazard (about 1/33 per day)
+    "hazard_sd": 1.5,
+    "segment_sd": 1.0,
+    "team_sd": 0.3,
+    "rep_sd": 0.3,
+    "beta_sd": 0.5,
+    "period_sd": 0.2,
+    "amount_change_sd": 0.3,
+    # "cells": Poisson on sufficient statistics (default); "rows": one Poisson term per
+    # exposure piece (the naive per-deal formulation, same posterior; benchmark baseline)
+    "likelihood": "cells",
+}
+DEFAULT_SAMPLER_CONFIG = {
+    "draws": 1000,
+    "tune": 1000,
+    "chains": 2,
+    "target_accept": 0.85,
+    "backend": "auto",
+}
+
+
+@dataclass
+class Diagnostics:
+    """Convergence summary (Vehtari et al. 2021 thresholds: r_hat < 1.01, bulk ESS > 400)."""
+
+    max_r_hat: float
+    min_ess_bulk: float
+    divergences: int
+    worst: str
+    ess_goal: float = 400.0
+
+    @property
+    def ok(self) -> bool:
+        return self.max_r_hat < 1.01 and self.min_ess_bulk > self.ess_goal and self.divergences == 0
+
+    def summary(self) -> str:
+        flag = "ok" if self.ok else "CHECK"
+        return (
+            f"{flag}: max r_hat {self.max_r_hat:.3f} (< 1.01), min bulk ESS "
+            f"{self.min_ess_bulk:.0f} (> {self.ess_goal:.0f}), divergences {self.divergences}"
+            f"{'' if self.ok else f'; worst parameter {self.worst}'}"
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "max_r_hat": self.max_r_hat,
+            "min_ess_bulk": self.min_ess_bulk,
+            "divergences": self.divergences,
+            "ok": self.ok,
+        }
+
+
+FREE_PARAMETERS = (
+    "mu",
+    "sd_segment",
+    "base",
+    "sd_team",
+    "sd_rep",
+    "z_team",
+    "z_rep",
+    "sd_period",
+    "period_effect",
+    *(f"beta_{c}" for c in COVARIATES),
+    "mu_amount_change",
+    "sd_amount_change",
+    "mu_won_amount",
+    "sd_won_amount",
+    "arrival_level",
+    "arrival_trend",
+    "arrival_season",
+    "arrival_log_alpha",
+)
+
+
+def select_window(td: TrainingData, history_quarters: int) -> pd.DataFrame:
+    """Cells of the last ``history_quarters`` quarters before the cutoff (0 = all)."""
+    cells = td.cells
+    if not history_quarters:
+        return cells
+    current = int(td.levels.quarter_index(np.array([td.cutoff_days - 1e-6]))[0])
+    return cells[cells["quarter"] > current - history_quarters]
+
+
+class BookingsForecastModel:
+    """Hierarchical Bayesian model of deal outcomes, timing, amounts and arrivals.
+
+    Examples
+    --------
+    >>> from salesops_models.synthetic import generate_org
+    >>> crm = generate_org(n_reps=12, years=2, seed=3).crm
+    >>> model = BookingsForecastModel(sampler_config={"draws": 200, "tune": 200})
+    >>> idata = model.fit(crm, as_of="2026-08-15", random_seed=1)      # doctest: +SKIP
+    >>> fc = model.forecast("2026-Q3", random_seed=2)                  # doctest: +SKIP
+    >>> fc.quantiles()                                                 # doctest: +SKIP
+    """
+
+    def __init__(self, model_config: dict | None = None, sampler_config: dict | None = None):
+        self.model_config = DEFAULT_MODEL_CONFIG | dict(model_config or {})
+        self.sampler_config = DEFAULT_SAMPLER_CONFIG | dict(sampler_config or {})
+        self.idata: az.InferenceData | None = None
+        self.data: TrainingData | None = None
+        self.crm: CRM | None = None
+        self.fingerprint: str | None = None
+        self.fit_seconds: float | None = None
+
+    # --- data -------------------------------------------------------------------------------
+    def training_data(self, crm: CRM, as_of) -> TrainingData:
+        levels = make_levels(crm, through=pd.Timestamp(as_of) + pd.offsets.QuarterEnd(2))
+        return build_training_data(crm, as_of, levels)
+
+    @staticmethod
+    def period_stages(td: TrainingData) -> tuple[int, ...]:
+        """Stages the shared period effect acts on: those deals close from (any direct
+        transition to Closed Won) and the stage before each (the quarter's late pipeline)."""
+        closing = np.flatnonzero(td.transitions[:, -1] > 0)
+        if len(closing) == 0:
+            closing = np.array([N_STAGES - 1])
+        return tuple(sorted(set(closing.tolist()) | {max(int(k) - 1, 0) for k in closing}))
+
+    # --- model ------------------------------------------------------------------------------
+    def model_data(self, td: TrainingData) -> dict[str, np.ndarray]:
+        """Every array the likelihood reads (``pm.Data``), so one compiled model is reused
+        for every as-of date with the same levels (backtests refit without recompiling)."""
+        cfg = self.model_config
+        lv = td.levels
+        hq = self.n_period_slots(lv)
+        if cfg["likelihood"] == "rows":
+            if td.pieces is None:
+                raise ValueError(
+                    "the per-row likelihood needs build_training_data(keep_pieces=True)"
+                )
+            cells = select_window(
+                TrainingData(**{**td.__dict__, "cells": td.pieces}), cfg["history_quarters"]
+            )
+            ps = self.period_stages(td)
+            cells = cells.assign(
+                quarter=np.where(cells["stage"].isin(list(ps)), cells["quarter"], -1)
+            )
+        else:
+            cells = select_window(td, cfg["history_quarters"])
+            cells = collapse_cells(cells, self.period_stages(td))
+        current = int(lv.quarter_index(np.array([td.cutoff_days - 1e-6]))[0])
+        first = current - hq + 1
+        slot = cells["quarter"].to_numpy() - first
+        cells = cells.assign(quarter=np.where((cells["quarter"] >= 0) & (slot >= 0), slot, -1))
+        self.cells = cells
+        self.period_slots = [
+            lv.quarters[q] if 0 <= q < len(lv.quarters) else f"q{q}"
+            for q in range(first, current + 1)
+        ]
+        out = cell_indices(cells, lv, hq)
+        per_row = ("base", "rep", "quarter", "pattern", "n_advance", "n_lost")
+        if cfg["likelihood"] == "rows":
+            out = {(f"row_{k}" if k in per_row else k): v for k, v in out.items()}
+        else:
+            out = {k: v for k, v in out.items() if k not in per_row}
+        for name, stats in (("amount_change", td.amount_change), ("won_amount", td.won_amounts)):
+            n = stats["n"].to_numpy(dtype=float)
+            out[f"{name}_n"] = np.maximum(n, 1.0)
+            out[f"{name}_w1"] = (n >= 1).astype(float)
+            out[f"{name}_w2"] = (n >= 2).astype(float)
+            out[f"{name}_mean"] = np.nan_to_num(stats["mean_log"].to_numpy(dtype=float))
+            out[f"{name}_ss"] = np.maximum(stats["ss_log"].to_numpy(dtype=float), 1e-9)
+        arr = td.arrivals
+        arr = arr[arr["years_before"] <= cfg["arrival_weeks"] * 7 / 365.25]
+        out["arrival_segment"] = arr["segment"].to_numpy(dtype=int)
+        out["arrival_years"] = arr["years_before"].to_numpy(dtype=float)
+        out["arrival_month"] = arr["month"].to_numpy(dtype=int)
+        out["arrival_count"] = arr["count"].to_numpy(dtype=float)
+        wm = td.won_amounts["mean_log"]
+        out["won_amount_center"] = np.array(float(wm.mean()) if wm.notna().any() else 10.0)
+        out["arrival_center"] = np.array(np.log(max(arr["count"].mean(), 0.5)) if len(arr) else 0.0)
+        return out
+
+    def n_period_slots(self, lv) -> int:
+        hq = int(self.model_config["history_quarters"] or len(lv.quarters))
+        return max(1, min(hq, len(lv.quarters)))
+
+    def build_model(self, td: TrainingData):
+        """The PyMC model for ``td``'s levels, reading ``model_data(td)`` through ``pm.Data``."""
+        import pymc as pm
+
+        cfg = self.model_config
+        lv = td.levels
+        data = self.model_data(td)
+        hq = self.n_period_slots(lv)
+        coords = {
+            "risk": list(RISKS),
+            "segment": lv.segments,
+            "stage": [f"stage{k}" for k in range(N_STAGES)],
+            "bin": [f"{int(e)}d+" for e in DURATION_EDGES],
+            "team": lv.teams,
+            "rep": lv.reps,
+            "quarter": [f"slot{k}" for k in range(hq)],
+            "month": [f"m{m + 1}" for m in range(12)],
+        }
+        for name, (_, levels, _) in COVARIATES.items():
+            coords[f"{name}_level"] = list(levels)
+        sign = np.array([1.0, -1.0])
+        patterns = covariate_patterns()
+        with pm.Model(coords=coords) as model:
+            d = {k: pm.Data(k, v) for k, v in data.items()}
+            mu = pm.Normal("mu", cfg["hazard_mu"], cfg["hazard_sd"], dims=("risk", "stage", "bin"))
+            sd_seg = pm.HalfNormal("sd_segment", cfg["segment_sd"], dims="risk")
+            # centered: every segment x stage x bin has plenty of data
+            base = pm.Normal(
+                "base",
+                mu[:, None, :, :],
+                sd_seg[:, None, None, None],
+                dims=("risk", "segment", "stage", "bin"),
+            )
+            sd_team = pm.HalfNormal("sd_team", cfg["team_sd"], dims="risk")
+            sd_rep = pm.HalfNormal("sd_rep", cfg["rep_sd"], dims="risk")
+            z_team = pm.Normal("z_team", 0, 1, dims=("risk", "team"))
+            z_rep = pm.Normal("z_rep", 0, 1, dims=("risk", "rep"))
+            raw = sd_team[:, None] * z_team[:, lv.rep_team] + sd_rep[:, None] * z_rep
+            # centered within each segment: the segment's baseline hazards carry its mean, so
+            # the rep effects have no ridge with `base` (a diagonal mass matrix suffices)
+            seg_onehot = np.eye(len(lv.segments))[lv.rep_segment]  # (rep, segment)
+            seg_mean = pm.math.dot(raw, seg_onehot / np.maximum(seg_onehot.sum(0), 1))
+            rep_eff = pm.Deterministic(
+                "rep_effect", raw - pm.math.dot(seg_mean, seg_onehot.T), dims=("risk", "rep")
+            )
+            sd_q = pm.HalfNormal("sd_period", cfg["period_sd"])
+            # zero-sum: the quarters' mean is the late stages' baseline (no ridge with `base`);
+            # centered: each quarter's effect is pinned down by thousands of deal-days
+            eps = pm.ZeroSumNormal("period_effect", sigma=sd_q, dims="quarter")
+            eps_pad = pm.math.concatenate([eps, pm.math.zeros(1)])  # last slot: no effect
+            pattern_terms = []
+            for name, (_, levels, ref) in COVARIATES.items():
+                free = pm.Normal(f"beta_{name}", 0, cfg["beta_sd"], shape=(2, len(levels) - 1))
+                zeros = pm.math.zeros((2, 1))
+                full = pm.math.concatenate([free[:, :ref], zeros, free[:, ref:]], axis=1)
+                pm.Deterministic(f"effect_{name}", full, dims=("risk", f"{name}_level"))
+                pattern_terms.append(full[:, patterns[name]])
+            pattern_eff = sum(pattern_terms)  # (risk, pattern)
+            base_flat = base.reshape((2, -1))
+            loglik = 0.0
+            for r, risk in enumerate(RISKS):
+                if cfg["likelihood"] == "rows":  # naive: one Poisson term per exposure piece
+                    eta = (
+                        base_flat[r][d["row_base"]]
+                        + rep_eff[r][d["row_rep"]]
+                        + sign[r] * eps_pad[d["row_quarter"]]
+                        + pattern_eff[r][d["row_pattern"]]
+                    )
+                    pm.Poisson(
+                        f"n_{risk}",
+                        mu=d["exposure"] * pm.math.exp(eta),
+                        observed=d[f"row_n_{risk}"],
+                    )
+                    continue
+                # two gathers per risk: (base x pattern) and (rep x quarter) outer sums, each
+                # taken with a 1-D index (PyTensor's fast AdvancedSubtensor1 path)
+                bp = (base_flat[r][:, None] + pattern_eff[r][None, :]).ravel()
+                rq = (rep_eff[r][:, None] + sign[r] * eps_pad[None, :]).ravel()
+                eta = bp[d["base_pattern"]] + rq[d["rep_quarter"]]
+                # Poisson(E * exp(eta)) log-likelihood without constants: the event term is
+                # linear in the effects, so it only needs event totals per effect level
+                linear = (
+                    pm.math.dot(base_flat[r], d[f"{risk}_by_base"])
+                    + pm.math.dot(rep_eff[r], d[f"{risk}_by_rep"])
+                    + sign[r] * pm.math.dot(eps_pad, d[f"{risk}_by_quarter"])
+                    + pm.math.dot(pattern_eff[r], d[f"{risk}_by_pattern"])
+                )
+                loglik = loglik + linear - pm.math.sum(d["exposure"] * pm.math.exp(eta))
+            if cfg["likelihood"] != "rows":
+                pm.Potential("stage_hazard_loglik", loglik)
+            # amount change from stage amount to won amount
+            mu_ac = pm.Normal("mu_amount_change", 0, cfg["amount_change_sd"], dims="stage")
+            sd_ac = pm.HalfNormal("sd_amount_change", 0.5, dims="stage")
+            _normal_stats(pm, d, "amount_change", mu_ac, sd_ac)
+            # won amounts per segment (for deals not yet created)
+            mu_wa = pm.Normal("mu_won_amount", d["won_amount_center"], 2.0, dims="segment")
+            sd_wa = pm.HalfNormal("sd_won_amount", 1.5, dims="segment")
+            _normal_stats(pm, d, "won_amount", mu_wa, sd_wa)
+            # arrivals
+            a = pm.Normal("arrival_level", d["arrival_center"], 1.5, dims="segment")
+            tr = pm.Normal("arrival_trend", 0, 0.5, dims="segment")
+            season = pm.ZeroSumNormal("arrival_season", 0.2, dims="month")
+            log_alpha = pm.Normal("arrival_log_alpha", 3.0, 1.5)
+            s_idx = d["arrival_segment"]
+            mu_arr = pm.math.exp(
+                a[s_idx] + tr[s_idx] * d["arrival_years"] + season[d["arrival_month"]]
+            )
+            pm.Potential(
+                "arrival_loglik",
+                pm.logp(
+                    pm.NegativeBinomial.dist(mu=mu_arr, alpha=pm.math.exp(log_alpha)),
+                    d["arrival_count"],
+                ).sum(),
+            )
+        self.model = model
+        return model
+
+    # --- workflow ---------------------------------------------------------------------------
+    def prior_predictive(self, crm: CRM, as_of, samples: int = 200, random_seed: int = 0):
+        """Prior draws of the parameters and what they imply (see :func:`.simulate.implied`):
+        win rate from creation, median cycle days and weekly creations per segment, to check
+        that the priors allow every plausible org and not much more."""
+        import pymc as pm
+
+        td = self.training_data(crm, as_of)
+        model = self.build_model(td)
+        with _quiet(), model:
+            prior = pm.sample_prior_predictive(samples, random_seed=random_seed)
+        from .simulate import implied_summary
+
+        return implied_summary(prior.prior, td, random_seed=random_seed)
+
+    def _compiled(self, td: TrainingData, backend: str):
+        """Compile once per (levels, config, backend); later as-of dates swap the data."""
+        lv = td.levels
+        # the graph depends on the index spaces (baked-in rep -> team / segment maps) and the
+        # number of period slots, not on the as-of date: same key, same compiled model
+        key = (
+            tuple(lv.segments),
+            tuple(lv.reps),
+            tuple(lv.teams),
+            lv.rep_team.tobytes(),
+            lv.rep_segment.tobytes(),
+            self.n_period_slots(lv),
+            backend,
+            json.dumps(self.model_config, sort_keys=True),
+        )
+        cache = getattr(self, "_cache", None)
+        data = None
+        if cache is not None and cache[0] == key:
+            data = self.model_data(td)
+            if backend == "nutpie":
+                known = cache[2].shared_data  # data the graph does not read were pruned
+                return (
+                    cache[1],
+                    cache[2].with_data(**{k: v for k, v in data.items() if k in known}),
+                    data,
+                )
+            import pymc as pm
+
+            with cache[1]:
+                pm.set_data(data)
+            return cache[1], None, data
+        model = self.build_model(td)
+        compiled = None
+        if backend == "nutpie":
+            import nutpie
+
+            with _quiet():
+                compiled = nutpie.compile_pymc_model(model)
+        self._cache = (key, model, compiled)
+        return model, compiled, data
+
+    def fit(
+        self, crm: CRM, as_of=None, random_seed: int = 0, progressbar: bool = False, levels=None
+    ) -> az.InferenceData:
+        """Fit on the history visible as of ``as_of`` (default: the data's last day).
+
+        ``levels`` (from :func:`.data.make_levels`) fixes the index spaces, so successive fits
+        (a backtest) reuse one compiled model.
+        """
+        import time
+
+        import pymc as pm
+
+        as_of = pd.Timestamp(as_of if as_of is not None else crm.data_end)
+        t0 = time.perf_counter()
+        rows = self.model_config["likelihood"] == "rows"
+        levels = levels or make_levels(crm, through=as_of + pd.offsets.QuarterEnd(2))
+        td = build_training_data(crm, as_of, levels, keep_pieces=rows)
+        sc = self.sampler_config
+        backend = sc.get("backend", "auto")
+        if backend == "auto":
+            backend = "nutpie" if _has_nutpie() else "pymc"
+        model, compiled, _ = self._compiled(td, backend)
+        with _quiet():
+            if backend == "nutpie":
+                import nutpie
+
+                idata = nutpie.sample(
+                    compiled,
+                    draws=sc["draws"],
+                    tune=sc["tune"],
+                    chains=sc["chains"],
+                    seed=random_seed,
+                    progress_bar=progressbar,
+                    target_accept=sc["target_accept"],
+                    **sc.get("nutpie_kwargs", {}),
+                )
+            else:
+                with model:
+                    idata = pm.sample(
+                        draws=sc["draws"],
+                        tune=sc["tune"],
+                        chains=sc["chains"],
+                        random_seed=random_seed,
+                        progressbar=progressbar,
+                        target_accept=sc["target_accept"],
+                        cores=min(2, sc["chains"]),
+                    )
+        self.fit_seconds = time.perf_counter() - t0
+        self.crm, self.data, self.idata = crm, td, idata
+        self.fingerprint = crm.fingerprint()
+        idata.attrs.update(
+            model_config=json.dumps(self.model_config),
+            sampler_config=json.dumps(self.sampler_config),
+            backend=backend,
+            as_of=str(as_of.date()),
+            data_fingerprint=self.fingerprint,
+            n_cells=len(self.cells),
+            n_pieces=td.n_pieces,
+            fit_seconds=self.fit_seconds,
+            period_slots=json.dumps(self.period_slots),
+            period_stages=json.dumps(self.period_stages(td)),
+        )
+        return idata
+
+    def diagnostics(self) -> Diagnostics:
+        names = [v for v in FREE_PARAMETERS if v in self.idata.posterior]
+        rhat = az.rhat(self.idata, var_names=names)
+        ess = az.ess(self.idata, var_names=names, method="bulk")
+        worst = max(names, key=lambda v: float(rhat[v].max()))
+        div = (
+            int(self.idata.sample_stats["diverging"].sum())
+            if "diverging" in self.idata.sample_stats
+            else 0
+        )
+        n_chains = self.idata.posterior.sizes["chain"]
+        return Diagnostics(
+            max_r_hat=max(float(rhat[v].max()) for v in names),
+            min_ess_bulk=min(float(ess[v].min()) for v in names),
+            divergences=div,
+            worst=worst,
+            ess_goal=100.0 * n_chains,
+        )
+
+    def forecast(self, period, *, draws: int | None = None, random_seed: int = 0):
+        """Simulate the period's bookings from the posterior (see :mod:`.simulate`)."""
+        from .simulate import forecast_period
+
+        return forecast_period(self, period, draws=draws, random_seed=random_seed)
+
+    # --- persistence ------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """netCDF with the configs, the as-of date and the data fingerprint in ``attrs``."""
+        path = Path(path)
+        self.idata.to_netcdf(str(path))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, crm: CRM) -> BookingsForecastModel:
+        """Load a saved fit; ``crm`` must be the data it was fitted on (fingerprint checked)."""
+        idata = az.from_netcdf(str(path))
+        fp = crm.fingerprint()
+        if idata.attrs.get("data_fingerprint") != fp:
+            raise ValueError(
+                f"{path}: fitted on data {idata.attrs.get('data_fingerprint')}, this CRM is {fp}"
+            )
+        m = cls(json.loads(idata.attrs["model_config"]), json.loads(idata.attrs["sampler_config"]))
+        as_of = pd.Timestamp(idata.attrs["as_of"])
+        m.crm, m.idata, m.fingerprint = crm, idata, fp
+        m.data = m.training_data(crm, as_of)
+        m.model_data(m.data)  # sets cells and period slots
+        return m
+
+
+def collapse_cells(cells: pd.DataFrame, period_stages) -> pd.DataFrame:
+    """Merge the quarters of cells in stages the period effect does not act on (fewer cells,
+    same likelihood: their hazard does not depend on the quarter)."""
+    cells = cells.copy()
+    cells.loc[~cells["stage"].isin(list(period_stages)), "quarter"] = -1
+    keys = [c for c in cells.columns if c not in ("exposure", "n_advance", "n_lost")]
+    return cells.groupby(keys, sort=True).sum().reset_index()
+
+
+def covariate_patterns() -> dict[str, np.ndarray]:
+    """Every combination of covariate levels (a pattern) and each covariate's level in it."""
+    sizes = [len(levels) for _, levels, _ in COVARIATES.values()]
+    grid = np.indices(sizes).reshape(len(sizes), -1)
+    return {name: grid[i] for i, name in enumerate(COVARIATES)}
+
+
+def pattern_index(frame: pd.DataFrame) -> np.ndarray:
+    """Pattern id (see :func:`covariate_patterns`) of each row's covariate levels."""
+    sizes = [len(levels) for _, levels, _ in COVARIATES.values()]
+    cols = [frame[col].to_numpy() for col, _, _ in COVARIATES.values()]
+    return np.ravel_multi_index(cols, sizes)
+
+
+def cell_indices(cells: pd.DataFrame, lv, n_quarters: int) -> dict[str, np.ndarray]:
+    """Flat indices of each cell into the effect vectors, and event totals per effect level."""
+    n_seg, n_bin = len(lv.segments), len(DURATION_EDGES)
+    base = (cells["segment"].to_numpy() * N_STAGES + cells["stage"].to_numpy()) * n_bin + cells[
+        "bin"
+    ].to_numpy()
+    q = cells["quarter"].to_numpy()
+    quarter = np.where(q >= 0, q, n_quarters)
+    out = {
+        "base": base,
+        "rep": cells["rep"].to_numpy(),
+        "quarter": quarter,
+        "pattern": pattern_index(cells),
+        "exposure": cells["exposure"].to_numpy(dtype=float),
+    }
+    n_pattern = int(np.prod([len(levels) for _, levels, _ in COVARIATES.values()]))
+    sizes = {
+        "base": n_seg * N_STAGES * n_bin,
+        "rep": len(lv.reps),
+        "quarter": n_quarters + 1,
+        "pattern": n_pattern,
+    }
+    out["base_pattern"] = out["base"] * n_pattern + out["pattern"]
+    out["rep_quarter"] = out["rep"] * sizes["quarter"] + out["quarter"]
+    for risk in RISKS:
+        y = cells[f"n_{risk}"].to_numpy(dtype=float)
+        out[f"n_{risk}"] = y
+        for key, size in sizes.items():
+            out[f"{risk}_by_{key}"] = np.bincount(out[key], weights=y, minlength=size)
+    return out
+
+
+def _normal_stats(pm, d, name, mu, sd) -> None:
+    """Exact normal likelihood of a group's log values from (n, mean, within-SS); groups with
+    fewer than 1 (mean) or 2 (SS) values get weight 0."""
+    n = d[f"{name}_n"]
+    lp_mean = pm.logp(pm.Normal.dist(mu, sd / pm.math.sqrt(n)), d[f"{name}_mean"])
+    lp_ss = pm.logp(
+        pm.Gamma.dist(alpha=pm.math.maximum(n - 1, 1) / 2.0, beta=1.0 / (2.0 * sd**2)),
+        d[f"{name}_ss"],
+    )
+    pm.Potential(
+        f"{name}_loglik", (d[f"{name}_w1"] * lp_mean).sum() + (d[f"{name}_w2"] * lp_ss).sum()
+    )
+
+
+def _has_nutpie() -> bool:
+    try:
+        import nutpie  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class _quiet:
+    def __enter__(self):
+        self.logger = logging.getLogger("pymc")
+        self.level = self.logger.level
+        self.logger.setLevel(logging.WARNING)
+
+    def __exit__(self, *exc):
+        self.logger.setLevel(self.level)

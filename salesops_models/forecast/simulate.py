@@ -1,0 +1,652 @@
+"""Posterior simulation of a period's bookings: closed so far + open pipeline + new deals.
+
+For each posterior draw, every open deal is run forward through the stage hazards from its
+current stage and time in stage (competing risks, piecewise exponential: the time of the next
+event is drawn by inverting the cumulative hazard over the time-in-stage bins; the event is an
+advance with probability ``h_advance / (h_advance + h_lost)``; an advance goes to the next
+stage drawn from the Dirichlet posterior of observed transitions). A deal is *won in the
+period* when it reaches Closed Won after the as-of date and by the period's last day; won later
+but within the next period it *slips*. Its won amount is its snapshot amount times
+``exp(Normal(mu_amount_change[stage], sd_amount_change[stage]))``.
+
+Deals not yet created arrive per segment and week as ``NegativeBinomial`` draws of the fitted
+arrival model, are given a rep in proportion to the reps' recent deal creation, a type from the
+observed mix and a lognormal won amount, and run through the same hazards from Prospecting.
+
+All randomness comes from one ``np.random.Generator``; sums over deals are taken per draw, so
+totals, regions, managers and reps are coherent (the total is the sum of its parts in every
+draw) and quantiles of any roll-up are those of its draws.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..schema import OPEN_STAGES
+from .data import (
+    DURATION_EDGES,
+    N_STAGES,
+    WON_INDEX,
+    age_bin,
+    from_days,
+    to_days,
+)
+from .model import COVARIATES, covariate_patterns
+
+EDGES = np.r_[np.asarray(DURATION_EDGES), np.inf]
+PATTERN_SHAPE = tuple(len(levels) for _, levels, _ in COVARIATES.values())
+
+
+@dataclass
+class PosteriorDraws:
+    """Flattened posterior draws (draw first) of everything the simulation needs."""
+
+    base: np.ndarray  # (D, 2, S, K, B)
+    rep_effect: np.ndarray  # (D, 2, R)
+    pattern_effect: np.ndarray  # (D, 2, P)
+    period_now: np.ndarray  # (D,) effect of the current quarter (last slot)
+    sd_period: np.ndarray  # (D,)
+    transition_cdf: np.ndarray  # (D, K, K+1)
+    mu_amount_change: np.ndarray  # (D, K)
+    sd_amount_change: np.ndarray
+    mu_won_amount: np.ndarray  # (D, S)
+    sd_won_amount: np.ndarray
+    arrival_level: np.ndarray  # (D, S)
+    arrival_trend: np.ndarray
+    arrival_season: np.ndarray  # (D, 12)
+    arrival_alpha: np.ndarray  # (D,)
+    period_stages: tuple[int, ...] = ()
+
+    @property
+    def n(self) -> int:
+        return self.base.shape[0]
+
+
+def posterior_draws(model, draws: int | None, rng: np.random.Generator) -> PosteriorDraws:
+    """Up to ``draws`` posterior draws (thinned evenly), with transition matrices drawn from
+    their Dirichlet(1 + counts) posterior (only transitions to later stages are possible)."""
+    post = model.idata.posterior.stack(sample=("chain", "draw"))
+    n_all = post.sizes["sample"]
+    take = np.arange(n_all)
+    if draws is not None and draws < n_all:
+        take = np.linspace(0, n_all - 1, draws).round().astype(int)
+
+    def get(name):
+        return post[name].transpose("sample", ...).to_numpy()[take]
+
+    patterns = covariate_patterns()
+    pat = 0
+    for name in COVARIATES:
+        eff = get(f"effect_{name}")  # (D, 2, levels)
+        pat = pat + eff[:, :, patterns[name]]
+    D = len(take)
+    counts = model.data.transitions
+    alpha = np.where(np.triu(np.ones_like(counts), k=1) > 0, 1.0 + counts, 0.0)
+    # from stage k an advance goes to k+1..won: strictly upper triangle of (K, K+1)
+    cdf = np.zeros((D, N_STAGES, N_STAGES + 1))
+    for k in range(N_STAGES):
+        ok = alpha[k] > 0
+        p = np.zeros((D, N_STAGES + 1))
+        p[:, ok] = rng.dirichlet(alpha[k, ok], size=D)
+        cdf[:, k] = np.cumsum(p, axis=1)
+    cdf[:, :, -1] = 1.0
+    return PosteriorDraws(
+        base=get("base"),
+        rep_effect=get("rep_effect"),
+        pattern_effect=pat,
+        period_now=get("period_effect")[:, -1],
+        sd_period=get("sd_period"),
+        transition_cdf=cdf,
+        mu_amount_change=get("mu_amount_change"),
+        sd_amount_change=get("sd_amount_change"),
+        mu_won_amount=get("mu_won_amount"),
+        sd_won_amount=get("sd_won_amount"),
+        arrival_level=get("arrival_level"),
+        arrival_trend=get("arrival_trend"),
+        arrival_season=get("arrival_season"),
+        arrival_alpha=np.exp(get("arrival_log_alpha")),
+        period_stages=tuple(model.period_stages(model.data)),
+    )
+
+
+def simulate_paths(
+    P: PosteriorDraws,
+    draw: np.ndarray,
+    seg: np.ndarray,
+    rep: np.ndarray,
+    stage: np.ndarray,
+    time_in_stage: np.ndarray,
+    now: np.ndarray,
+    created: np.ndarray,
+    covariates: dict[str, np.ndarray],
+    period_eps: np.ndarray,
+    horizon: float,
+    rng: np.random.Generator,
+    record: list | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run deals (flat arrays, one row per draw x deal) forward until won, lost or past
+    ``horizon`` (days). Returns (won by the horizon, close time or inf).
+
+    With ``record`` (a list), every event is appended as ``(rows, times, codes)``: code ``k``
+    entered open stage k, ``N_STAGES`` won, ``-1`` lost (used to build synthetic histories).
+    """
+    n = len(draw)
+    stage = stage.astype(int).copy()
+    tis = time_in_stage.astype(float).copy()
+    t = now.astype(float).copy()
+    alive = np.ones(n, dtype=bool)
+    won = np.zeros(n, dtype=bool)
+    close = np.full(n, np.inf)
+    cov = dict(covariates)
+    in_period_stage = np.isin(np.arange(N_STAGES), P.period_stages)
+    for _ in range(3 * N_STAGES):
+        act = np.flatnonzero(alive & (t < horizon))
+        if len(act) == 0:
+            break
+        d, g, k, r = draw[act], seg[act], stage[act], rep[act]
+        levels = {c: cov[c][act] for c in COVARIATES if c != "age"}
+        levels["age"] = age_bin(t[act] - tis[act] - created[act])  # age at stage entry
+        pat = np.ravel_multi_index([levels[c] for c in COVARIATES], PATTERN_SHAPE)
+        eps = np.where(in_period_stage[k], period_eps[d], 0.0)
+        lin_a = P.rep_effect[d, 0, r] + P.pattern_effect[d, 0, pat] + eps
+        lin_l = P.rep_effect[d, 1, r] + P.pattern_effect[d, 1, pat] - eps
+        e = rng.exponential(1.0, len(act))
+        s0 = tis[act]
+        ev_t = np.full(len(act), np.inf)
+        ev_adv = np.zeros(len(act), dtype=bool)
+        pending = np.ones(len(act), dtype=bool)
+        for b in range(len(EDGES) - 1):
+            lo = np.maximum(s0, EDGES[b])
+            width = np.maximum(EDGES[b + 1] - lo, 0.0)
+            ha = np.exp(P.base[d, 0, g, k, b] + lin_a)
+            hl = np.exp(P.base[d, 1, g, k, b] + lin_l)
+            h = ha + hl
+            take = h * width
+            hit = pending & (width > 0) & (take >= e)
+            if hit.any():
+                ev_t[hit] = lo[hit] + e[hit] / h[hit] - s0[hit]
+                ev_adv[hit] = rng.random(int(hit.sum())) < ha[hit] / h[hit]
+            e = np.where(pending & ~hit, e - take, e)
+            pending &= ~hit
+        when = t[act] + ev_t
+        inside = np.isfinite(when) & (when <= horizon)
+        # lost
+        lost = inside & ~ev_adv
+        alive[act[lost]] = False
+        if record is not None:
+            record.append((act[lost], when[lost], np.full(int(lost.sum()), -1)))
+        # advance: next stage from the transition posterior
+        adv = np.flatnonzero(inside & ev_adv)
+        u = rng.random(len(adv))
+        cdf = P.transition_cdf[d[adv], k[adv]]
+        nxt = (u[:, None] > cdf).sum(axis=1)
+        nxt = np.maximum(nxt, k[adv] + 1)
+        ia = act[adv]
+        if record is not None:
+            record.append((ia, when[adv], np.minimum(nxt, WON_INDEX)))
+        is_won = nxt >= WON_INDEX
+        won[ia[is_won]] = True
+        close[ia[is_won]] = when[adv][is_won]
+        alive[ia[is_won]] = False
+        mv = ia[~is_won]
+        stage[mv] = nxt[~is_won]
+        t[mv] = when[adv][~is_won]
+        tis[mv] = 0.0
+        # past the horizon: stays open
+        beyond = ~inside
+        t[act[beyond]] = horizon
+    return won, close
+
+
+@dataclass
+class Forecast:
+    """A period's bookings forecast: draws of the total and of every rep, deal-level odds."""
+
+    period: object
+    as_of: pd.Timestamp
+    total: np.ndarray  # (D,)
+    closed: float
+    from_open: np.ndarray  # (D,)
+    from_new: np.ndarray  # (D,)
+    by_rep: xr.DataArray  # (draw, rep)
+    deals: pd.DataFrame
+    reps: pd.DataFrame  # rep_id, name, team, manager, region, segment
+    slip: np.ndarray  # (D,) won amount of open deals slipping into the next period
+    cumulative: np.ndarray | None = None  # (D, days of period) cumulative bookings by day
+    diagnostics: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    def quantiles(self, q=(0.1, 0.5, 0.9)) -> pd.Series:
+        return pd.Series(np.quantile(self.total, q), index=[f"P{round(x * 100)}" for x in q])
+
+    def interval(self, level: float) -> tuple[float, float]:
+        a = (1 - level) / 2
+        lo, hi = np.quantile(self.total, [a, 1 - a])
+        return float(lo), float(hi)
+
+    def p_reach(self, target: float) -> float:
+        """Posterior probability that the period's bookings reach ``target``."""
+        return float((self.total >= target).mean())
+
+    def rollup(self, by: str = "region", q=(0.1, 0.5, 0.9)) -> pd.DataFrame:
+        """Quantiles per ``by`` (rep, team, manager, region, segment) from summed draws."""
+        key = self.reps.set_index("rep_id")[by] if by != "rep" else None
+        da = self.by_rep
+        if key is not None:
+            da = da.groupby(
+                xr.DataArray(
+                    key.reindex(da["rep"].to_numpy()).fillna("(none)").to_numpy(),
+                    dims="rep",
+                    name=by,
+                )
+            ).sum()
+        dim = by if by != "rep" else "rep"
+        qs = da.quantile(list(q), dim="draw")
+        out = qs.to_pandas().T
+        out.columns = [f"P{round(x * 100)}" for x in q]
+        out["mean"] = da.mean("draw").to_pandas()
+        return out.sort_values("mean", ascending=False).rename_axis(dim)
+
+    def to_dataset(self) -> xr.Dataset:
+        """Draws as an xarray Dataset (dims ``draw``, ``rep``), with the period in attrs."""
+        ds = xr.Dataset(
+            {
+                "bookings": ("draw", self.total),
+                "from_open": ("draw", self.from_open),
+                "from_new": ("draw", self.from_new),
+                "slip": ("draw", self.slip),
+                "rep_bookings": self.by_rep,
+            },
+            coords={"draw": np.arange(len(self.total))},
+        )
+        ds.attrs.update(period=self.period.label, as_of=str(self.as_of.date()), closed=self.closed)
+        return ds
+
+    def summary(self) -> dict:
+        q = self.quantiles((0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95))
+        return {
+            "period": self.period.label,
+            "as_of": str(self.as_of.date()),
+            "closed": self.closed,
+            **{k: float(v) for k, v in q.items()},
+            "mean": float(self.total.mean()),
+            "expected_from_open": float(self.from_open.mean()),
+            "expected_from_new": float(self.from_new.mean()),
+            "expected_slip": float(self.slip.mean()),
+        }
+
+
+def forecast_period(model, period, *, draws: int | None = None, random_seed: int = 0) -> Forecast:
+    """Bookings of ``period`` as of the model's fit date (see module docstring)."""
+    rng = np.random.default_rng(random_seed)
+    td = model.data
+    lv = td.levels
+    crm = model.crm
+    p = crm.period(period)
+    as_of = td.as_of
+    cut = td.cutoff_days
+    start, end = float(to_days([p.start])[0]), float(to_days([p.end_exclusive])[0])
+    if cut > end:
+        raise ValueError(f"as of {as_of.date()} the period {p.label} is already over")
+    nxt = (
+        crm.calendar.next(p)
+        if p.kind == "quarter"
+        else crm.calendar.period((p.end_exclusive).strftime("%Y-%m"))
+    )
+    horizon = float(to_days([nxt.end_exclusive])[0])
+    P = posterior_draws(model, draws, rng)
+    D = P.n
+    current_q = lv.quarters[int(lv.quarter_index(np.array([cut - 1e-6]))[0])]
+    if crm.quarter(p.start).label == current_q:
+        period_eps = P.period_now
+    else:  # a later quarter: a new shared effect
+        period_eps = rng.normal(0.0, P.sd_period)
+    n_rep = len(lv.reps)
+
+    # closed so far
+    cw = td.closed_won
+    in_p = (cw["close_day"] >= start) & (cw["close_day"] < min(end, cut + 1))
+    closed_rep = np.bincount(
+        cw.loc[in_p, "rep"], weights=cw.loc[in_p, "amount"].fillna(0), minlength=n_rep
+    )
+    closed = float(closed_rep.sum())
+
+    # open deals
+    od = td.open_deals.reset_index(drop=True)
+    N = len(od)
+    dr = np.repeat(np.arange(D), N)
+    ix = np.tile(np.arange(N), D)
+    covs = {
+        name: np.tile(od[col].to_numpy(), D)
+        for name, (col, _, _) in COVARIATES.items()
+        if name != "age"
+    }
+    won, close = simulate_paths(
+        P,
+        dr,
+        np.tile(od["segment"].to_numpy(), D),
+        np.tile(od["rep"].to_numpy(), D),
+        np.tile(od["stage"].to_numpy(), D),
+        np.tile(od["time_in_stage"].to_numpy(), D),
+        np.full(D * N, cut),
+        np.tile(od["created"].to_numpy(), D),
+        covs,
+        period_eps,
+        horizon,
+        rng,
+    )
+    seg_o = od["segment"].to_numpy()
+    amt = od["amount"].to_numpy(dtype=float)
+    k_o = od["stage"].to_numpy()
+    missing = ~(amt > 0)
+    snap_amt = np.where(
+        np.tile(missing, D),
+        np.exp(rng.normal(P.mu_won_amount[dr, seg_o[ix]], P.sd_won_amount[dr, seg_o[ix]])),
+        np.tile(np.nan_to_num(amt), D)
+        * np.exp(rng.normal(P.mu_amount_change[dr, k_o[ix]], P.sd_amount_change[dr, k_o[ix]])),
+    )
+    in_period = won & (close < end)
+    slipped = won & (close >= end) & (close < horizon)
+    val = np.where(in_period, snap_amt, 0.0).reshape(D, N)
+    slip_val = np.where(slipped, snap_amt, 0.0).reshape(D, N)
+    from_open = val.sum(axis=1)
+    n_days = int(round(end - start))
+    daily = np.zeros((D, n_days))
+    day_o = np.clip(np.floor(close - start), 0, n_days - 1).astype(int)
+    np.add.at(daily, (dr[in_period], day_o[in_period]), snap_amt[in_period])
+    rep_o = od["rep"].to_numpy()
+    open_rep = np.zeros((D, n_rep))
+    np.add.at(open_rep, (slice(None), rep_o), val) if N else None
+
+    # new deals created after the cutoff and before the period's end
+    new_rep, from_new, new_daily = _arrivals(P, td, cut, start, end, period_eps, horizon, rng)
+    daily += new_daily
+    cw_day = np.clip(np.floor(cw.loc[in_p, "close_day"].to_numpy() - start), 0, n_days - 1)
+    closed_daily = np.bincount(
+        cw_day.astype(int), weights=cw.loc[in_p, "amount"].fillna(0), minlength=n_days
+    )
+    cumulative = np.cumsum(daily + closed_daily[None, :], axis=1)
+
+    by_rep = xr.DataArray(
+        closed_rep[None, :] + open_rep + new_rep,
+        dims=("draw", "rep"),
+        coords={"draw": np.arange(D), "rep": lv.reps},
+        name="bookings",
+    )
+    total = closed + from_open + from_new
+    # deal table
+    won_m = won.reshape(D, N)
+    close_m = np.where(won_m, close.reshape(D, N), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med_close = np.nanmedian(  # all-nan columns (never won) give nan
+            np.where(in_period.reshape(D, N) | slipped.reshape(D, N), close_m, np.nan), axis=0
+        )
+    deals = od[
+        ["id", "segment", "rep", "stage", "time_in_stage", "push_count", "amount", "close_day"]
+    ].copy()
+    deals["segment"] = np.array(lv.segments, dtype=object)[od["segment"].to_numpy()]
+    deals["rep_id"] = np.array(lv.reps, dtype=object)[rep_o]
+    deals["stage"] = np.array(OPEN_STAGES, dtype=object)[k_o]
+    deals["close_date"] = from_days(od["close_day"].to_numpy()).normalize()
+    deals["p_win_period"] = in_period.reshape(D, N).mean(axis=0)
+    deals["p_win_by_next_period"] = (in_period | slipped).reshape(D, N).mean(axis=0)
+    deals["p_slip"] = slipped.reshape(D, N).mean(axis=0)
+    deals["expected_value"] = val.mean(axis=0)
+    deals["expected_slip"] = slip_val.mean(axis=0)
+    deals["expected_close"] = from_days(
+        np.where(np.isfinite(med_close), med_close, np.nan)
+    ).normalize()
+    dated = deals["close_date"].notna()
+    deals["crm_says_in_period"] = (
+        dated & (deals["close_date"] >= p.start) & (deals["close_date"] <= p.end)
+    )
+    deals["drivers"] = deal_drivers(model, od)
+    deals = deals.drop(columns=["rep", "close_day"]).sort_values("expected_value", ascending=False)
+    reps = rep_table(crm, lv)
+    return Forecast(
+        period=p,
+        as_of=as_of,
+        total=total,
+        closed=closed,
+        from_open=from_open,
+        from_new=from_new,
+        by_rep=by_rep,
+        deals=deals.reset_index(drop=True),
+        reps=reps,
+        slip=slip_val.sum(axis=1),
+        cumulative=cumulative,
+        diagnostics=model.diagnostics().to_dict(),
+        meta={"draws": D, "open_deals": N, "fingerprint": model.fingerprint},
+    )
+
+
+def _arrivals(P, td, cut, start, end, period_eps, horizon, rng):
+    """Won bookings per draw and rep from deals created in (cutoff, period end)."""
+    lv = td.levels
+    D, n_rep, S = P.n, len(lv.reps), len(lv.segments)
+    new_rep = np.zeros((D, n_rep))
+    first = cut  # every deal created from now to the period's end may close in it
+    n_days = end - first
+    n_period_days = int(round(end - start))
+    new_daily = np.zeros((D, n_period_days))
+    if n_days <= 0:
+        return new_rep, np.zeros(D), new_daily
+    weeks = int(np.ceil(n_days / 7))
+    w0 = first + 7 * np.arange(weeks)
+    w_len = np.minimum(7.0, end - w0)
+    months = from_days(w0 + w_len / 2).month.to_numpy() - 1
+    yrs = (cut - (w0 + w_len / 2)) / 365.25
+    mu = (
+        np.exp(
+            P.arrival_level[:, :, None]
+            + P.arrival_trend[:, :, None] * yrs[None, None, :]
+            + P.arrival_season[:, None, months]
+        )
+        * (w_len / 7.0)[None, None, :]
+    )
+    alpha = P.arrival_alpha[:, None, None]
+    lam = rng.gamma(alpha, mu / alpha)  # NB as a gamma-Poisson mixture
+    counts = rng.poisson(lam)  # (D, S, W)
+    d_i, s_i, w_i = np.nonzero(counts)
+    c = counts[d_i, s_i, w_i]
+    draw = np.repeat(d_i, c)
+    seg = np.repeat(s_i, c)
+    created = np.repeat(w0[w_i], c) + rng.random(len(draw)) * np.repeat(w_len[w_i], c)
+    # rep in proportion to recent creation among the segment's reps
+    shares = _rep_shares(td)
+    rep = np.empty(len(draw), dtype=int)
+    for g in range(S):
+        m = seg == g
+        sh = shares[g]
+        if m.any():
+            rep[m] = rng.choice(len(sh), m.sum(), p=sh)
+    ttype = np.empty(len(draw), dtype=int)
+    for g in range(S):
+        m = seg == g
+        ttype[m] = rng.choice(td.type_mix.shape[1], m.sum(), p=td.type_mix[g])
+    covs = {
+        "type": ttype,
+        "push": np.zeros(len(draw), dtype=int),
+        "size": rng.integers(0, 3, len(draw)),
+        "call": np.ones(len(draw), dtype=int),
+    }
+    won, close = simulate_paths(
+        P,
+        draw,
+        seg,
+        rep,
+        np.zeros(len(draw), dtype=int),
+        np.zeros(len(draw)),
+        created,
+        created,
+        covs,
+        period_eps,
+        end,
+        rng,
+    )
+    ok = won & (close < end)
+    amt = np.exp(rng.normal(P.mu_won_amount[draw[ok], seg[ok]], P.sd_won_amount[draw[ok], seg[ok]]))
+    np.add.at(new_rep, (draw[ok], rep[ok]), amt)
+    day = np.clip(np.floor(close[ok] - start), 0, n_period_days - 1).astype(int)
+    np.add.at(new_daily, (draw[ok], day), amt)
+    return new_rep, new_rep.sum(axis=1), new_daily
+
+
+def _rep_shares(td) -> list[np.ndarray]:
+    """Per segment: each rep's share of deals created in the 90 days before the cutoff."""
+    lv = td.levels
+    od = td.open_deals
+    recent = od[od["created"] >= td.cutoff_days - 90]
+    out = []
+    for g in range(len(lv.segments)):
+        cnt = np.bincount(recent.loc[recent["segment"] == g, "rep"], minlength=len(lv.reps)).astype(
+            float
+        )
+        if cnt.sum() == 0:
+            cnt = (lv.rep_segment == g).astype(float)
+        if cnt.sum() == 0:
+            cnt = np.ones(len(lv.reps))
+        out.append(cnt / cnt.sum())
+    return out
+
+
+def deal_drivers(model, od: pd.DataFrame, top: int = 2) -> list[str]:
+    """The ``top`` terms that move each deal's odds of advancing versus being lost the most
+    (posterior means of log hazard advance minus log hazard lost, against the reference)."""
+    post = model.idata.posterior
+    terms = {}
+    for name, (col, levels, _) in COVARIATES.items():
+        if name == "age":
+            continue
+        eff = post[f"effect_{name}"].mean(("chain", "draw")).to_numpy()
+        diff = eff[0] - eff[1]
+        terms[name] = (
+            diff[od[col].to_numpy()],
+            [f"{name} {levels[i]}" for i in od[col].to_numpy()],
+        )
+    rep = post["rep_effect"].mean(("chain", "draw")).to_numpy()
+    terms["rep"] = (rep[0, od["rep"].to_numpy()] - rep[1, od["rep"].to_numpy()], ["rep"] * len(od))
+    base = post["base"].mean(("chain", "draw")).to_numpy()  # (2, S, K, B)
+    g, k = od["segment"].to_numpy(), od["stage"].to_numpy()
+    b = np.clip(
+        np.searchsorted(DURATION_EDGES, od["time_in_stage"].to_numpy(), side="right") - 1,
+        0,
+        len(DURATION_EDGES) - 1,
+    )
+    odds = base[0, g, k, b] - base[1, g, k, b]
+    ref = base[0, g, k, 0] - base[1, g, k, 0]
+    terms["time in stage"] = (
+        odds - ref,
+        [f"{int(x)}d in stage" for x in od["time_in_stage"].to_numpy()],
+    )
+    names = list(terms)
+    vals = np.column_stack([terms[n][0] for n in names]) if len(od) else np.zeros((0, len(names)))
+    out = []
+    order = np.argsort(-np.abs(vals), axis=1)[:, :top] if len(od) else np.zeros((0, top), int)
+    for i in range(len(od)):
+        parts = []
+        for j in order[i]:
+            v = vals[i, j]
+            if abs(v) < 0.05:
+                continue
+            parts.append(f"{terms[names[j]][1][i]} ({'+' if v > 0 else '-'}{abs(v):.2f})")
+        out.append(", ".join(parts) if parts else "typical")
+    return out
+
+
+def rep_table(crm, lv) -> pd.DataFrame:
+    reps = crm.reps.set_index("id")
+    names = reps["name"] if "name" in reps else pd.Series(dtype=object)
+    mgr = reps["manager_id"].map(names)
+    out = pd.DataFrame({"rep_id": lv.reps})
+    out["name"] = out["rep_id"].map(names).fillna(out["rep_id"])
+    out["team"] = out["rep_id"].map(reps["team"]).fillna("(none)")
+    out["manager"] = out["rep_id"].map(mgr).fillna("(none)")
+    out["region"] = out["rep_id"].map(reps["region"]).fillna("(none)")
+    out["segment"] = np.array(lv.segments, dtype=object)[lv.rep_segment]
+    return out
+
+
+def implied_summary(prior, td, random_seed: int = 0, n_deals: int = 200) -> pd.DataFrame:
+    """What parameter draws imply per segment: P(win) from creation, median days to a win and
+    mean weekly creations (for prior predictive checks and posterior sanity checks)."""
+    rng = np.random.default_rng(random_seed)
+    lv = td.levels
+    flat = prior.stack(sample=("chain", "draw"))
+    D = flat.sizes["sample"]
+
+    def get(name):
+        return flat[name].transpose("sample", ...).to_numpy()
+
+    patterns = covariate_patterns()
+    pat = sum(get(f"effect_{n}")[:, :, patterns[n]] for n in COVARIATES)
+    cdf = np.zeros((D, N_STAGES, N_STAGES + 1))
+    for k in range(N_STAGES):
+        cdf[:, k, k + 1 :] = 1.0
+    P = PosteriorDraws(
+        base=get("base"),
+        rep_effect=get("rep_effect"),
+        pattern_effect=pat,
+        period_now=get("period_effect")[:, -1],
+        sd_period=get("sd_period"),
+        transition_cdf=cdf,
+        mu_amount_change=get("mu_amount_change"),
+        sd_amount_change=get("sd_amount_change"),
+        mu_won_amount=get("mu_won_amount"),
+        sd_won_amount=get("sd_won_amount"),
+        arrival_level=get("arrival_level"),
+        arrival_trend=get("arrival_trend"),
+        arrival_season=get("arrival_season"),
+        arrival_alpha=np.exp(get("arrival_log_alpha")),
+        period_stages=(),
+    )
+    rows = []
+    for g, name in enumerate(lv.segments):
+        n = D * n_deals
+        draw = np.repeat(np.arange(D), n_deals)
+        reps = np.flatnonzero(lv.rep_segment == g)
+        rep = rng.choice(reps if len(reps) else np.arange(len(lv.reps)), n)
+        covs = {
+            "type": np.zeros(n, int),
+            "push": np.zeros(n, int),
+            "size": np.ones(n, int),
+            "call": np.ones(n, int),
+        }
+        won, close = simulate_paths(
+            P,
+            draw,
+            np.full(n, g),
+            rep,
+            np.zeros(n, int),
+            np.zeros(n),
+            np.zeros(n),
+            np.zeros(n),
+            covs,
+            np.zeros(D),
+            3650.0,
+            rng,
+        )
+        wr = won.reshape(D, n_deals).mean(axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            cyc = np.nanmedian(np.where(won, close, np.nan).reshape(D, n_deals), axis=1)
+        weekly = np.exp(P.arrival_level[:, g])
+        rows.append(
+            {
+                "segment": name,
+                "win_rate_p05": float(np.quantile(wr, 0.05)),
+                "win_rate_p50": float(np.quantile(wr, 0.5)),
+                "win_rate_p95": float(np.quantile(wr, 0.95)),
+                "cycle_days_p05": float(np.nanquantile(cyc, 0.05)),
+                "cycle_days_p50": float(np.nanquantile(cyc, 0.5)),
+                "cycle_days_p95": float(np.nanquantile(cyc, 0.95)),
+                "weekly_created_p50": float(np.quantile(weekly, 0.5)),
+            }
+        )
+    return pd.DataFrame(rows)

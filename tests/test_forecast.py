@@ -1,0 +1,367 @@
+"""Bookings forecast: training data without leakage, exact exposure accounting, the
+simulator against closed forms, scoring rules, baselines; a tiny real fit (slow)."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from salesops_models.crm import as_of_cutoff
+from salesops_models.forecast.data import (
+    DURATION_EDGES,
+    N_STAGES,
+    build_training_data,
+    make_levels,
+    to_days,
+)
+from salesops_models.forecast.model import COVARIATES, covariate_patterns
+from salesops_models.forecast.simulate import PosteriorDraws, simulate_paths
+from salesops_models.schema import DEFAULT_STAGE_PROBABILITY, OPEN_STAGES
+
+# the package exports a function named backtest, so import the module by name
+bt = importlib.import_module("salesops_models.forecast.backtest")
+AS_OF = "2026-03-20"
+
+
+@pytest.fixture(scope="module")
+def td(small_org):
+    crm = small_org.crm
+    return build_training_data(crm, AS_OF, make_levels(crm))
+
+
+def test_training_data_ignores_everything_recorded_later(small_org, td):
+    """Rebuilding from a CRM whose history stops at the cutoff gives identical statistics."""
+    crm = small_org.crm
+    cut = as_of_cutoff(AS_OF)
+    truncated = type(crm)(**{k: v for k, v in crm.tables.items()})
+    h = truncated.opportunity_history
+    truncated.opportunity_history = h[h["changed_at"] < cut].reset_index(drop=True)
+    truncated._sorted_history = None
+    td2 = build_training_data(truncated, AS_OF, td.levels)
+    pd.testing.assert_frame_equal(td.cells, td2.cells)
+    pd.testing.assert_frame_equal(td.open_deals, td2.open_deals)
+    np.testing.assert_array_equal(td.transitions, td2.transitions)
+    pd.testing.assert_frame_equal(td.amount_change, td2.amount_change)
+
+
+def test_exposure_and_events_add_up_per_deal(small_org, td):
+    """Total exposure = days every deal spent in open stages before the cutoff; events = the
+    open -> later/won/lost steps recorded by then (independent per-deal replay)."""
+    crm = small_org.crm
+    cut = to_days([as_of_cutoff(AS_OF)])[0]
+    h = crm._history()
+    h = h[h["changed_at"] < as_of_cutoff(AS_OF)]
+    t = to_days(h["changed_at"])
+    is_open = h["stage"].isin(OPEN_STAGES).to_numpy()
+    opp = h["opportunity_id"].to_numpy()
+    expo = adv = lost = 0.0
+    order = {s: i for i, s in enumerate(OPEN_STAGES)} | {"Closed Won": 99, "Closed Lost": -1}
+    rank = h["stage"].map(order).to_numpy()
+    for i in range(len(h)):
+        if not is_open[i]:
+            continue
+        last = i + 1 == len(h) or opp[i + 1] != opp[i]
+        end = cut if last else t[i + 1]
+        expo += end - t[i]
+        if not last:
+            adv += rank[i + 1] > rank[i]
+            lost += rank[i + 1] == -1
+    assert td.cells["exposure"].sum() == pytest.approx(expo, rel=1e-9)
+    assert td.cells["n_advance"].sum() == adv
+    assert td.cells["n_lost"].sum() == lost
+    assert td.transitions.sum() == adv
+    # open deals at the cutoff are the censored ones
+    snap = crm.as_of(AS_OF, include_closed=False)
+    assert set(td.open_deals["id"]) == set(snap["id"])
+
+
+def test_closed_won_matches_the_as_of_snapshot(small_org, td):
+    snap = small_org.crm.as_of(AS_OF)
+    won = snap[snap["is_won"]]
+    assert set(td.closed_won["id"]) == set(won["id"])
+    assert td.closed_won["amount"].sum() == pytest.approx(won["amount"].sum())
+
+
+def _draws(n_draws, h_adv, h_lost, n_seg=1, n_rep=1):
+    """Posterior draws with constant hazards (same in every bin), no covariate effects and a
+    straight stage-to-next-stage transition matrix."""
+    n_pat = len(covariate_patterns()["type"])
+    base = np.zeros((n_draws, 2, n_seg, N_STAGES, len(DURATION_EDGES)))
+    base[:, 0] = np.log(h_adv)
+    base[:, 1] = np.log(h_lost)
+    cdf = np.zeros((n_draws, N_STAGES, N_STAGES + 1))
+    for k in range(N_STAGES):
+        cdf[:, k, k + 1 :] = 1.0
+    z = np.zeros(n_draws)
+    return PosteriorDraws(
+        base=base,
+        rep_effect=np.zeros((n_draws, 2, n_rep)),
+        pattern_effect=np.zeros((n_draws, 2, n_pat)),
+        period_now=z,
+        sd_period=z,
+        transition_cdf=cdf,
+        mu_amount_change=np.zeros((n_draws, N_STAGES)),
+        sd_amount_change=np.zeros((n_draws, N_STAGES)),
+        mu_won_amount=np.zeros((n_draws, n_seg)),
+        sd_won_amount=np.zeros((n_draws, n_seg)),
+        arrival_level=np.zeros((n_draws, n_seg)),
+        arrival_trend=np.zeros((n_draws, n_seg)),
+        arrival_season=np.zeros((n_draws, 12)),
+        arrival_alpha=np.ones(n_draws),
+    )
+
+
+def _run(P, n, stage, horizon, rng, tis=0.0):
+    z = np.zeros(n, dtype=int)
+    covs = {c: np.full(n, ref) for c, (_, _, ref) in COVARIATES.items() if c != "age"}
+    return simulate_paths(
+        P,
+        z,
+        z,
+        z,
+        np.full(n, stage),
+        np.full(n, tis),
+        np.zeros(n),
+        np.zeros(n),
+        covs,
+        np.zeros(1),
+        horizon,
+        rng,
+    )
+
+
+def test_simulator_matches_competing_risks_closed_form():
+    """From the last stage with constant hazards a and l: P(win) = a / (a + l), and the time
+    to win is exponential with rate a + l; from stage k the win probability is the product
+    over the remaining stages and the time a sum of exponentials (Gamma)."""
+    rng = np.random.default_rng(0)
+    a, lo = 0.03, 0.01
+    P = _draws(1, a, lo)
+    n = 200_000
+    won, close = _run(P, n, N_STAGES - 1, 1e6, rng)
+    assert won.mean() == pytest.approx(a / (a + lo), abs=4 * np.sqrt(0.75 * 0.25 / n))
+    assert close[won].mean() == pytest.approx(1 / (a + lo), rel=0.01)
+    won3, close3 = _run(P, n, N_STAGES - 3, 1e6, rng)
+    assert won3.mean() == pytest.approx((a / (a + lo)) ** 3, abs=0.005)
+    assert close3[won3].mean() == pytest.approx(3 / (a + lo), rel=0.01)
+    # the horizon censors: P(won by T) = p (1 - exp(-(a + l) T)) from the last stage
+    T = 20.0
+    won_t, _ = _run(P, n, N_STAGES - 1, T, rng)
+    assert won_t.mean() == pytest.approx(0.75 * (1 - np.exp(-(a + lo) * T)), abs=0.005)
+
+
+def test_simulator_uses_time_in_stage_bins():
+    """A deal already 40 days in stage faces the hazards of the 30-60 day bin."""
+    rng = np.random.default_rng(1)
+    P = _draws(1, 0.05, 0.05)
+    P.base[:, 0, :, :, 3] = np.log(0.09)  # advance hazard in bin [30, 60)
+    P.base[:, 1, :, :, 3] = np.log(0.01)
+    n = 100_000
+    won, close = _run(P, n, N_STAGES - 1, 15.0, rng, tis=40.0)  # stays inside [40, 55]
+    assert won.mean() == pytest.approx(0.9 * (1 - np.exp(-0.1 * 15)), abs=0.006)
+
+
+def test_crps_matches_its_definition():
+    rng = np.random.default_rng(2)
+    x = rng.normal(10, 2, 400)
+    y = 11.3
+    brute = np.abs(x - y).mean() - 0.5 * np.abs(x[:, None] - x[None, :]).mean()
+    assert bt.crps_from_draws(x, y) == pytest.approx(brute, rel=1e-10)
+    # a point forecast (all draws equal) scores its absolute error
+    assert bt.crps_from_draws(np.full(10, 8.0), y) == pytest.approx(3.3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=40), st.floats(-1e3, 1e3))
+def test_crps_is_nonnegative_and_proper_at_the_sample(xs, y):
+    x = np.array(xs)
+    assert bt.crps_from_draws(x, y) >= -1e-9
+
+
+def test_scores_and_coverage():
+    draws = np.arange(1, 101, dtype=float)
+    s = bt.score(draws, 50.0, 20.0)  # 80%: [10.9, 90.1] covers 20; 50%: [25.75, 75.25] not
+    assert s["error_pct"] == pytest.approx(150.0)
+    assert s["covered_80"] == 1.0 and s["covered_50"] == 0.0
+    p = bt.score(None, 44.0, 40.0)
+    assert p["crps"] == pytest.approx(4.0) and np.isnan(p["covered_80"])
+
+
+def test_stage_weighted_and_commit_baselines(small_org):
+    crm = small_org.crm
+    q = crm.period("2026-Q1")
+    b = bt.baselines(crm, "2026-02-15", q)
+    snap = crm.as_of("2026-02-15")
+    closed = snap[snap["is_won"] & snap["close_date"].between(q.start, q.end)]["amount"].sum()
+    open_ = snap[~snap["is_closed"] & snap["close_date"].between(q.start, q.end)]
+    weighted = (open_["amount"].fillna(0) * open_["stage"].map(DEFAULT_STAGE_PROBABILITY)).sum()
+    commit = open_.loc[open_["forecast_category"] == "Commit", "amount"].fillna(0).sum()
+    assert b["stage-weighted"] == pytest.approx(closed + weighted)
+    assert b["commit roll-up"] == pytest.approx(closed + commit)
+    assert b["seasonal naive"] > 0
+
+
+def test_goal_table_reads_the_summary():
+    rows = []
+    for period, err, cov in (("A", 0.03, 1.0), ("B", -0.05, 1.0), ("C", 0.02, 0.0)):
+        rows.append(
+            {
+                "period": period,
+                "point": "week 4",
+                "method": "model",
+                "error_pct": 100 * err,
+                "abs_error_pct": 100 * abs(err),
+                "covered_50": cov,
+                "covered_80": cov,
+                "covered_90": cov,
+                "crps_pct": 1.0,
+            }
+        )
+        rows.append(
+            {
+                "period": period,
+                "point": "week 4",
+                "method": "stage-weighted",
+                "error_pct": 10.0,
+                "abs_error_pct": 10.0,
+                "covered_50": np.nan,
+                "covered_80": np.nan,
+                "covered_90": np.nan,
+                "crps_pct": 10.0,
+            }
+        )
+    g = bt.goals(bt.summarize(pd.DataFrame(rows)), "week 4").set_index("goal")["met"]
+    assert g.iloc[0] and not g.iloc[1] and g.iloc[2]  # 3.3% error; coverage 67%; 67% lower
+
+
+# --- real sampling ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fitted(small_org):
+    from salesops_models.forecast import BookingsForecastModel
+
+    model = BookingsForecastModel(sampler_config={"draws": 200, "tune": 200})
+    model.fit(small_org.crm, "2026-08-12", random_seed=1)
+    return model
+
+
+@pytest.mark.slow
+def test_forecast_is_coherent_and_reproducible(fitted, small_org, tmp_path):
+    crm = small_org.crm
+    fc = fitted.forecast("2026-Q3", draws=150, random_seed=4)
+    # every roll-up is a sum of the same draws
+    np.testing.assert_allclose(fc.by_rep.sum("rep").to_numpy(), fc.total, rtol=1e-9)
+    np.testing.assert_allclose(fc.closed + fc.from_open + fc.from_new, fc.total)
+    region = fc.rollup("region")
+    assert region["mean"].sum() == pytest.approx(fc.total.mean(), rel=1e-9)
+    np.testing.assert_allclose(fc.cumulative[:, -1], fc.total, rtol=1e-9)
+    q = fc.quantiles()
+    assert q["P10"] <= q["P50"] <= q["P90"]
+    assert fc.closed <= q["P10"]
+    assert fc.deals["p_win_period"].between(0, 1).all()
+    assert (fc.deals["p_win_period"] + fc.deals["p_slip"] <= 1 + 1e-12).all()
+    assert fc.deals["drivers"].str.len().gt(0).all()
+    assert 0 <= fc.p_reach(q["P50"]) <= 1
+    again = fitted.forecast("2026-Q3", draws=150, random_seed=4)
+    np.testing.assert_array_equal(again.total, fc.total)
+    ds = fc.to_dataset()
+    assert set(ds.dims) == {"draw", "rep"}
+    # diagnostics are computed on every fit
+    d = fitted.diagnostics()
+    assert np.isfinite(d.max_r_hat) and d.min_ess_bulk > 0 and d.divergences >= 0
+    # save / load with config and data fingerprint
+    path = fitted.save(tmp_path / "forecast.nc")
+    from salesops_models.forecast import BookingsForecastModel
+
+    loaded = BookingsForecastModel.load(path, crm)
+    assert loaded.model_config == fitted.model_config
+    again = loaded.forecast("2026-Q3", draws=150, random_seed=4)
+    np.testing.assert_allclose(again.total, fc.total)
+    other = generate_other_org()
+    with pytest.raises(ValueError, match="fitted on data"):
+        BookingsForecastModel.load(path, other)
+
+
+def generate_other_org():
+    from salesops_models.synthetic import generate_org
+
+    return generate_org(n_reps=6, years=1, seed=99).crm
+
+
+@pytest.mark.slow
+def test_ledger_scores_past_forecasts(fitted, small_org, tmp_path):
+    from salesops_models.forecast import ledger
+
+    fc = fitted.forecast("2026-Q3", draws=100, random_seed=0)
+    path = tmp_path / "ledger.jsonl"
+    ledger.record(fc, source="small", path=path)
+    ledger.record(fc, source="other", path=path)
+    assert len(ledger.read(path)) == 2
+    s = ledger.scored(small_org.crm, path, source="small")
+    assert len(s) == 1
+    actual = small_org.crm.bookings("2026-Q3")
+    assert s["actual"].iloc[0] == pytest.approx(actual)
+    assert s["error_pct"].iloc[0] == pytest.approx(100 * (np.median(fc.total) - actual) / actual)
+
+
+@pytest.mark.slow
+def test_prior_predictive_covers_plausible_orgs(small_org):
+    from salesops_models.forecast import BookingsForecastModel
+
+    prior = BookingsForecastModel().prior_predictive(small_org.crm, "2026-06-30", samples=60)
+    # priors allow win rates from creation from a few % to most deals, cycles of days to years
+    assert (prior["win_rate_p05"] < 0.05).all() and (prior["win_rate_p95"] > 0.3).all()
+    assert (prior["cycle_days_p05"] < 30).all() and (prior["cycle_days_p95"] > 120).all()
+
+
+@pytest.mark.slow
+def test_parameter_recovery_on_data_from_known_hazards():
+    """Data simulated from known baseline hazards, rep effects and type effects: the 90%
+    posterior intervals cover the truth at about the nominal rate."""
+    from salesops_models.forecast import BookingsForecastModel
+    from salesops_models.forecast.recovery import RecoveryTruth, recovery_table, simulate_crm
+
+    truth = RecoveryTruth()
+    crm = simulate_crm(truth)
+    assert crm.validate().empty
+    model = BookingsForecastModel({"history_quarters": 0}, {"draws": 400, "tune": 400})
+    model.fit(crm, crm.data_end, random_seed=3)
+    assert model.diagnostics().max_r_hat < 1.05
+    tab = recovery_table(model, truth)
+    assert len(tab) >= 60
+    # binomial(n, 0.9): at least 80% covered, and the intervals are not trivially wide
+    assert tab["covered"].mean() >= 0.8, tab[~tab["covered"]]
+    base = tab[tab["parameter"].str.startswith("base")]
+    assert (base["hi"] - base["lo"]).median() < 0.5
+
+
+@pytest.mark.slow
+def test_backtest_meets_the_goals_on_the_sample_org():
+    """The issue's goals at week 4 over 8 past quarters of the sample org (truth known):
+    mean |error| of the median <= 5%, 80% intervals cover 70-90% of actuals, and |error| at
+    least 30% below the CRM's stage-weighted pipeline."""
+    from salesops_models import config
+    from salesops_models.forecast import backtest, goals, summarize
+    from salesops_models.store import load_duckdb
+    from salesops_models.synthetic import generate_org
+
+    if config.DEFAULT_DB.exists():
+        crm = load_duckdb(config.DEFAULT_DB)
+    else:
+        crm = generate_org(config.SAMPLE_REPS, config.SAMPLE_YEARS, config.SAMPLE_SEED).crm
+    scores = backtest(
+        crm,
+        quarters=8,
+        points={"week 4": 27},
+        sampler_config={"draws": 300, "tune": 300},
+        progress=False,
+    )
+    assert scores["period"].nunique() == 8
+    g = goals(summarize(scores), "week 4")
+    assert g["met"].all(), g
