@@ -24,7 +24,7 @@ import pandas as pd
 from salesops_models.forecast import BookingsForecastModel, make_levels
 from salesops_models.synthetic import generate_org
 
-PARAMS = ["mu", "sd_segment", "sd_rep", "sd_period", "base", "rep_effect"] + [
+PARAMS = ["mu_stage", "mu", "sd_segment", "sd_rep", "sd_period", "base", "rep_effect"] + [
     f"effect_{c}" for c in ("type", "push", "size", "call", "age")
 ]
 

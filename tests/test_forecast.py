@@ -330,7 +330,7 @@ def test_parameter_recovery_on_data_from_known_hazards():
     truth = RecoveryTruth()
     crm = simulate_crm(truth)
     assert crm.validate().empty
-    model = BookingsForecastModel({"history_quarters": 0}, {"draws": 400, "tune": 400})
+    model = BookingsForecastModel({"history_quarters": 0}, {"draws": 600, "tune": 600})
     model.fit(crm, crm.data_end, random_seed=3)
     assert model.diagnostics().max_r_hat < 1.05
     tab = recovery_table(model, truth)

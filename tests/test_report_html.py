@@ -118,7 +118,7 @@ def test_bookings_forecast_report_on_the_maven_sample(browser, tmp_path):
         {"source": str(db), "as_of": "2017-08-15", "period": "2017-Q3", "draws": 300},
         reports_dir=tmp_path / "reports",
     )
-    text = check_page(browser, tmp_path / "reports" / rec.html, tmp_path, min_images=4)
+    text = check_page(browser, tmp_path / "reports" / rec.html, tmp_path, min_images=3)
     for section in (
         "Fit and convergence",
         "Forecast against target",

@@ -55,8 +55,8 @@ def baselines(crm: CRM, as_of, period) -> dict[str, float]:
     snap = crm.as_of(as_of)
     closed = closed_so_far(crm, snap, p)
     open_ = snap[~snap["is_closed"] & snap["close_date"].between(p.start, p.end)]
-    amount = open_["amount"].fillna(0.0)
-    weighted = float((amount * open_["stage"].map(DEFAULT_STAGE_PROBABILITY)).sum())
+    amount = open_["amount"].astype(float).fillna(0.0)
+    weighted = float((amount * open_["stage"].map(DEFAULT_STAGE_PROBABILITY).astype(float)).sum())
     # historical stage conversion (deals closed in the year before the as-of date)
     recent = snap[snap["is_closed"] & (snap["close_date"] > as_of - pd.Timedelta(days=365))]
     reached = recent["id"].map(max_stage_reached(crm, as_of)).fillna(0).to_numpy()
@@ -65,7 +65,7 @@ def baselines(crm: CRM, as_of, period) -> dict[str, float]:
     for k, st in enumerate(OPEN_STAGES):
         m = reached >= k
         rate[st] = float(won[m].mean()) if m.sum() >= 5 else DEFAULT_STAGE_PROBABILITY[st]
-    conversion = float((amount * open_["stage"].map(rate)).sum())
+    conversion = float((amount * open_["stage"].map(rate).astype(float)).sum())
     commit = float(amount[open_["forecast_category"] == "Commit"].sum())
     # seasonal naive: same quarter last year x trailing-twelve-month growth (as of then)
     last_year = crm.period(_shift_year(crm, p))

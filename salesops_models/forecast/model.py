@@ -83,13 +83,18 @@ COVARIATES = {  # name -> (cell column, levels); the level with index `reference
 DEFAULT_MODEL_CONFIG = {
     "history_quarters": 4,  # quarters of stage exposure used (bounds fit cost); 0 = all
     "arrival_weeks": 104,  # weeks of creation counts used for arrivals
-    "hazard_mu": -3.5,  # prior mean of log daily hazard (about 1/33 per day)
+    # prior means of the log daily hazards: advance about 1/20 per day, lost about 1/90 (a
+    # stage converts ~80% of the time, a deal from creation ~35%, with wide spread)
+    "hazard_mu": [-3.0, -4.5],
     "hazard_sd": 1.5,
+    "bin_sd": 0.5,  # deviation of a time-in-stage bin from its stage's level
     "segment_sd": 1.0,
-    "team_sd": 0.3,
-    "rep_sd": 0.3,
+    # Gamma(2, 2 / mean) priors on the pooling scales: boundary-avoiding (Chung et al. 2013),
+    # so the sampler does not wander into the funnel's neck when an effect is tiny
+    "team_sd": 0.1,
+    "rep_sd": 0.15,
     "beta_sd": 0.5,
-    "period_sd": 0.2,
+    "period_sd": 0.1,
     "amount_change_sd": 0.3,
     # "cells": Poisson on sufficient statistics (default); "rows": one Poisson term per
     # exposure piece (the naive per-deal formulation, same posterior; benchmark baseline)
@@ -136,7 +141,8 @@ class Diagnostics:
 
 
 FREE_PARAMETERS = (
-    "mu",
+    "mu_stage",
+    "z_bin",
     "sd_segment",
     "base",
     "sd_team",
@@ -285,7 +291,18 @@ class BookingsForecastModel:
         patterns = covariate_patterns()
         with pm.Model(coords=coords) as model:
             d = {k: pm.Data(k, v) for k, v in data.items()}
-            mu = pm.Normal("mu", cfg["hazard_mu"], cfg["hazard_sd"], dims=("risk", "stage", "bin"))
+            # population hazard curve over time in stage: a stage level plus bin deviations
+            # (correlated across bins, so the prior allows short and very long stages alike)
+            mu_stage = pm.Normal(
+                "mu_stage",
+                np.asarray(cfg["hazard_mu"], dtype=float).reshape(-1, 1) * np.ones((2, 1)),
+                cfg["hazard_sd"],
+                dims=("risk", "stage"),
+            )
+            z_bin = pm.Normal("z_bin", 0, 1, dims=("risk", "stage", "bin"))
+            mu = pm.Deterministic(
+                "mu", mu_stage[:, :, None] + cfg["bin_sd"] * z_bin, dims=("risk", "stage", "bin")
+            )
             sd_seg = pm.HalfNormal("sd_segment", cfg["segment_sd"], dims="risk")
             # centered: every segment x stage x bin has plenty of data
             base = pm.Normal(
@@ -294,8 +311,8 @@ class BookingsForecastModel:
                 sd_seg[:, None, None, None],
                 dims=("risk", "segment", "stage", "bin"),
             )
-            sd_team = pm.HalfNormal("sd_team", cfg["team_sd"], dims="risk")
-            sd_rep = pm.HalfNormal("sd_rep", cfg["rep_sd"], dims="risk")
+            sd_team = pm.Gamma("sd_team", 2.0, 2.0 / cfg["team_sd"], dims="risk")
+            sd_rep = pm.Gamma("sd_rep", 2.0, 2.0 / cfg["rep_sd"], dims="risk")
             z_team = pm.Normal("z_team", 0, 1, dims=("risk", "team"))
             z_rep = pm.Normal("z_rep", 0, 1, dims=("risk", "rep"))
             raw = sd_team[:, None] * z_team[:, lv.rep_team] + sd_rep[:, None] * z_rep
@@ -306,7 +323,7 @@ class BookingsForecastModel:
             rep_eff = pm.Deterministic(
                 "rep_effect", raw - pm.math.dot(seg_mean, seg_onehot.T), dims=("risk", "rep")
             )
-            sd_q = pm.HalfNormal("sd_period", cfg["period_sd"])
+            sd_q = pm.Gamma("sd_period", 2.0, 2.0 / cfg["period_sd"])
             # zero-sum: the quarters' mean is the late stages' baseline (no ridge with `base`);
             # centered: each quarter's effect is pinned down by thousands of deal-days
             eps = pm.ZeroSumNormal("period_effect", sigma=sd_q, dims="quarter")
@@ -387,7 +404,11 @@ class BookingsForecastModel:
 
         td = self.training_data(crm, as_of)
         model = self.build_model(td)
-        with _quiet(), model:
+        import warnings
+
+        with _quiet(), model, warnings.catch_warnings():
+            # only parameter draws are used (the likelihood terms are Potentials)
+            warnings.simplefilter("ignore", UserWarning)
             prior = pm.sample_prior_predictive(samples, random_seed=random_seed)
         from .simulate import implied_summary
 
