@@ -32,7 +32,7 @@ Amounts
 -------
 ``log(won amount / amount in stage k) ~ Normal(mu_amt[k], sd_amt[k])`` (discounts and
 revisions between a snapshot and signature), and won amounts of deals not yet created are
-lognormal per segment (heavy right tail). Both use the exact normal sufficient statistics
+lognormal per segment (heavy right tail), pooled across segments. Both use the exact normal sufficient statistics
 (``mean ~ Normal(mu, sd / sqrt(n))``, ``SS ~ Gamma((n - 1) / 2, 1 / (2 sd^2))``).
 
 Arrivals
@@ -154,8 +154,11 @@ FREE_PARAMETERS = (
     *(f"beta_{c}" for c in COVARIATES),
     "mu_amount_change",
     "sd_amount_change",
-    "mu_won_amount",
-    "sd_won_amount",
+    "mu_won_amount_pop",
+    "tau_won_amount",
+    "z_won_amount",
+    "log_sd_won_amount_pop",
+    "z_sd_won_amount",
     "arrival_level",
     "arrival_trend",
     "arrival_season",
@@ -373,8 +376,17 @@ class BookingsForecastModel:
             sd_ac = pm.HalfNormal("sd_amount_change", 0.5, dims="stage")
             _normal_stats(pm, d, "amount_change", mu_ac, sd_ac)
             # won amounts per segment (for deals not yet created)
-            mu_wa = pm.Normal("mu_won_amount", d["won_amount_center"], 2.0, dims="segment")
-            sd_wa = pm.HalfNormal("sd_won_amount", 1.5, dims="segment")
+            # pooled across segments: a segment with no wins yet (e.g. deals without an
+            # account) borrows the others' sizes instead of the prior's heavy tail
+            mu_wa0 = pm.Normal("mu_won_amount_pop", d["won_amount_center"], 2.0)
+            tau_wa = pm.HalfNormal("tau_won_amount", 0.5)
+            z_wa = pm.Normal("z_won_amount", 0, 1, dims="segment")
+            mu_wa = pm.Deterministic("mu_won_amount", mu_wa0 + tau_wa * z_wa, dims="segment")
+            log_sd_wa0 = pm.Normal("log_sd_won_amount_pop", 0.0, 1.0)
+            z_sd_wa = pm.Normal("z_sd_won_amount", 0, 1, dims="segment")
+            sd_wa = pm.Deterministic(
+                "sd_won_amount", pm.math.exp(log_sd_wa0 + 0.1 * z_sd_wa), dims="segment"
+            )
             _normal_stats(pm, d, "won_amount", mu_wa, sd_wa)
             # arrivals
             a = pm.Normal("arrival_level", d["arrival_center"], 1.5, dims="segment")

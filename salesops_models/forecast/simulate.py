@@ -216,7 +216,7 @@ class Forecast:
     by_rep: xr.DataArray  # (draw, rep)
     deals: pd.DataFrame
     reps: pd.DataFrame  # rep_id, name, team, manager, region, segment
-    slip: np.ndarray  # (D,) won amount of open deals slipping into the next period
+    slip: np.ndarray  # (D,) won amount of deals dated in the period that slip to the next
     cumulative: np.ndarray | None = None  # (D, days of period) cumulative bookings by day
     diagnostics: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
@@ -353,7 +353,10 @@ def forecast_period(model, period, *, draws: int | None = None, random_seed: int
     in_period = won & (close < end)
     slipped = won & (close >= end) & (close < horizon)
     val = np.where(in_period, snap_amt, 0.0).reshape(D, N)
-    slip_val = np.where(slipped, snap_amt, 0.0).reshape(D, N)
+    # slip: deals the CRM dates inside the period that are won only after it ends
+    close_o = od["close_day"].to_numpy(dtype=float)
+    dated_in = (close_o >= start) & (close_o < end)
+    slip_val = np.where(slipped & np.tile(dated_in, D), snap_amt, 0.0).reshape(D, N)
     from_open = val.sum(axis=1)
     n_days = int(round(end - start))
     daily = np.zeros((D, n_days))
@@ -398,7 +401,7 @@ def forecast_period(model, period, *, draws: int | None = None, random_seed: int
     deals["p_win_by_next_period"] = (in_period | slipped).reshape(D, N).mean(axis=0)
     deals["p_slip"] = slipped.reshape(D, N).mean(axis=0)
     deals["expected_value"] = val.mean(axis=0)
-    deals["expected_slip"] = slip_val.mean(axis=0)
+    deals["expected_slip"] = slip_val.mean(axis=0)  # zero unless dated in the period
     deals["expected_close"] = from_days(
         np.where(np.isfinite(med_close), med_close, np.nan)
     ).normalize()
