@@ -95,13 +95,18 @@ def posterior_draws(model, draws: int | None, rng: np.random.Generator) -> Poste
         p[:, ok] = rng.dirichlet(alpha[k, ok], size=D)
         cdf[:, k] = np.cumsum(p, axis=1)
     cdf[:, :, -1] = 1.0
+    return _draws_from(get, pat, cdf, tuple(model.period_stages(model.data)))
+
+
+def _draws_from(get, pattern_effect, transition_cdf, period_stages) -> PosteriorDraws:
+    """:class:`PosteriorDraws` from a ``get(name) -> (draws, ...)`` accessor."""
     return PosteriorDraws(
         base=get("base"),
         rep_effect=get("rep_effect"),
-        pattern_effect=pat,
+        pattern_effect=pattern_effect,
         period_now=get("period_effect")[:, -1],
         sd_period=get("sd_period"),
-        transition_cdf=cdf,
+        transition_cdf=transition_cdf,
         mu_amount_change=get("mu_amount_change"),
         sd_amount_change=get("sd_amount_change"),
         mu_won_amount=get("mu_won_amount"),
@@ -110,7 +115,7 @@ def posterior_draws(model, draws: int | None, rng: np.random.Generator) -> Poste
         arrival_trend=get("arrival_trend"),
         arrival_season=get("arrival_season"),
         arrival_alpha=np.exp(get("arrival_log_alpha")),
-        period_stages=tuple(model.period_stages(model.data)),
+        period_stages=period_stages,
     )
 
 
@@ -592,23 +597,7 @@ def implied_summary(prior, td, random_seed: int = 0, n_deals: int = 200) -> pd.D
     cdf = np.zeros((D, N_STAGES, N_STAGES + 1))
     for k in range(N_STAGES):
         cdf[:, k, k + 1 :] = 1.0
-    P = PosteriorDraws(
-        base=get("base"),
-        rep_effect=get("rep_effect"),
-        pattern_effect=pat,
-        period_now=get("period_effect")[:, -1],
-        sd_period=get("sd_period"),
-        transition_cdf=cdf,
-        mu_amount_change=get("mu_amount_change"),
-        sd_amount_change=get("sd_amount_change"),
-        mu_won_amount=get("mu_won_amount"),
-        sd_won_amount=get("sd_won_amount"),
-        arrival_level=get("arrival_level"),
-        arrival_trend=get("arrival_trend"),
-        arrival_season=get("arrival_season"),
-        arrival_alpha=np.exp(get("arrival_log_alpha")),
-        period_stages=(),
-    )
+    P = _draws_from(get, pat, cdf, ())
     rows = []
     for g, name in enumerate(lv.segments):
         n = D * n_deals
