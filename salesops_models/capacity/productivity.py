@@ -27,7 +27,6 @@ save/load to netCDF with the configs in ``attrs``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import arviz as az
@@ -35,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..crm import CRM
+from ..diagnostics import Diagnostics, diagnose
 
 
 def rep_months(crm: CRM, *, start=None, end=None) -> pd.DataFrame:
@@ -104,24 +104,6 @@ DEFAULT_SAMPLER_CONFIG = {
     "target_accept": 0.9,
     "backend": "auto",
 }
-
-
-@dataclass
-class Diagnostics:
-    max_r_hat: float
-    min_ess_bulk: float
-    divergences: int
-
-    @property
-    def ok(self) -> bool:
-        return self.max_r_hat < 1.01 and self.min_ess_bulk > 400 and self.divergences == 0
-
-    def summary(self) -> str:
-        flag = "ok" if self.ok else "CHECK"
-        return (
-            f"{flag}: max r_hat {self.max_r_hat:.3f} (< 1.01), min bulk ESS {self.min_ess_bulk:.0f} (> 400), "
-            f"divergences {self.divergences}"
-        )
 
 
 class ProductivityModel:
@@ -261,17 +243,7 @@ class ProductivityModel:
     def diagnostics(self) -> Diagnostics:
         """Rank-normalized r_hat and bulk ESS (Vehtari et al. 2021: r_hat < 1.01, ESS > 400)
         over the free parameters, and the number of divergent transitions."""
-        names = ["mu", "tau", "sigma", "pi", "eta"]
-        rhat = az.rhat(self.idata, var_names=names)
-        ess = az.ess(self.idata, var_names=names, method="bulk")
-        max_rhat = max(float(rhat[v].max()) for v in names)
-        min_ess = min(float(ess[v].min()) for v in names)
-        div = (
-            int(self.idata.sample_stats["diverging"].sum())
-            if "diverging" in self.idata.sample_stats
-            else 0
-        )
-        return Diagnostics(max_rhat, min_ess, div)
+        return diagnose(self.idata, ["mu", "tau", "sigma", "pi", "eta"])
 
     def rep_productivity(self, cred: float = 0.9) -> pd.DataFrame:
         """Posterior expected monthly bookings per rep (mean and ``cred`` interval)."""

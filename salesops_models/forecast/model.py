@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import arviz as az
@@ -58,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from ..crm import CRM
+from ..diagnostics import Diagnostics, diagnose
 from .data import (
     AGE_LEVELS,
     CALL_LEVELS,
@@ -107,37 +107,6 @@ DEFAULT_SAMPLER_CONFIG = {
     "target_accept": 0.85,
     "backend": "auto",
 }
-
-
-@dataclass
-class Diagnostics:
-    """Convergence summary (Vehtari et al. 2021 thresholds: r_hat < 1.01, bulk ESS > 400)."""
-
-    max_r_hat: float
-    min_ess_bulk: float
-    divergences: int
-    worst: str
-    ess_goal: float = 400.0
-
-    @property
-    def ok(self) -> bool:
-        return self.max_r_hat < 1.01 and self.min_ess_bulk > self.ess_goal and self.divergences == 0
-
-    def summary(self) -> str:
-        flag = "ok" if self.ok else "CHECK"
-        return (
-            f"{flag}: max r_hat {self.max_r_hat:.3f} (< 1.01), min bulk ESS "
-            f"{self.min_ess_bulk:.0f} (> {self.ess_goal:.0f}), divergences {self.divergences}"
-            f"{'' if self.ok else f'; worst parameter {self.worst}'}"
-        )
-
-    def to_dict(self) -> dict:
-        return {
-            "max_r_hat": self.max_r_hat,
-            "min_ess_bulk": self.min_ess_bulk,
-            "divergences": self.divergences,
-            "ok": self.ok,
-        }
 
 
 FREE_PARAMETERS = (
@@ -533,22 +502,8 @@ class BookingsForecastModel:
 
     def diagnostics(self) -> Diagnostics:
         names = [v for v in FREE_PARAMETERS if v in self.idata.posterior]
-        rhat = az.rhat(self.idata, var_names=names)
-        ess = az.ess(self.idata, var_names=names, method="bulk")
-        worst = max(names, key=lambda v: float(rhat[v].max()))
-        div = (
-            int(self.idata.sample_stats["diverging"].sum())
-            if "diverging" in self.idata.sample_stats
-            else 0
-        )
-        n_chains = self.idata.posterior.sizes["chain"]
-        return Diagnostics(
-            max_r_hat=max(float(rhat[v].max()) for v in names),
-            min_ess_bulk=min(float(ess[v].min()) for v in names),
-            divergences=div,
-            worst=worst,
-            ess_goal=100.0 * n_chains,
-        )
+        # ESS goal: 100 per chain (400 with the usual 4 chains)
+        return diagnose(self.idata, names, ess_goal=100.0 * self.idata.posterior.sizes["chain"])
 
     def forecast(self, period, *, draws: int | None = None, random_seed: int = 0):
         """Simulate the period's bookings from the posterior (see :mod:`.simulate`)."""

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..crm import CRM
 from ..schema import DEFAULT_FORECAST_CATEGORY, OPEN_STAGES, STAGES, empty_table
-from .data import DURATION_EDGES, N_STAGES, ORIGIN, make_levels
+from .data import DURATION_EDGES, N_STAGES, ORIGIN
 from .model import COVARIATES, covariate_patterns
 from .simulate import PosteriorDraws, simulate_paths
 
@@ -120,7 +120,7 @@ def simulate_crm(truth: RecoveryTruth) -> CRM:
         record=events,
     )
     ids = np.array([f"D{i:06d}" for i in range(n)], dtype=object)
-    ev_i = np.concatenate([created.astype(int) * 0 + np.arange(n)] + [e[0] for e in events])
+    ev_i = np.concatenate([np.arange(n)] + [e[0] for e in events])
     ev_t = np.concatenate([created] + [e[1] for e in events])
     ev_c = np.concatenate([np.zeros(n, int)] + [e[2] for e in events])
     end = start + truth.days
@@ -227,7 +227,3 @@ def recovery_table(
             add(f"type[{risk}, {lvl}]", eff[:, r, lvl], truth.type_effect[r][lvl])
         add(f"sd_rep[{risk}]", post["sd_rep"].sel(risk=risk).to_numpy().ravel(), truth.rep_sd[r])
     return pd.DataFrame(rows)
-
-
-def levels_for(crm: CRM):
-    return make_levels(crm)

@@ -372,7 +372,7 @@ def forecast_period(model, period, *, draws: int | None = None, random_seed: int
     np.add.at(open_rep, (slice(None), rep_o), val) if N else None
 
     # new deals created after the cutoff and before the period's end
-    new_rep, from_new, new_daily = _arrivals(P, td, cut, start, end, period_eps, horizon, rng)
+    new_rep, from_new, new_daily = _arrivals(P, td, cut, start, end, period_eps, rng)
     daily += new_daily
     cw_day = np.clip(np.floor(cw.loc[in_p, "close_day"].to_numpy() - start), 0, n_days - 1)
     closed_daily = np.bincount(
@@ -434,7 +434,7 @@ def forecast_period(model, period, *, draws: int | None = None, random_seed: int
     )
 
 
-def _arrivals(P, td, cut, start, end, period_eps, horizon, rng):
+def _arrivals(P, td, cut, start, end, period_eps, rng):
     """Won bookings per draw and rep from deals created in (cutoff, period end)."""
     lv = td.levels
     D, n_rep, S = P.n, len(lv.reps), len(lv.segments)
