@@ -460,6 +460,56 @@ def forecast_ledger(db: Path = DB_OPTION):
     console.print(_table(scored.round(1), f"Forecast accuracy: {Path(db).name}"))
 
 
+@app.command("health")
+def health(
+    db: Path = DB_OPTION,
+    as_of: str = typer.Option("", help="As-of date (default: the data's last day)."),
+    bands: Path = typer.Option(
+        config.PROJECT_ROOT / "health_bands.yml", help="Benchmark band file."
+    ),
+    plan: str = typer.Option(
+        str(config.PROJECT_ROOT / "plans" / "ae_standard.yml"),
+        help="Comp plan for the comp-cost metric; empty: not graded.",
+    ),
+    backtest_csv: str = typer.Option(
+        "", help="Forecast backtest CSV; default reports/forecast/backtest_STORE.csv."
+    ),
+    json_out: Path = typer.Option(None, "--json", help="Write the scores as JSON here."),
+    fail_on: str = typer.Option(
+        "", help="Exit with code 1 when any metric is at this status (watch or act)."
+    ),
+):
+    """Sales-ops health scorecard: every metric graded against its benchmark band."""
+    from .forecast.ledger import LEDGER
+    from .health import health_scorecard
+    from .store import load_duckdb
+
+    crm = load_duckdb(db)
+    bt = backtest_csv or config.REPORTS_DIR / "forecast" / f"backtest_{Path(db).stem}.csv"
+    card = health_scorecard(
+        crm,
+        as_of or None,
+        bands=bands,
+        plan=plan or None,
+        ledger_path=LEDGER,
+        ledger_source=Path(db).name,
+        backtest_csv=bt,
+        progress=True,
+    )
+    df = card.to_frame()[["metric", "value", "interval (90%)", "healthy", "status"]]
+    console.print(_table(df, f"Sales-ops health of {Path(db).name} as of {card.as_of.date()}"))
+    for m in card.metrics:
+        style = {"act": "red", "watch": "yellow", "healthy": "green"}.get(m.status, "dim")
+        console.print(f"[{style}]{m.status:>7}[/] {m.title}: {m.action}")
+    if json_out:
+        card.to_json(json_out)
+        console.print(f"scores: {json_out}")
+    if fail_on:
+        levels = {"watch": ("watch", "act"), "act": ("act",)}[fail_on]
+        if any(m.status in levels for m in card.metrics):
+            raise typer.Exit(1)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

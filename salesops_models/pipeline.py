@@ -368,9 +368,13 @@ def stage_durations(crm: CRM, as_of=None) -> pd.DataFrame:
     )
     run_start = h["changed_at"].where(new_run).ffill()
     end = h["changed_at"].shift(-1)
-    d = pd.DataFrame({"stage": h["stage"], "days": (end - run_start).dt.total_seconds() / 86400})[
-        stage_changes
-    ]
+    d = pd.DataFrame(
+        {
+            "opportunity_id": h["opportunity_id"],
+            "stage": h["stage"],
+            "days": (end - run_start).dt.total_seconds() / 86400,
+        }
+    )[stage_changes]
     return d[d["stage"].isin(OPEN_STAGES)]
 
 

@@ -36,7 +36,7 @@ import pandas as pd
 
 from ..crm import CRM
 from ..periods import Period
-from .curve import describe_tier, marginal_slices, payout_fraction, tier_at
+from .curve import _bands, describe_tier, marginal_slices, payout_fraction, tier_at
 from .plan import Measure, Plan
 
 CENT = Decimal("0.01")
@@ -78,15 +78,25 @@ class CompInputs:
 
 @dataclass
 class StatementResult:
+    """Statement lines, per rep-period totals, notes, and (for analysis, floats) the
+    accelerator premium of each measure (``accelerators``: period, rep_id, measure, amount):
+    commission paid on credit above quota beyond the base rate 1.0, ``credit x BCR x
+    (rate - 1)`` for tiers starting at 100%+ with a rate above 1, less any payout cap;
+    true-ups are not included."""
+
     lines: pd.DataFrame
     totals: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    accelerators: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["period", "rep_id", "measure", "amount"])
+    )
 
     def for_period(self, label: str) -> StatementResult:
         return StatementResult(
             self.lines[self.lines["period"] == label].reset_index(drop=True),
             self.totals[self.totals["period"] == label].reset_index(drop=True),
             self.notes,
+            self.accelerators[self.accelerators["period"] == label].reset_index(drop=True),
         )
 
     def to_excel(self, path) -> str:
@@ -271,6 +281,7 @@ def compute_statements(
     credited = credited.sort_values(["close_date", "opportunity_id", "rep_id"], kind="stable")
     adjustments = inputs.adjustments
     lines: list[dict] = []
+    above: list[dict] = []
     notes: list[str] = []
     earned: dict[tuple[str, str], Decimal] = {}  # (rep, deal) -> commission earned
     draw_balance: dict[str, Decimal] = {}
@@ -371,6 +382,8 @@ def compute_statements(
                     )
                 else:
                     cum = ZERO
+                    above_amt = ZERO  # accelerator premium: credit above quota x (rate - 1)
+                    tier_starts = [b[0] for b in _bands(rt)]
                     if rt.method == "retroactive":
                         k, rate = tier_at(rt, a)
                     for d, credit, why in items:
@@ -378,6 +391,17 @@ def compute_statements(
                         if rt.method == "marginal":
                             slices = marginal_slices(rt, cum, cum + credit, quota)
                             amount = sum((c * bcr * r for _, c, r in slices), ZERO) * mult
+                            above_amt += (
+                                sum(
+                                    (
+                                        c * bcr * (r - 1)
+                                        for t, c, r in slices
+                                        if tier_starts[t] >= 1 and r > 1
+                                    ),
+                                    ZERO,
+                                )
+                                * mult
+                            )
                             rule = (
                                 "; ".join(
                                     f"{c:,.2f} at {describe_tier(rt, t)}" for t, c, r in slices
@@ -390,6 +414,8 @@ def compute_statements(
                                 cap_c = Decimal(str(rt.cap_attainment)) * quota
                                 counted = max(min(cum + credit, cap_c) - cum, ZERO)
                             amount = counted * bcr * rate * mult
+                            if tier_starts[k] >= 1 and rate > 1:
+                                above_amt += counted * bcr * (rate - 1) * mult
                             rule = f"{counted:,.2f} at {describe_tier(rt, k)} (retroactive, attainment {a:.1%})"
                         if mult != 1:
                             rule += f"; discount multiplier x{mult}"
@@ -417,8 +443,18 @@ def compute_statements(
                                 f"{m.name}: payout capped at {rt.cap_payout:g}x target incentive {cents(ti):,.2f}",
                                 m.name,
                             )
+                            above_amt = max(above_amt - (paid - cap_amt), ZERO)
                             paid = cap_amt
                     year_paid[key] = year_paid.get(key, ZERO) + paid
+                    if above_amt > 0:
+                        above.append(
+                            {
+                                "period": p.label,
+                                "rep_id": rep.id,
+                                "measure": m.name,
+                                "amount": float(above_amt),
+                            }
+                        )
             # SPIFFs
             for s in plan.spiffs:
                 if s.kind == "milestone":
@@ -532,4 +568,5 @@ def compute_statements(
         totals["lines"] = df.groupby(["period", "rep_id"], sort=False).size().to_numpy()
     else:
         totals = pd.DataFrame(columns=["period", "rep_id", "rep_name", "total", "lines"])
-    return StatementResult(df, totals, notes)
+    above_df = pd.DataFrame(above, columns=["period", "rep_id", "measure", "amount"])
+    return StatementResult(df, totals, notes, above_df)

@@ -316,6 +316,11 @@ class _Generator:
         k = len(occ)
         lo, hi = p.ramp_months_range
         occ["ramp_months"] = rng.integers(lo, hi + 1, k)
+        if p.cohort_ramp is not None:
+            first, last, months = p.cohort_ramp
+            a = (pd.Timestamp(first) - self.start).days
+            b = (pd.Timestamp(last) - self.start).days
+            occ.loc[occ["hire_day"].between(a, b), "ramp_months"] = int(months)
         occ["skill"] = rng.normal(0, p.skill_sd, k)
         occ["volume"] = np.exp(rng.normal(-0.5 * p.volume_log_sd**2, p.volume_log_sd, k))
         occ["segment_idx"] = seat_seg[occ["seat"]]

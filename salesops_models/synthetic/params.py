@@ -215,6 +215,10 @@ class OrgParams:
     quarter_end_pull: float = 0.5
     #: Ramp of a new hire: volume share in tenure month m is min(1, (m+1)/(R+1)), R in range.
     ramp_months_range: tuple[int, int] = (3, 6)
+    #: A slow- (or fast-) ramping hire cohort: (first hire date, last hire date, ramp months R)
+    #: overrides the ramp drawn from ``ramp_months_range`` for reps hired in that window (the
+    #: health scorecard's tests inject a known slow cohort this way). None: no override.
+    cohort_ramp: tuple[str, str, int] | None = None
     #: Monthly attrition hazard of an AE (0.015/month is about 17% a year).
     attrition_monthly: float = 0.015
     #: Days a seat stays empty before the backfill starts.

@@ -1,0 +1,145 @@
+"""Benchmark bands of the health scorecard, read from one YAML file (``health_bands.yml``).
+
+A band file maps each metric key to ``healthy: [lo, hi]`` and ``watch: [lo, hi]`` (``null``
+for an open end), a ``unit``, the direction that is ``better`` and the ``source`` of the
+default. Status of a value: **healthy** inside ``healthy``; **watch** outside it but inside
+``watch``; **act** outside both. A metric may carry a second measure under ``also:`` with its
+own bands; the metric's status is then the worse of the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from .. import config
+
+BANDS_FILE = config.PROJECT_ROOT / "health_bands.yml"
+STATUSES = ("healthy", "watch", "act")
+METRICS = (
+    "forecast_accuracy",
+    "pipeline_coverage",
+    "pipeline_hygiene",
+    "quota_attainment",
+    "territory_balance",
+    "data_quality",
+    "new_rep_ramp",
+    "sales_cycle",
+    "velocity",
+    "win_rate",
+    "comp_cost",
+)
+UNITS = ("percent", "ratio", "months", "points", "share")
+
+
+class BandError(ValueError):
+    """A band file that cannot be used (names the file and the metric)."""
+
+
+def _range(v, where: str) -> tuple[float, float]:
+    if not isinstance(v, list | tuple) or len(v) != 2:
+        raise BandError(f"{where}: expected [low, high], got {v!r}")
+    lo = -np.inf if v[0] is None else float(v[0])
+    hi = np.inf if v[1] is None else float(v[1])
+    if lo > hi:
+        raise BandError(f"{where}: low {lo} is above high {hi}")
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class Band:
+    healthy: tuple[float, float]
+    watch: tuple[float, float]
+    unit: str = "ratio"
+
+    def status(self, value) -> str:
+        """``healthy`` / ``watch`` / ``act`` for ``value``; ``n/a`` when it is missing."""
+        if value is None or not np.isfinite(value):
+            return "n/a"
+        if self.healthy[0] <= value <= self.healthy[1]:
+            return "healthy"
+        if self.watch[0] <= value <= self.watch[1]:
+            return "watch"
+        return "act"
+
+    def text(self, which: str = "healthy") -> str:
+        """The band as people read it: ``3.00x-4.00x``, ``<= 10.0%``, ``>= 95.0%``."""
+        lo, hi = getattr(self, which)
+        f = lambda x: fmt(x, self.unit)  # noqa: E731
+        if np.isinf(lo) or (lo == 0 and self.unit in ("percent", "ratio", "months", "share")):
+            return f"<= {f(hi)}"
+        if np.isinf(hi) or (self.unit == "percent" and hi == 1):
+            return f">= {f(lo)}"
+        return f"{f(lo)}-{f(hi)}"
+
+    def to_dict(self) -> dict:
+        j = lambda r: [None if np.isinf(x) else x for x in r]  # noqa: E731
+        return {"healthy": j(self.healthy), "watch": j(self.watch), "unit": self.unit}
+
+
+def fmt(value, unit: str) -> str:
+    """A value as people read it: 12.3% (percent), 3.2x (ratio), 4.5 mo, +2.1 pts."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    if unit == "percent":
+        return f"{value:.1%}"
+    if unit == "ratio":
+        return f"{value:.2f}x" if abs(value) < 10 else f"{value:.0f}x"
+    if unit == "months":
+        return f"{value:.1f} mo"
+    if unit == "points":
+        return f"{100 * value:+.1f} pts"
+    return f"{value:.2f}"
+
+
+def worse(*statuses: str) -> str:
+    """The worst status (act > watch > healthy); ``n/a`` only when every one is n/a."""
+    known = [s for s in statuses if s in STATUSES]
+    return max(known, key=STATUSES.index) if known else "n/a"
+
+
+def load_bands(path: str | Path | dict | None = None) -> dict[str, dict]:
+    """Read and check a band file; returns {metric: settings} with ``band`` (and
+    ``also_band``) as :class:`Band` objects. Errors name the file and the metric."""
+    if isinstance(path, dict):
+        raw, where = path, "<dict>"
+    else:
+        p = Path(path) if path else BANDS_FILE
+        if not p.is_absolute() and not p.exists():
+            p = config.PROJECT_ROOT / p
+        if not p.exists():
+            raise BandError(f"{p}: band file not found")
+        raw, where = yaml.safe_load(p.read_text()) or {}, str(p)
+    missing = [m for m in METRICS if m not in raw]
+    if missing:
+        raise BandError(f"{where}: no bands for {', '.join(missing)}")
+    unknown = [m for m in raw if m not in METRICS]
+    if unknown:
+        raise BandError(f"{where}: unknown metric(s) {', '.join(unknown)}; known: {METRICS}")
+    out = {}
+    for key in METRICS:
+        cfg = dict(raw[key])
+        unit = cfg.get("unit", "ratio")
+        if unit not in UNITS:
+            raise BandError(f"{where}: {key}.unit {unit!r} is not one of {UNITS}")
+        for req in ("healthy", "watch", "title"):
+            if req not in cfg:
+                raise BandError(f"{where}: {key} has no {req!r}")
+        h = _range(cfg["healthy"], f"{where}: {key}.healthy")
+        w = _range(cfg["watch"], f"{where}: {key}.watch")
+        if w[0] > h[0] or w[1] < h[1]:
+            raise BandError(f"{where}: {key}.watch {list(w)} must contain healthy {list(h)}")
+        cfg["band"] = Band(h, w, unit)
+        if "also" in cfg:
+            a = dict(cfg["also"])
+            au = a.get("unit", "ratio")
+            ah = _range(a["healthy"], f"{where}: {key}.also.healthy")
+            aw = _range(a["watch"], f"{where}: {key}.also.watch")
+            if aw[0] > ah[0] or aw[1] < ah[1]:
+                raise BandError(f"{where}: {key}.also.watch must contain its healthy band")
+            cfg["also_band"] = Band(ah, aw, au)
+        out[key] = cfg
+    return out

@@ -1,0 +1,178 @@
+"""The sales-ops health scorecard: every metric of :mod:`.metrics` graded against the bands of
+one file, as a table, a JSON document for other tools, and (in :mod:`.plots`) tiles and
+sparklines for the executive report."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .. import config
+from ..crm import CRM
+from .bands import METRICS, STATUSES, fmt, load_bands
+from .metrics import METRIC_FUNCTIONS, Metric
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Scorecard:
+    as_of: pd.Timestamp
+    metrics: list[Metric]
+    bands_file: str = ""
+    meta: dict = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Metric:
+        for m in self.metrics:
+            if m.key == key:
+                return m
+        raise KeyError(f"no metric {key!r}; have {[m.key for m in self.metrics]}")
+
+    def flagged(self) -> dict[str, str]:
+        """{metric: status} for every metric graded watch or act."""
+        return {m.key: m.status for m in self.metrics if m.status in ("watch", "act")}
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in (*STATUSES, "n/a", "error")}
+        for m in self.metrics:
+            out[m.status] = out.get(m.status, 0) + 1
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per metric: title, value, interval, healthy band, status, second measure,
+        top contributor and action."""
+        rows = []
+        for m in self.metrics:
+            rows.append(
+                {
+                    "metric": m.title,
+                    "value": m.value_text,
+                    "interval (90%)": m.interval_text,
+                    "healthy": m.band.text() if m.status != "n/a" else "",
+                    "status": m.status,
+                    "also": (
+                        f"{m.also['name']}: {fmt(m.also['value'], m.also['unit'])} ({m.also['status']})"
+                        if m.also
+                        else ""
+                    ),
+                    "top contributor": (
+                        f"{m.contributors[0]['name']} ({m.contributors[0]['value']})"
+                        if m.contributors
+                        else ""
+                    ),
+                    "action": m.action,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "as_of": str(self.as_of.date()),
+            "bands_file": self.bands_file,
+            "counts": self.counts(),
+            "flagged": self.flagged(),
+            "meta": self.meta,
+            "metrics": [m.to_dict() for m in self.metrics],
+        }
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        text = json.dumps(self.to_dict(), indent=2, default=str)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+
+def health_scorecard(
+    crm: CRM,
+    as_of=None,
+    *,
+    bands=None,
+    plan=None,
+    ledger_path: str | Path | None = None,
+    ledger_source: str | None = None,
+    backtest_csv: str | Path | None = None,
+    metrics: list[str] | None = None,
+    seed: int = 0,
+    strict: bool = False,
+    progress: bool = False,
+) -> Scorecard:
+    """Grade the sales-ops function as of ``as_of`` (default: the data's last day).
+
+    Parameters
+    ----------
+    crm : CRM
+    as_of : date-like, optional
+    bands : path or dict, optional
+        Band file (default ``health_bands.yml`` at the project root).
+    plan : Plan or path, optional
+        Compensation plan for the comp-cost metric (not graded without one).
+    ledger_path, ledger_source, backtest_csv : optional
+        Where past forecasts are scored from (forecast accuracy): the forecast ledger (with
+        the source name its entries carry) and a backtest CSV of ``salesops forecast backtest``.
+    metrics : list of str, optional
+        A subset of the metric keys (default: all, in the band file's order).
+    seed : int
+        Seed of the bootstrap intervals (same seed, same numbers).
+    strict : bool
+        Raise when a metric fails to compute (default: the metric shows status ``error`` with
+        the message, and the other metrics are still graded).
+
+    Examples
+    --------
+    >>> from salesops_models.synthetic import generate_org
+    >>> crm = generate_org(n_reps=20, years=3, seed=1).crm
+    >>> card = health_scorecard(crm, metrics=["pipeline_hygiene", "data_quality"])
+    >>> sorted(m.status in ("healthy", "watch", "act") for m in card.metrics)
+    [True, True]
+    """
+    cfgs = load_bands(bands)
+    as_of = pd.Timestamp(as_of or crm.data_end).normalize()
+    keys = list(metrics or METRICS)
+    unknown = [k for k in keys if k not in METRIC_FUNCTIONS]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; known: {list(METRIC_FUNCTIONS)}")
+    out, timings = [], {}
+    it = keys
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(keys, desc="health metrics")
+    for key in it:
+        t0 = time.perf_counter()
+        try:
+            m = METRIC_FUNCTIONS[key](
+                crm,
+                as_of,
+                cfgs[key],
+                plan=plan,
+                ledger_path=ledger_path,
+                ledger_source=ledger_source,
+                backtest_csv=backtest_csv,
+                seed=seed,
+            )
+        except Exception as exc:
+            if strict:
+                raise
+            cfg = cfgs[key]
+            m = Metric(
+                key, cfg["title"], cfg.get("measure", ""), cfg["band"].unit, None, "error",
+                cfg["band"], note=f"{type(exc).__name__}: {exc}",
+                action=f"Could not compute: {type(exc).__name__}: {exc}",
+            )  # fmt: skip
+        timings[key] = round(time.perf_counter() - t0, 2)
+        out.append(m)
+    bands_file = (
+        str(bands)
+        if bands is not None and not isinstance(bands, dict)
+        else (
+            "<dict>" if isinstance(bands, dict) else str(config.PROJECT_ROOT / "health_bands.yml")
+        )
+    )
+    return Scorecard(
+        as_of, out, bands_file, {"timings_s": timings, "fingerprint": crm.fingerprint()}
+    )
