@@ -98,6 +98,7 @@ def test_forecast_commands_help_and_bad_points(tmp_path):
         ["forecast", "run", "--help"],
         ["forecast", "backtest", "--help"],
         ["forecast", "ledger", "--help"],
+        ["health", "--help"],
     ):
         res = runner.invoke(app, args)
         assert res.exit_code == 0 and "Usage" in res.output, (args, res.output)
@@ -107,3 +108,19 @@ def test_forecast_commands_help_and_bad_points(tmp_path):
     assert res.exit_code == 2 and "--points" in res.output
     res = runner.invoke(app, ["forecast", "ledger", "--db", str(db)])
     assert res.exit_code == 0 and "no scored forecasts" in res.output
+
+
+def test_health_command_prints_grades_writes_json_and_can_fail_a_pipeline(tmp_path):
+    import json
+
+    db = tmp_path / "org.duckdb"
+    runner.invoke(app, ["data", "generate", "--reps", "12", "--years", "3", "--db", str(db)])
+    out = tmp_path / "health.json"
+    res = runner.invoke(app, ["health", "--db", str(db), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Quota attainment" in res.output and "Pipeline hygiene" in res.output
+    doc = json.loads(out.read_text())
+    assert len(doc["metrics"]) == 11
+    flagged = any(m["status"] in ("watch", "act") for m in doc["metrics"])
+    res = runner.invoke(app, ["health", "--db", str(db), "--fail-on", "watch"])
+    assert res.exit_code == (1 if flagged else 0)

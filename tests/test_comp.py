@@ -580,3 +580,20 @@ def test_leave_prorates_the_target_incentive():
         crm, plan([{"from": 0, "rate": 1.0}]), "2026-Q3", CompInputs(leaves=leaves)
     )
     assert total(res) == Decimal("2500.00")
+
+
+def test_accelerator_premium_is_reported_beside_the_statements():
+    # marginal: 20,000 of credit above quota at rate 2: premium 20,000 x 0.125 x (2 - 1) = 2,500
+    deals = [("d1", "r1", 60_000, "2026-07-10"), ("d2", "r1", 60_000, "2026-08-10")]
+    res = compute_statements(crm_with(deals), plan(TWO_TIERS), "2026-Q3")
+    assert res.accelerators["amount"].sum() == pytest.approx(2_500.0)
+    # retroactive x1.5 reached at 120%: all 120,000 paid 0.5 above the base rate: 7,500
+    tiers = [{"from": 0, "to": 1.0, "rate": 1.0}, {"from": 1.0, "rate": 1.5}]
+    res = compute_statements(crm_with(deals), plan(tiers, "retroactive"), "2026-Q3")
+    assert res.accelerators["amount"].sum() == pytest.approx(7_500.0)
+    # below quota: no premium; a payout cap removes the premium first (10,000 - 13,750 < 0)
+    res = compute_statements(crm_with(deals[:1]), plan(TWO_TIERS), "2026-Q3")
+    assert res.accelerators.empty
+    three = [*deals, ("d3", "r1", 60_000, "2026-09-10")]
+    res = compute_statements(crm_with(three), plan(TWO_TIERS, rates={"cap_payout": 1.5}), "2026-Q3")
+    assert res.accelerators["amount"].sum() == 0.0

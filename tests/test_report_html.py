@@ -131,3 +131,45 @@ def test_bookings_forecast_report_on_the_maven_sample(browser, tmp_path):
         "max r_hat",
     ):
         assert section in text
+
+
+@pytest.mark.slow
+def test_health_report_tiles_sections_and_json(browser, tmp_path):
+    """The executive health report: one tile per metric with its sparkline, then a section
+    per metric with charts, and the JSON scores beside the HTML."""
+    import json
+
+    from salesops_models.synthetic import problems
+
+    org = problems.well_run_org(20, 3, 2)
+    db = org.save(tmp_path / "org.duckdb")
+    rec = run_report(
+        "health",
+        {"source": str(db), "as_of": "2026-08-31", "plan": "plans/ae_standard.yml"},
+        reports_dir=tmp_path / "reports",
+    )
+    html_path = tmp_path / "reports" / rec.html
+    text = check_page(browser, html_path, tmp_path, min_images=8)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(html_path.as_uri())
+    assert page.locator(".hs-tile").count() == 11
+    assert page.locator(".hs-tile svg polyline").count() >= 7  # sparklines
+    page.close()
+    for section in (
+        "At a glance",
+        "Forecast accuracy",
+        "Pipeline coverage",
+        "Pipeline hygiene",
+        "Quota attainment",
+        "Territory balance",
+        "CRM data quality",
+        "New-rep ramp",
+        "Sales cycle, velocity and win rate",
+        "Compensation cost",
+        "Bands used",
+        "Top contributors",
+        "Action:",
+    ):
+        assert section in text, section
+    doc = json.loads((html_path.parent / "health.json").read_text())
+    assert len(doc["metrics"]) == 11 and doc["as_of"] == "2026-08-31"

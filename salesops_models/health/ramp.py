@@ -142,6 +142,22 @@ def _gamma_prior(ramped: pd.DataFrame, season: np.ndarray) -> tuple[float, float
     return mu**2 / var, mu / var
 
 
+def rep_log_marginal(y: np.ndarray, w: np.ndarray, a: float, b: float) -> np.ndarray:
+    """``log p(y | w)`` with ``y_m ~ Poisson(lam w_m)`` and ``lam ~ Gamma(a, b)`` integrated
+    out exactly (Gamma-Poisson), for each row of ``w`` (shape: grid x months)."""
+    w = np.atleast_2d(np.asarray(w, float))
+    y = np.asarray(y, float)
+    Y, W = y.sum(), w.sum(axis=1)
+    return (
+        (y[None, :] * np.log(np.maximum(w, 1e-300))).sum(axis=1)
+        - gammaln(y + 1).sum()
+        + a * np.log(b)
+        - gammaln(a)
+        + gammaln(a + Y)
+        - (a + Y) * np.log(b + W)
+    )
+
+
 def fit_ramp(
     crm: CRM,
     as_of=None,
@@ -198,15 +214,7 @@ def fit_ramp(
             g = (rho * lag[None, None, :]).sum(axis=2)
             w = season[r["month"].dt.month.to_numpy() - 1][None, :] * g
             y = r["wins"].to_numpy()
-            Y, W = y.sum(), w.sum(axis=1)
-            loglik = (
-                (y[None, :] * np.log(np.maximum(w, 1e-300))).sum(axis=1)
-                - gammaln(y + 1).sum()
-                + a * np.log(b)
-                - gammaln(a)
-                + gammaln(a + Y)
-                - (a + Y) * np.log(b + W)
-            )
+            loglik = rep_log_marginal(y, w, a, b)
             # marginal over the rep's own R: log sum_R p(y_r | R) p(R | mu, sigma)
             z = loglik[None, None, :] + log_kern
             zmax = z.max(axis=2, keepdims=True)
