@@ -40,6 +40,7 @@ demo: install
 	@echo "Comp statements  : reports/comp/2026-Q3/statements.xlsx, payroll.csv"
 	@echo "Forecast backtest: reports/forecast/backtest_salesops.csv, backtest_maven.csv"
 	@echo "Forecast ledger  : reports/forecast_ledger.jsonl"
+	@echo "Health scorecard : reports/health-month-end/<as_of>/report.html and health.json (bands: health_bands.yml)"
 	@echo "Reports index    : reports/index.html (open it in a browser)"
 
 ## reports: run what reports.yml says is due (for cron)
@@ -72,6 +73,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_comp.py
 	$(BIN)/python benchmarks/bench_territory.py
 	$(BIN)/python benchmarks/bench_forecast.py
+	$(BIN)/python benchmarks/bench_health.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -64,6 +64,7 @@ card = health_scorecard(
 )
 card.to_json(json_out)
 plt.rcParams["figure.dpi"] = 90
+pd.set_option("display.max_colwidth", None)
 display(
     Markdown(
         f"**{ctx.source.name}** ({crm.meta.get('source', 'CRM')}), as of **{when.date()}**; "

@@ -2,37 +2,26 @@
 
 >>> from salesops_models.forecast import BookingsForecastModel   # doctest: +SKIP
 >>> model = BookingsForecastModel().fit(crm, as_of="2026-08-15")  # doctest: +SKIP
-
-Names are imported lazily (PEP 562), so reading the ledger does not import PyMC.
 """
 
-from importlib import import_module
+from . import ledger
+from .backtest import backtest, baselines, crps_from_draws, goals, summarize
+from .data import TrainingData, build_training_data, make_levels
+from .model import BookingsForecastModel, Diagnostics
+from .simulate import Forecast, forecast_period
 
-_WHERE = {
-    "backtest": ".backtest",
-    "baselines": ".backtest",
-    "crps_from_draws": ".backtest",
-    "goals": ".backtest",
-    "summarize": ".backtest",
-    "TrainingData": ".data",
-    "build_training_data": ".data",
-    "make_levels": ".data",
-    "BookingsForecastModel": ".model",
-    "Diagnostics": ".model",
-    "Forecast": ".simulate",
-    "forecast_period": ".simulate",
-}
-
-__all__ = sorted([*_WHERE, "ledger"])
-
-
-def __getattr__(name: str):
-    if name == "ledger":
-        return import_module(".ledger", __name__)
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__all__ = [
+    "BookingsForecastModel",
+    "Diagnostics",
+    "Forecast",
+    "TrainingData",
+    "backtest",
+    "baselines",
+    "build_training_data",
+    "crps_from_draws",
+    "forecast_period",
+    "goals",
+    "ledger",
+    "make_levels",
+    "summarize",
+]

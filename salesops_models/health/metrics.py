@@ -435,10 +435,9 @@ def stuck_thresholds(crm: CRM, as_of, stale_days: int, percentile: float = 0.9) 
     return q.clip(lower=stale_days)
 
 
-def _hygiene_flags(crm: CRM, as_of, stale_days: int, percentile: float = 0.9) -> pd.DataFrame:
+def _hygiene_flags(crm: CRM, as_of, stale_days: int, th: pd.Series) -> pd.DataFrame:
     f = pipeline.enrich(crm, quality.deal_flags(crm, as_of, stale_days))
     f["amount"] = f["amount"].astype(float).fillna(0.0)
-    th = stuck_thresholds(crm, as_of, stale_days, percentile)
     key = pd.MultiIndex.from_arrays([f["segment"].fillna("(none)"), f["stage"]])
     f["stale_after"] = th.reindex(key).fillna(stale_days).to_numpy()
     f["stale"] = f["days_since_change"] > f["stale_after"]
@@ -456,7 +455,8 @@ def pipeline_hygiene(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     stale_days = int(cfg.get("stale_days", 30))
     pct = float(cfg.get("stuck_percentile", 0.9))
     by = cfg.get("group_by", "region")
-    f = _hygiene_flags(crm, as_of, stale_days, pct)
+    th = stuck_thresholds(crm, as_of, stale_days, pct)  # also used for the trend points
+    f = _hygiene_flags(crm, as_of, stale_days, th)
     if f.empty or f["amount"].sum() <= 0:
         return _na(key, cfg, "no open pipeline on the as-of date")
     value = _share(f, "bad")
@@ -488,7 +488,7 @@ def pipeline_hygiene(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         for k, r in grp.head(3).iterrows()
     ]
     trend = [
-        (label, _share(_hygiene_flags(crm, d, stale_days, pct), "bad"))
+        (label, _share(_hygiene_flags(crm, d, stale_days, th), "bad"))
         for label, d in same_point_dates(crm, as_of, 8)
     ]
     status = cfg["band"].status(value)
@@ -846,17 +846,23 @@ def _closed_window(crm: CRM, quarters: list) -> pd.DataFrame:
 
 
 def _two_windows(crm: CRM, as_of):
-    qs = complete_quarters(crm, as_of, 8)
-    if len(qs) < 8:
-        return None, None, qs
-    return _closed_window(crm, qs[4:]), _closed_window(crm, qs[:4]), qs
+    """Closed deals of the last n complete quarters and of the n before, n = 4, or fewer
+    (at least 1) when the data starts later; quarters the data only partly covers are left
+    out. Returns (current, previous, quarters shown in the trend, window label)."""
+    qs = [q for q in complete_quarters(crm, as_of, 8) if q.start >= crm.data_start.normalize()]
+    n = min(4, len(qs) // 2)
+    if n < 1:
+        return None, None, qs, ""
+    cur_q, prev_q = qs[-n:], qs[-2 * n : -n]
+    label = f"{cur_q[0].label}..{cur_q[-1].label} vs {prev_q[0].label}..{prev_q[-1].label}"
+    return _closed_window(crm, cur_q), _closed_window(crm, prev_q), qs, label
 
 
 def sales_cycle(crm: CRM, as_of, cfg: dict, *, seed: int = 0, **_) -> Metric:
     key = "sales_cycle"
-    cur, prev, qs = _two_windows(crm, as_of)
+    cur, prev, qs, window = _two_windows(crm, as_of)
     if cur is None:
-        return _na(key, cfg, "needs 8 complete quarters of closed deals")
+        return _na(key, cfg, "needs at least 2 complete quarters of closed deals")
     a = cur.loc[cur["is_won"], "cycle_days"].to_numpy(float)
     b = prev.loc[prev["is_won"], "cycle_days"].to_numpy(float)
     if len(a) < 10 or len(b) < 10:
@@ -894,6 +900,7 @@ def sales_cycle(crm: CRM, as_of, cfg: dict, *, seed: int = 0, **_) -> Metric:
         trend=_trend(trend),
         trend_label="median days from creation to win, per quarter",
         details={
+            "window": window,
             "median_days": float(np.median(a)),
             "median_days_year_before": float(np.median(b)),
             "p_outside_healthy": p_h,
@@ -901,12 +908,12 @@ def sales_cycle(crm: CRM, as_of, cfg: dict, *, seed: int = 0, **_) -> Metric:
     )
     if m.status == "healthy":
         m.action = (
-            f"Median won cycle is {np.median(a):.0f} days ({value:+.0%} on a year ago; "
+            f"Median won cycle is {np.median(a):.0f} days ({value:+.0%}, {window}; "
             f"P(outside band) {p_h:.0%}); no action."
         )
     else:
         m.action = (
-            f"Won deals take {np.median(a):.0f} days, {value:+.0%} on a year ago; find where they "
+            f"Won deals take {np.median(a):.0f} days, {value:+.0%} ({window}); find where they "
             f"wait (stage durations), starting with {contributors[0]['name'] if contributors else 'the slowest segment'}."
         )
     return m
@@ -1010,9 +1017,9 @@ def velocity(crm: CRM, as_of, cfg: dict, *, seed: int = 0, **_) -> Metric:
 
 def win_rate(crm: CRM, as_of, cfg: dict, *, seed: int = 0, **_) -> Metric:
     key = "win_rate"
-    cur, prev, qs = _two_windows(crm, as_of)
+    cur, prev, qs, window = _two_windows(crm, as_of)
     if cur is None:
-        return _na(key, cfg, "needs 8 complete quarters of closed deals")
+        return _na(key, cfg, "needs at least 2 complete quarters of closed deals")
     w1, n1 = int(cur["is_won"].sum()), len(cur)
     w0, n0 = int(prev["is_won"].sum()), len(prev)
     if n1 < 20 or n0 < 20:
@@ -1046,6 +1053,7 @@ def win_rate(crm: CRM, as_of, cfg: dict, *, seed: int = 0, **_) -> Metric:
         trend=_trend(trend),
         trend_label="win rate (won / closed) per quarter",
         details={
+            "window": window,
             "win_rate": w1 / n1,
             "win_rate_year_before": w0 / n0,
             "closed": float(n1),
@@ -1054,12 +1062,12 @@ def win_rate(crm: CRM, as_of, cfg: dict, *, seed: int = 0, **_) -> Metric:
     )
     if m.status == "healthy":
         m.action = (
-            f"Win rate is {w1 / n1:.1%} ({100 * value:+.1f} pts on the year before; "
+            f"Win rate is {w1 / n1:.1%} ({100 * value:+.1f} pts, {window}; "
             f"P(outside band) {p_h:.0%}); no action."
         )
     else:
         m.action = (
-            f"Win rate fell to {w1 / n1:.1%} ({100 * value:+.1f} pts); review lost reasons in "
+            f"Win rate fell to {w1 / n1:.1%} ({100 * value:+.1f} pts, {window}); review lost reasons in "
             f"{contributors[0]['name'] if contributors else 'every segment'} and qualification at entry."
         )
     return m

@@ -172,7 +172,8 @@ def fit_ramp(
     Returns (table, extras). The table has one row per cohort: cohort, hires, rep_months,
     max_tenure, median, mean, lo, hi (``cred`` interval), p_over_6, p_over_9; ``extras`` holds
     the posterior grid per cohort, the tenure curve (observed won deals per rep-month relative
-    to full productivity, by tenure month) and the lag distributions.
+    to full productivity, by tenure month), the lag distributions, the Gamma priors and each
+    hire's likelihood inputs.
 
     Examples
     --------
@@ -198,7 +199,7 @@ def fit_ramp(
     # p(R | mu, sigma), normalized over the R grid: (sigma, mu, R)
     kern = -0.5 * ((grid[None, None, :] - mu_grid[None, :, None]) / sigmas[:, None, None]) ** 2
     log_kern = kern - np.log(np.exp(kern).sum(axis=2, keepdims=True))
-    rows, posts, curves = [], {}, []
+    rows, posts, curves, inputs = [], {}, [], []
     priors = {
         s: _gamma_prior(ramped[ramped["segment"] == s], season) for s in df["segment"].unique()
     }
@@ -215,6 +216,7 @@ def fit_ramp(
             w = season[r["month"].dt.month.to_numpy() - 1][None, :] * g
             y = r["wins"].to_numpy()
             loglik = rep_log_marginal(y, w, a, b)
+            inputs.append((label, _rep, y, w, a, b))
             # marginal over the rep's own R: log sum_R p(y_r | R) p(R | mu, sigma)
             z = loglik[None, None, :] + log_kern
             zmax = z.max(axis=2, keepdims=True)
@@ -259,4 +261,5 @@ def fit_ramp(
         "curve": curve,
         "lags": lags,
         "priors": priors,
+        "inputs": inputs,  # per hire: (cohort, rep_id, wins y, expected shape w per R, a, b)
     }
