@@ -39,7 +39,7 @@ Definitions (the conventions each follows are cited in ``health_bands.yml``):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -902,7 +902,7 @@ def sales_cycle(crm: CRM, as_of, cfg: dict, *, seed: int = 0, **_) -> Metric:
         details={
             "window": window,
             "median_days": float(np.median(a)),
-            "median_days_year_before": float(np.median(b)),
+            "median_days_previous_window": float(np.median(b)),
             "p_outside_healthy": p_h,
         },
     )
@@ -1055,7 +1055,7 @@ def win_rate(crm: CRM, as_of, cfg: dict, *, seed: int = 0, **_) -> Metric:
         details={
             "window": window,
             "win_rate": w1 / n1,
-            "win_rate_year_before": w0 / n0,
+            "win_rate_previous_window": w0 / n0,
             "closed": float(n1),
             "p_outside_healthy": p_h,
         },
@@ -1201,4 +1201,4 @@ METRIC_FUNCTIONS = {
     "comp_cost": comp_cost,
 }
 
-__all__ = ["Metric", "METRIC_FUNCTIONS", "asdict"]
+__all__ = ["METRIC_FUNCTIONS", "Metric", "grade_draws", "stuck_thresholds"]
