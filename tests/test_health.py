@@ -255,6 +255,7 @@ def test_scorecard_json_is_complete_and_reproducible(org20, tmp_path):
         assert set(m) >= {"value", "interval", "band", "contributors", "action", "trend"}
         assert len(m["contributors"]) <= 3 and m["action"]
     assert [m.to_dict() for m in a.metrics] == [m.to_dict() for m in b.metrics]
+    assert "as_of" not in vars(crm)  # the shared snapshots are gone after scoring
 
 
 def test_reading_the_ledger_does_not_import_pymc():

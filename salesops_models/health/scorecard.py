@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from .. import config
-from ..crm import CRM
+from ..crm import CRM, as_of_cutoff
 from .bands import METRICS, STATUSES, fmt, load_bands
 from .metrics import METRIC_FUNCTIONS, Metric
 
@@ -87,6 +89,34 @@ class Scorecard:
         return text
 
 
+@contextmanager
+def _shared_snapshots(crm: CRM, max_rows: int = 2_000_000):
+    """While the scorecard runs, ``crm.as_of`` keeps its most recent snapshots: the
+    metrics ask for the same quarter ends and trend dates again and again (83 calls, 24
+    distinct dates on the sample org). At most about ``max_rows`` opportunity rows are kept
+    (4-32 snapshots), which bounds memory on large orgs. Callers get copies; the tables do
+    not change while scoring, and the plain method is back afterwards."""
+    maxsize = max(4, min(32, max_rows // max(len(crm.opportunities), 1)))
+    cache: OrderedDict = OrderedDict()
+    plain = crm.as_of
+
+    def as_of(when, *, include_closed: bool = True):
+        key = (as_of_cutoff(when), include_closed)
+        if key in cache:
+            cache.move_to_end(key)
+        else:
+            cache[key] = plain(when, include_closed=include_closed)
+            if len(cache) > maxsize:
+                cache.popitem(last=False)
+        return cache[key].copy()
+
+    crm.as_of = as_of
+    try:
+        yield
+    finally:
+        del crm.as_of
+
+
 def health_scorecard(
     crm: CRM,
     as_of=None,
@@ -142,30 +172,16 @@ def health_scorecard(
         from tqdm.auto import tqdm
 
         it = tqdm(keys, desc="health metrics")
-    for key in it:
-        t0 = time.perf_counter()
-        try:
-            m = METRIC_FUNCTIONS[key](
-                crm,
-                as_of,
-                cfgs[key],
-                plan=plan,
-                ledger_path=ledger_path,
-                ledger_source=ledger_source,
-                backtest_csv=backtest_csv,
-                seed=seed,
-            )
-        except Exception as exc:
-            if strict:
-                raise
-            cfg = cfgs[key]
-            m = Metric(
-                key, cfg["title"], cfg.get("measure", ""), cfg["band"].unit, None, "error",
-                cfg["band"], note=f"{type(exc).__name__}: {exc}",
-                action=f"Could not compute: {type(exc).__name__}: {exc}",
-            )  # fmt: skip
-        timings[key] = round(time.perf_counter() - t0, 2)
-        out.append(m)
+    kwargs = {
+        "plan": plan,
+        "ledger_path": ledger_path,
+        "ledger_source": ledger_source,
+        "backtest_csv": backtest_csv,
+        "seed": seed,
+    }
+    with _shared_snapshots(crm):
+        for key in it:
+            out.append(_one(key, crm, as_of, cfgs[key], timings, strict, kwargs))
     bands_file = (
         str(bands)
         if bands is not None and not isinstance(bands, dict)
@@ -176,3 +192,20 @@ def health_scorecard(
     return Scorecard(
         as_of, out, bands_file, {"timings_s": timings, "fingerprint": crm.fingerprint()}
     )
+
+
+def _one(key: str, crm: CRM, as_of, cfg: dict, timings: dict, strict: bool, kwargs: dict):
+    """One metric, timed; a failure becomes an ``error`` metric unless ``strict``."""
+    t0 = time.perf_counter()
+    try:
+        m = METRIC_FUNCTIONS[key](crm, as_of, cfg, **kwargs)
+    except Exception as exc:
+        if strict:
+            raise
+        m = Metric(
+            key, cfg["title"], cfg.get("measure", ""), cfg["band"].unit, None, "error",
+            cfg["band"], note=f"{type(exc).__name__}: {exc}",
+            action=f"Could not compute: {type(exc).__name__}: {exc}",
+        )  # fmt: skip
+    timings[key] = round(time.perf_counter() - t0, 2)
+    return m
