@@ -111,15 +111,18 @@ def stage_moves(crm: CRM, as_of=None) -> pd.DataFrame:
     return g.groupby("opportunity_id", sort=False).sum().reset_index()
 
 
-def deal_flags(crm: CRM, as_of=None, stale_days: int = config.STALE_DAYS) -> pd.DataFrame:
+def deal_flags(
+    crm: CRM, as_of=None, stale_days: int = config.STALE_DAYS, *, moves: bool = True
+) -> pd.DataFrame:
     """Open deals as of ``as_of`` with hygiene flags: stale, past_due, pushes, stage skips,
-    days since last change, missing key fields."""
+    days since last change, missing key fields. ``moves=False`` skips the history scan for
+    stage skips and pushes (``push_count`` of the snapshot stays), for repeated calls."""
     as_of = pd.Timestamp(as_of or crm.data_end)
     snap = crm.as_of(as_of, include_closed=False)
-    moves = stage_moves(crm, as_of)
-    snap = snap.merge(moves, left_on="id", right_on="opportunity_id", how="left").drop(
-        columns="opportunity_id"
-    )
+    if moves:
+        snap = snap.merge(
+            stage_moves(crm, as_of), left_on="id", right_on="opportunity_id", how="left"
+        ).drop(columns="opportunity_id")
     snap["days_since_change"] = (
         as_of.normalize() + pd.Timedelta(days=1) - snap["last_changed_at"]
     ).dt.days

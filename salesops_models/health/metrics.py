@@ -435,8 +435,10 @@ def stuck_thresholds(crm: CRM, as_of, stale_days: int, percentile: float = 0.9) 
     return q.clip(lower=stale_days)
 
 
-def _hygiene_flags(crm: CRM, as_of, stale_days: int, th: pd.Series) -> pd.DataFrame:
-    f = pipeline.enrich(crm, quality.deal_flags(crm, as_of, stale_days))
+def _hygiene_flags(
+    crm: CRM, as_of, stale_days: int, th: pd.Series, moves: bool = True
+) -> pd.DataFrame:
+    f = pipeline.enrich(crm, quality.deal_flags(crm, as_of, stale_days, moves=moves))
     f["amount"] = f["amount"].astype(float).fillna(0.0)
     key = pd.MultiIndex.from_arrays([f["segment"].fillna("(none)"), f["stage"]])
     f["stale_after"] = th.reindex(key).fillna(stale_days).to_numpy()
@@ -488,7 +490,7 @@ def pipeline_hygiene(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         for k, r in grp.head(3).iterrows()
     ]
     trend = [
-        (label, _share(_hygiene_flags(crm, d, stale_days, th), "bad"))
+        (label, _share(_hygiene_flags(crm, d, stale_days, th, moves=False), "bad"))
         for label, d in same_point_dates(crm, as_of, 8)
     ]
     status = cfg["band"].status(value)
@@ -919,7 +921,7 @@ def sales_cycle(crm: CRM, as_of, cfg: dict, *, seed: int = 0, **_) -> Metric:
     return m
 
 
-def _velocity_draws(crm: CRM, as_of, n_open: float, rng, n_boot: int = 400) -> np.ndarray:
+def _velocity_draws(crm: CRM, as_of, n_open: float, rng, n_boot: int = 200) -> np.ndarray:
     """Bootstrap draws of velocity per 30 days: closed deals of the 365-day lookback are
     resampled (win rate, average won deal and cycle move together); the open count is
     held at its value."""

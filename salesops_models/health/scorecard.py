@@ -101,14 +101,17 @@ def _shared_snapshots(crm: CRM, max_rows: int = 2_000_000):
     plain = crm.as_of
 
     def as_of(when, *, include_closed: bool = True):
-        key = (as_of_cutoff(when), include_closed)
+        key = as_of_cutoff(when)
         if key in cache:
             cache.move_to_end(key)
         else:
-            cache[key] = plain(when, include_closed=include_closed)
+            cache[key] = plain(when)  # open-only views are filtered from the full snapshot
             if len(cache) > maxsize:
                 cache.popitem(last=False)
-        return cache[key].copy()
+        full = cache[key]
+        out = full.copy() if include_closed else full[~full["is_closed"]].reset_index(drop=True)
+        out["as_of"] = pd.Timestamp(when)
+        return out
 
     crm.as_of = as_of
     try:
