@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from ..crm import CRM
 from ..pipeline import max_stage_reached
@@ -147,6 +146,8 @@ def backtest(
     levels = make_levels(crm)
     rows = []
     jobs = [(p, name, off) for p in periods for name, off in points.items()]
+    from tqdm.auto import tqdm  # here, not at import: no widget warning in kernels
+
     for i, (p, name, off) in enumerate(tqdm(jobs, desc="backtest", disable=not progress)):
         as_of = p.start + pd.Timedelta(days=off)
         actual = crm.bookings(p)
