@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import config
 from ..crm import CRM, as_of_cutoff
-from .bands import METRICS, STATUSES, fmt, load_bands
+from .bands import BANDS_FILE, METRICS, STATUSES, fmt, load_bands
 from .metrics import METRIC_FUNCTIONS, Metric
 
 SCHEMA_VERSION = 1
@@ -185,13 +184,7 @@ def health_scorecard(
     with _shared_snapshots(crm):
         for key in it:
             out.append(_one(key, crm, as_of, cfgs[key], timings, strict, kwargs))
-    bands_file = (
-        str(bands)
-        if bands is not None and not isinstance(bands, dict)
-        else (
-            "<dict>" if isinstance(bands, dict) else str(config.PROJECT_ROOT / "health_bands.yml")
-        )
-    )
+    bands_file = "<dict>" if isinstance(bands, dict) else str(bands or BANDS_FILE)
     return Scorecard(
         as_of, out, bands_file, {"timings_s": timings, "fingerprint": crm.fingerprint()}
     )
