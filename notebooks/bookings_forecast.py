@@ -47,6 +47,7 @@ from IPython.display import Markdown, display
 
 from salesops_models import config
 from salesops_models import pipeline as pl
+from salesops_models.exports import styled
 from salesops_models.forecast import BookingsForecastModel, ledger
 from salesops_models.forecast import plots as fplots
 from salesops_models.forecast.backtest import baselines, goals, summarize
@@ -112,7 +113,7 @@ headline = pd.DataFrame(
         ],
     }
 )
-display(headline.style.hide(axis="index"))
+display(styled(headline).hide(axis="index"))
 later = crm.opportunities
 later = later[later["is_won"] & later["close_date"].between(p.start, min(p.end, crm.data_end))]
 actual_to_date = (
@@ -136,9 +137,9 @@ plt.show()
 # Every roll-up sums the same draws, so the parts add up to the total in every scenario.
 
 # %%
-display(fc.rollup("region").style.format("{:,.0f}"))
-display(fc.rollup("manager").style.format("{:,.0f}"))
-display(fc.rollup("rep").head(top_n).style.format("{:,.0f}"))
+display(styled(fc.rollup("region")).format("{:,.0f}"))
+display(styled(fc.rollup("manager")).format("{:,.0f}"))
+display(styled(fc.rollup("rep").head(top_n)).format("{:,.0f}"))
 
 # %% [markdown]
 # ## Deal risk
@@ -151,9 +152,8 @@ cols = ["id", "rep_id", "segment", "stage", "amount", "close_date", "push_count"
 cols += ["p_win_period", "p_slip", "expected_value", "drivers"]
 dated = fc.deals[fc.deals["crm_says_in_period"]].sort_values("amount", ascending=False)
 display(
-    dated[cols]
-    .head(top_n)
-    .style.format(
+    styled(dated[cols].head(top_n))
+    .format(
         {
             "amount": "{:,.0f}",
             "expected_value": "{:,.0f}",
@@ -178,21 +178,22 @@ display(
 # %%
 slip = fc.deals.sort_values("expected_slip", ascending=False)
 display(
-    slip[
-        [
-            "id",
-            "rep_id",
-            "stage",
-            "amount",
-            "close_date",
-            "expected_close",
-            "p_win_period",
-            "p_slip",
-            "expected_slip",
-        ]
-    ]
-    .head(top_n)
-    .style.format(
+    styled(
+        slip[
+            [
+                "id",
+                "rep_id",
+                "stage",
+                "amount",
+                "close_date",
+                "expected_close",
+                "p_win_period",
+                "p_slip",
+                "expected_slip",
+            ]
+        ].head(top_n)
+    )
+    .format(
         {
             "amount": "{:,.0f}",
             "expected_slip": "{:,.0f}",
@@ -221,10 +222,10 @@ if bt_path.exists():
     bt = pd.read_csv(bt_path)
     summary = summarize(bt)
     display(Markdown(f"Backtest from `{bt_path.name}`: {bt['period'].nunique()} quarters."))
-    display(summary.style.format(precision=2).hide(axis="index"))
+    display(styled(summary).format(precision=2).hide(axis="index"))
     for point in bt["point"].unique():
         display(Markdown(f"Goals at {point}"))
-        display(goals(summary, point).style.hide(axis="index"))
+        display(styled(goals(summary, point)).hide(axis="index"))
     fplots.plot_backtest(bt, "week 4" if "week 4" in set(bt["point"]) else bt["point"].iloc[0])
     plt.show()
 else:
@@ -233,16 +234,16 @@ else:
     )
 display(Markdown("Baselines for this forecast (point forecasts, same as-of data):"))
 display(
-    pd.DataFrame(
-        {"forecast": baselines(crm, when, p) | {"model P50": float(q["P50"])}}
-    ).style.format("{:,.0f}")
+    styled(
+        pd.DataFrame({"forecast": baselines(crm, when, p) | {"model P50": float(q["P50"])}})
+    ).format("{:,.0f}")
 )
 if record_ledger:
     ledger.record(fc, source=ctx.source.name)
 history = ledger.scored(crm, source=ctx.source.name)
 if len(history):
     display(Markdown("Scheduled forecasts scored against actuals (forecast ledger):"))
-    display(history.style.format(precision=1).hide(axis="index"))
+    display(styled(history).format(precision=1).hide(axis="index"))
 else:
     display(Markdown("The forecast ledger has no scored forecasts for this source yet."))
 
@@ -255,9 +256,9 @@ else:
 # %%
 prior = model.prior_predictive(crm, when, samples=100, random_seed=seed)
 display(Markdown("Prior predictive (5% / 50% / 95%):"))
-display(prior.style.format(precision=2).hide(axis="index"))
+display(styled(prior).format(precision=2).hide(axis="index"))
 post = implied_summary(
     idata.posterior.isel(draw=slice(None, None, max(1, draws // 100))), model.data, random_seed=seed
 )
 display(Markdown("Posterior implied (5% / 50% / 95%):"))
-display(post.style.format(precision=2).hide(axis="index"))
+display(styled(post).format(precision=2).hide(axis="index"))

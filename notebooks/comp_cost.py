@@ -43,28 +43,31 @@ from salesops_models import capacity as cap
 from salesops_models import comp
 from salesops_models.comp import plots
 from salesops_models.config import PROJECT_ROOT
+from salesops_models.exports import styled, write_excel
 from salesops_models.reports import context
 
 crm = context(source).crm
 plans = {"A": comp.load_plan(PROJECT_ROOT / plan_a), "B": comp.load_plan(PROJECT_ROOT / plan_b)}
 display(
-    pd.DataFrame(
-        [
-            {
-                "plan": k,
-                "name": p.name,
-                "version": p.version,
-                "period": p.period,
-                "measures": ", ".join(
-                    f"{m.name} {m.weight:.0%} ({m.rates.method})" for m in p.measures
-                ),
-                "spiffs": len(p.spiffs),
-                "draw": bool(p.draw),
-                "true-up": p.annual_true_up,
-            }
-            for k, p in plans.items()
-        ]
-    ).style.hide(axis="index")
+    styled(
+        pd.DataFrame(
+            [
+                {
+                    "plan": k,
+                    "name": p.name,
+                    "version": p.version,
+                    "period": p.period,
+                    "measures": ", ".join(
+                        f"{m.name} {m.weight:.0%} ({m.rates.method})" for m in p.measures
+                    ),
+                    "spiffs": len(p.spiffs),
+                    "draw": bool(p.draw),
+                    "true-up": p.annual_true_up,
+                }
+                for k, p in plans.items()
+            ]
+        )
+    ).hide(axis="index")
 )
 
 # %% [markdown]
@@ -122,14 +125,14 @@ budget_value = budget or float(np.median(costs["A"].total)) * 1.05
 plots.plot_cost_distribution(costs, budget_value)
 plt.show()
 summary = comp.compare(plans, att, ti, bookings=bookings, budget=budget_value)
-display(summary.style.format("{:,.3f}"))
+display(styled(summary).format("{:,.3f}"))
 
 # %% [markdown]
 # ## Sensitivity (plan A): quota level and accelerator rates
 
 # %%
 sens = comp.sensitivity(plans["A"], att, ti, bookings=bookings)
-display(sens.style.format({"mean_cost": "{:,.0f}", "vs_plan": "{:+.1%}"}))
+display(styled(sens).format({"mean_cost": "{:,.0f}", "vs_plan": "{:+.1%}"}))
 
 # %% [markdown]
 # ## Top cost drivers (plan A)
@@ -157,13 +160,17 @@ display(
 # ## Export
 
 # %%
-with pd.ExcelWriter("comp_cost.xlsx", engine="openpyxl") as xl:
-    summary.to_excel(xl, sheet_name="Summary")
-    sens.to_excel(xl, sheet_name="Sensitivity", index=False)
-    per_rep.to_excel(xl, sheet_name="PerRep", index=False)
-    pd.DataFrame({k: c.total for k, c in costs.items()}).to_excel(
-        xl, sheet_name="Scenarios", index_label="scenario"
-    )
+write_excel(
+    {
+        "Summary": summary.reset_index(),
+        "Sensitivity": sens,
+        "PerRep": per_rep,
+        "Scenarios": pd.DataFrame({k: c.total for k, c in costs.items()})
+        .rename_axis("scenario")
+        .reset_index(),
+    },
+    "comp_cost.xlsx",
+)
 display(
     HTML(
         '<p>Scenario summary for finance: <a href="comp_cost.xlsx">comp_cost.xlsx</a> (Summary, Sensitivity, PerRep, Scenarios)</p>'

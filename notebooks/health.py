@@ -35,11 +35,14 @@ seed = 0  # seed of the bootstrap intervals
 
 # %%
 # %matplotlib inline
+import html
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from salesops_models import config
+from salesops_models.exports import styled
 from salesops_models.health import health_scorecard, load_bands
 from salesops_models.health import plots as hp
 from salesops_models.reports import context
@@ -67,7 +70,7 @@ plt.rcParams["figure.dpi"] = 90
 pd.set_option("display.max_colwidth", None)
 display(
     Markdown(
-        f"**{ctx.source.name}** ({crm.meta.get('source', 'CRM')}), as of **{when.date()}**; "
+        f"**{html.escape(ctx.source.name)}** ({html.escape(str(crm.meta.get('source', 'CRM')))}), as of **{when.date()}**; "
         f"bands from `{bands}`; comp plan `{plan or 'none'}`."
     )
 )
@@ -96,7 +99,7 @@ display(HTML(hp.metric_header_html(m)))
 if m.table is not None:
     hp.plot_trend(m)
     plt.show()
-    display(m.table.style.format({"error": "{:+.1%}", "covered_80": "{:.0%}"}, na_rep=""))
+    display(styled(m.table).format({"error": "{:+.1%}", "covered_80": "{:.0%}"}, na_rep=""))
 
 # %% [markdown]
 # ## Pipeline coverage
@@ -108,7 +111,9 @@ if m.status not in ("n/a", "error"):
     hp.plot_trend(m)
     plt.show()
     display(
-        m.table[["group", "target", "open_pipeline", "remaining_coverage", "status"]].style.format(
+        styled(
+            m.table[["group", "target", "open_pipeline", "remaining_coverage", "status"]]
+        ).format(
             {"target": "{:,.0f}", "open_pipeline": "{:,.0f}", "remaining_coverage": "{:.2f}x"},
             na_rep="",
         )
@@ -166,7 +171,7 @@ display(HTML(hp.metric_header_html(m)))
 if m.status not in ("n/a", "error"):
     hp.plot_trend(m)
     plt.show()
-    display(m.table.style.format({"completeness": "{:.1%}"}))
+    display(styled(m.table).format({"completeness": "{:.1%}"}))
 
 # %% [markdown]
 # ## New-rep ramp
@@ -181,7 +186,7 @@ if m.table is not None and len(m.table):
     hp.plot_ramp(m.table, m.band.healthy[1], m.band.watch[1])
     plt.show()
     display(
-        m.table.drop(columns=["graded", "p_over_6", "p_over_9"]).style.format(
+        styled(m.table.drop(columns=["graded", "p_over_6", "p_over_9"])).format(
             {c: "{:.1f}" for c in ("median", "mean", "lo", "hi")}
             | {c: "{:.0%}" for c in ("p_over_healthy", "p_over_watch")}
         )

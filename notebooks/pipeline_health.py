@@ -39,6 +39,7 @@ from IPython.display import Markdown, display
 
 from salesops_models import pipeline as pl
 from salesops_models import quality
+from salesops_models.exports import styled
 from salesops_models.reports import context
 
 ctx = context(source, as_of=as_of, period=period, compare_to=compare_to, reference=reference)
@@ -84,7 +85,7 @@ headline = pd.DataFrame(
         ],
     }
 )
-display(headline.style.hide(axis="index"))
+display(styled(headline).hide(axis="index"))
 if total.open_without_close_date > 0:
     display(
         Markdown(

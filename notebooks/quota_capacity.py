@@ -49,6 +49,7 @@ from IPython.display import HTML, Markdown, display
 from salesops_models import capacity as cap
 from salesops_models.capacity import plots
 from salesops_models.capacity.quota import monthly_seasonality
+from salesops_models.exports import styled
 from salesops_models.reports import context
 
 ctx = context(source)
@@ -103,7 +104,7 @@ result = cap.capacity(
     crm, model, plan, plan_target, n_scenarios=scenarios, seed=seed, seasonality=season
 )
 summary = pd.Series(result.summary())
-display(summary.to_frame("value").style.format("{:,.3f}"))
+display(styled(summary.to_frame("value")).format("{:,.3f}"))
 plots.plot_fan(result.fan())
 plt.show()
 
@@ -152,7 +153,7 @@ if extra:
         seasonality=season,
     )
 table = pd.DataFrame({k: v.summary() for k, v in scen.items()}).T
-display(table.style.format("{:,.2f}"))
+display(styled(table).format("{:,.2f}"))
 plots.plot_scenarios({k: v.total() for k, v in scen.items()}, plan_target)
 plt.show()
 display(
@@ -240,7 +241,7 @@ display(
     )
 )
 display(
-    curve.style.format(
+    styled(curve).format(
         {
             "buffer": "{:+.0%}",
             "total_quota": "{:,.0f}",
@@ -258,7 +259,7 @@ display(
 
 # %%
 display(
-    cap.variance_decomposition(att, quotas["potential"].to_numpy()).style.format(
+    styled(cap.variance_decomposition(att, quotas["potential"].to_numpy())).format(
         {"variance": "{:.4f}", "share": "{:.1%}"}
     )
 )

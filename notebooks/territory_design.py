@@ -31,6 +31,8 @@ seed = 7  # random seed of the simulation
 
 # %%
 # %matplotlib inline
+import html
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
@@ -45,7 +47,7 @@ n_terr = k or accounts["current"].nunique()
 display(
     Markdown(
         f"**{len(accounts):,} accounts** of segment {segment or 'all'} into **{n_terr} territories**, balance +/-{tolerance:.0%}."
-        + "".join(f"\n- {n}" for n in notes)
+        + "".join(f"\n- {html.escape(n)}" for n in notes)
     )
 )
 

@@ -1,4 +1,10 @@
-"""``salesops`` command line, grouped by subject (``salesops data ...``)."""
+"""``salesops`` command line, grouped by subject (``salesops data ...``).
+
+Exit codes: 0 ok; 1 a check tripped (``health --fail-on``, ``data validate``, a failed
+report run); 2 a usage or input error a user can fix (bad option, unreadable file, invalid
+plan or band file), printed as one line; 3 an internal error (a bug), printed as one line.
+``--debug`` (before the command) shows the traceback instead.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,109 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from . import config
+from .exports import escape_controls
 
-app = typer.Typer(help="Sales-operations workbench.", no_args_is_help=True, add_completion=False)
+_STATE = {"debug": False}
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean bad input or usage (exit 2), not a bug."""
+    import yaml
+
+    from .comp import PlanError
+    from .health.bands import BandError
+    from .loaders import LoadError
+    from .reports import ParameterError
+
+    return (
+        LoadError,
+        PlanError,
+        BandError,
+        ParameterError,
+        FileNotFoundError,
+        IsADirectoryError,
+        NotADirectoryError,
+        PermissionError,
+        UnicodeDecodeError,
+        yaml.YAMLError,
+        UserInputError,
+    )
+
+
+class UserInputError(ValueError):
+    """A value given on the command line that cannot be used (exit 2, one line)."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one printable line (control characters made visible)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return escape_controls(text)
+
+
+def _click_exceptions() -> tuple[type[BaseException], ...]:
+    """Click's own exceptions (usage errors, exits, aborts) from whichever click typer uses."""
+    out: list[type[BaseException]] = [typer.Exit, typer.Abort, SystemExit, KeyboardInterrupt]
+    for mod in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            m = __import__(mod, fromlist=["ClickException"])
+        except ImportError:
+            continue
+        out += [getattr(m, n) for n in ("ClickException", "Exit", "Abort") if hasattr(m, n)]
+    return tuple(out)
+
+
+_PASS_THROUGH = _click_exceptions()
+
+
+class _Group(TyperGroup):
+    """Turns every error a user can cause into one line with exit code 2 (3 for a bug)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except _PASS_THROUGH:
+            raise
+        except Exception as exc:
+            if _STATE["debug"]:
+                raise
+            if isinstance(exc, _user_errors()):
+                console.print(
+                    f"[red]error:[/] {escape(one_line(exc))}", highlight=False, soft_wrap=True
+                )
+                raise typer.Exit(2) from None
+            console.print(
+                f"[red]internal error:[/] {escape(type(exc).__name__)}: {escape(one_line(exc))} "
+                "(run `salesops --debug ...` for the traceback)",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(3) from None
+
+
+app = typer.Typer(
+    help="Sales-operations workbench.",
+    no_args_is_help=True,
+    add_completion=False,
+    cls=_Group,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _main(
+    debug: bool = typer.Option(
+        False, "--debug", help="Show tracebacks instead of one-line errors."
+    ),
+):
+    """Sales-operations workbench."""
+    _STATE["debug"] = debug
+
+
 data_app = typer.Typer(
     help="CRM data: generate, load, validate, check quality, export.", no_args_is_help=True
 )
@@ -24,12 +128,19 @@ console = Console()
 DB_OPTION = typer.Option(config.DEFAULT_DB, "--db", help="DuckDB store to read/write.")
 
 
+def _cell(v) -> str:
+    """A table cell for the terminal: CRM text shown literally (no rich markup, no control
+    characters reaching the terminal)."""
+    text = f"{v:.3f}" if isinstance(v, float) else str(v)
+    return escape(escape_controls(text))
+
+
 def _table(df, title: str) -> Table:
-    t = Table(title=title, show_lines=False)
+    t = Table(title=escape(title), show_lines=False)
     for c in df.columns:
-        t.add_column(str(c))
+        t.add_column(_cell(c))
     for row in df.itertuples(index=False):
-        t.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+        t.add_row(*[_cell(v) for v in row])
     return t
 
 
@@ -64,6 +175,25 @@ def generate(
     )
 
 
+#: Where ``salesops data load SOURCE`` writes by default: the source's own store.
+SOURCE_STORES = {
+    "salesforce": config.DATA_DIR / "salesforce.duckdb",
+    "hubspot": config.DATA_DIR / "hubspot.duckdb",
+    "maven": config.MAVEN_DB,
+}
+
+
+def default_store(source: str, result=None) -> Path:
+    """The store a source loads into when ``--db`` is not given (mapping: its ``name``)."""
+    if source in SOURCE_STORES:
+        return SOURCE_STORES[source]
+    import re
+
+    name = str((result.crm.meta.get("source") if result else None) or source)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "mapping"
+    return config.DATA_DIR / f"{stem}.duckdb"
+
+
 @data_app.command("load")
 def load(
     source: str = typer.Argument(..., help="salesforce | hubspot | maven | mapping"),
@@ -71,39 +201,42 @@ def load(
         None,
         help="Opportunity file or folder (salesforce), deals export (hubspot), folder (maven), YAML (mapping).",
     ),
-    db: Path = typer.Option(config.MAVEN_DB, "--db", help="DuckDB store to write."),
+    db: Path | None = typer.Option(
+        None,
+        "--db",
+        help="DuckDB store to write (default: data/<source>.duckdb, e.g. data/hubspot.duckdb).",
+    ),
     history: Path | None = typer.Option(None, help="Salesforce OpportunityHistory.csv."),
     users: Path | None = typer.Option(None, help="Salesforce User.csv."),
     accounts: Path | None = typer.Option(None, help="Salesforce Account.csv."),
     rejects_csv: Path | None = typer.Option(None, help="Also write the rejected rows to this CSV."),
+    allow_empty: bool = typer.Option(
+        False, "--allow-empty", help="Allow a load with no opportunities to replace a store."
+    ),
 ):
     """Import CRM data; prints the load summary (rows read = accepted + rejected)."""
-    from .loaders import LoadError, load_hubspot, load_mapping, load_maven, load_salesforce
+    from .loaders import load_hubspot, load_mapping, load_maven, load_salesforce
 
-    try:
-        if source == "salesforce":
-            if path is None:
-                raise typer.BadParameter(
-                    "salesforce needs the Opportunity.csv file or an export folder"
-                )
-            result = load_salesforce(path, history=history, users=users, accounts=accounts)
-        elif source == "hubspot":
-            if path is None:
-                raise typer.BadParameter("hubspot needs the deals export file")
-            result = load_hubspot(path)
-        elif source == "maven":
-            result = load_maven(path or config.MAVEN_DIR)
-        elif source == "mapping":
-            if path is None:
-                raise typer.BadParameter("mapping needs the YAML mapping file")
-            result = load_mapping(path)
-        else:
+    if source == "salesforce":
+        if path is None:
             raise typer.BadParameter(
-                f"unknown source {source!r}: use salesforce, hubspot, maven or mapping"
+                "salesforce needs the Opportunity.csv file or an export folder"
             )
-    except LoadError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
+        result = load_salesforce(path, history=history, users=users, accounts=accounts)
+    elif source == "hubspot":
+        if path is None:
+            raise typer.BadParameter("hubspot needs the deals export file")
+        result = load_hubspot(path)
+    elif source == "maven":
+        result = load_maven(path or config.MAVEN_DIR)
+    elif source == "mapping":
+        if path is None:
+            raise typer.BadParameter("mapping needs the YAML mapping file")
+        result = load_mapping(path)
+    else:
+        raise typer.BadParameter(
+            f"unknown source {source!r}: use salesforce, hubspot, maven or mapping"
+        )
     console.print(_table(result.summary, "Load summary (rows read = accepted + rejected)"))
     if len(result.rejects):
         top = result.rejects.groupby(["table", "reason"]).size().rename("rows").reset_index()
@@ -111,11 +244,14 @@ def load(
             _table(top.sort_values("rows", ascending=False).head(20), "Rejected rows by reason")
         )
     for note in result.notes:
-        console.print(f"- {note}")
-    result.save(db)
+        console.print(f"- {_cell(note)}", highlight=False)
+    target = Path(db) if db else default_store(source, result)
+    result.save(target, allow_empty=allow_empty)
     if rejects_csv:
-        result.rejects.to_csv(rejects_csv, index=False)
-    console.print(f"store: [bold]{db}[/] (rejects in table load_rejects)")
+        from .exports import write_csv
+
+        write_csv(result.rejects, rejects_csv)
+    console.print(f"store: [bold]{escape(str(target))}[/] (rejects in table load_rejects)")
 
 
 @data_app.command("validate")
@@ -208,13 +344,9 @@ app.add_typer(comp_app, name="comp")
 
 
 def _plan(path: Path):
-    from .comp import PlanError, load_plan
+    from .comp import load_plan
 
-    try:
-        return load_plan(path)
-    except PlanError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
+    return load_plan(path)  # a PlanError is printed as one line with exit 2
 
 
 @comp_app.command("validate")
@@ -244,6 +376,7 @@ def comp_statements(
 ):
     """Exact statements to the cent: per rep, line items per deal and rule; Excel + payroll CSV."""
     from .comp import compute_statements
+    from .exports import outputs_together
     from .store import load_duckdb
 
     p = _plan(plan)
@@ -252,15 +385,16 @@ def comp_statements(
     label = crm.period(period).label
     cur = res.for_period(label)
     out = Path(out or config.REPORTS_DIR / "comp" / label)
-    out.mkdir(parents=True, exist_ok=True)
-    xlsx = res.to_excel(out / "statements.xlsx")
-    csv = cur.to_csv(out / "payroll.csv")
+    with outputs_together(out) as tmp:  # statements and payroll land together or not at all
+        res.to_excel(tmp / "statements.xlsx")
+        cur.to_csv(tmp / "payroll.csv")
+    xlsx, csv = out / "statements.xlsx", out / "payroll.csv"
     t = cur.totals.assign(total=cur.totals["total"].map(lambda d: f"{d:,.2f}"))
     console.print(_table(t.head(30), f"{p.name}: statements {period} ({len(cur.totals)} reps)"))
     grand = sum(cur.totals["total"]) if len(cur.totals) else 0
     console.print(f"total variable pay {period}: {grand:,.2f}; lines: {len(cur.lines)}")
     for n in res.notes[:10]:
-        console.print(f"- {n}")
+        console.print(f"- {_cell(n)}", highlight=False)
     console.print(f"written: {xlsx} (all periods of the year to date), {csv} (this period)")
 
 
@@ -299,16 +433,14 @@ def report_run(
     ),
 ):
     """Run one report now: papermill into reports/<name>/<as_of>/, then HTML (code hidden)."""
-    from .reports import ParameterError, ReportFailed, run_report
+    from .reports import ReportFailed, run_report
 
     try:
         rec = run_report(name, _params(param), name=output_name)
-    except ParameterError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
     except ReportFailed as exc:
         console.print(
-            f"[red]failed:[/] {exc.record.error}\nexecuted notebook kept in reports/{exc.record.failed_dir}"
+            f"[red]failed:[/] {_cell(exc.record.error)}\n"
+            f"executed notebook kept in reports/{_cell(exc.record.failed_dir)}"
         )
         raise typer.Exit(1) from exc
     console.print(f"[green]ok[/] in {rec.seconds:.1f}s: reports/{rec.html}")
@@ -479,11 +611,18 @@ def health(
         "", help="Exit with code 1 when any metric is at this status (watch or act)."
     ),
 ):
-    """Sales-ops health scorecard: every metric graded against its benchmark band."""
+    """Sales-ops health scorecard: every metric graded against its benchmark band.
+
+    ``--fail-on watch|act`` exits 1 when any metric is at that status or worse; a metric
+    that could not be computed (``error``) always trips the gate.
+    """
     from .forecast.ledger import LEDGER
-    from .health import health_scorecard
+    from .health import health_scorecard, load_bands
     from .store import load_duckdb
 
+    if fail_on not in ("", "watch", "act"):
+        raise typer.BadParameter(f"--fail-on must be watch or act, got {fail_on!r}")
+    load_bands(bands)  # a broken band file is an input error (exit 2), before any work
     crm = load_duckdb(db)
     bt = backtest_csv or config.REPORTS_DIR / "forecast" / f"backtest_{Path(db).stem}.csv"
     card = health_scorecard(
@@ -500,13 +639,17 @@ def health(
     console.print(_table(df, f"Sales-ops health of {Path(db).name} as of {card.as_of.date()}"))
     for m in card.metrics:
         style = {"act": "red", "watch": "yellow", "healthy": "green"}.get(m.status, "dim")
-        console.print(f"[{style}]{m.status:>7}[/] {m.title}: {m.action}")
+        console.print(
+            f"[{style}]{m.status:>7}[/] {_cell(m.title)}: {_cell(m.action)}", highlight=False
+        )
     if json_out:
         card.to_json(json_out)
         console.print(f"scores: {json_out}")
     if fail_on:
-        levels = {"watch": ("watch", "act"), "act": ("act",)}[fail_on]
-        if any(m.status in levels for m in card.metrics):
+        levels = {"watch": ("watch", "act", "error"), "act": ("act", "error")}[fail_on]
+        tripped = [m.key for m in card.metrics if m.status in levels]
+        if tripped:
+            console.print(f"gate --fail-on {fail_on} tripped by: {', '.join(tripped)}")
             raise typer.Exit(1)
 
 

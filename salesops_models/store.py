@@ -28,7 +28,10 @@ def save_duckdb(
     """Write ``crm`` (and ``extra`` tables) to a DuckDB file, replacing it atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp.duckdb", dir=path.parent)
+    clean_stale_temporaries(path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f"{path.stem}.{os.getpid()}.", suffix=".tmp.duckdb", dir=path.parent
+    )
     os.close(fd)
     os.unlink(tmp)  # duckdb wants to create the file itself
     try:
@@ -78,6 +81,59 @@ def load_duckdb(path: str | Path = config.DEFAULT_DB) -> CRM:
     return CRM(**tables, fiscal_year_start_month=fy, meta=meta)
 
 
+def count_rows(path: str | Path, table: str) -> int:
+    """Rows of one table of a store (0 when the file or the table is missing or unreadable)."""
+    path = Path(path)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return 0
+    try:
+        return int(con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Remove the ``*.tmp.duckdb`` (and ``.wal``) files that killed writes left in ``folder``.
+
+    A temporary store is named ``<stem>.<pid>.<random>.tmp.duckdb`` by :func:`save_duckdb`;
+    it is stale when that process no longer runs (a writer still at work keeps its file).
+    Files of an older naming without a pid are stale after an hour.
+    """
+    import time
+
+    removed = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return removed
+    for p in sorted(folder.glob("*.tmp.duckdb*")):
+        base = p.name.split(".tmp.duckdb")[0]
+        parts = base.rsplit(".", 2)
+        pid = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+        try:
+            stale = (not pid_alive(pid)) if pid else time.time() - p.stat().st_mtime > 3600
+            if stale:
+                p.unlink()
+                removed.append(p)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
 def list_tables(path: str | Path = config.DEFAULT_DB) -> list[str]:
     path = Path(path)
     _require(path)
@@ -125,7 +181,11 @@ def save_folder(
         if fmt == "parquet":
             df.to_parquet(tmp, index=False)
         else:
-            df.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S.%f")
+            from .exports import neutralize_frame
+
+            # text cells that could start a spreadsheet formula get the OWASP quote prefix;
+            # load_folder removes it again, so the round trip is exact
+            neutralize_frame(df).to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S.%f")
         os.replace(tmp, target)
     meta = {"fiscal_year_start_month": crm.fiscal_year_start_month, **crm.meta}
     (folder / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
@@ -157,7 +217,12 @@ def _read_canonical_csv(path: Path, table: str) -> pd.DataFrame:
 
     kinds = {c.name: c.kind for c in TABLES[table]}
     text_cols = {c for c, k in kinds.items() if k in ("id", "str")}
+    from .exports import restore
+
     df = pd.read_csv(path, dtype={c: object for c in text_cols}, keep_default_na=True)
+    for c in text_cols:
+        if c in df:
+            df[c] = df[c].map(restore)
     for c, k in kinds.items():
         if c in df and k in ("date", "datetime"):
             df[c] = pd.to_datetime(df[c], format="ISO8601")

@@ -204,14 +204,10 @@ def export_quotas(quotas: pd.DataFrame, path, assumptions: dict) -> str:
         if c in out
     ]
     out[money] = out[money].round(2)
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        out.to_excel(xl, sheet_name="Quotas", index=False)
-        pd.DataFrame(
-            {"assumption": list(assumptions), "value": [str(v) for v in assumptions.values()]}
-        ).to_excel(xl, sheet_name="Assumptions", index=False)
-        ws = xl.sheets["Quotas"]
-        for col in ws.columns:
-            ws.column_dimensions[col[0].column_letter].width = max(
-                10, min(28, len(str(col[0].value)) + 4)
-            )
+    from ..exports import write_excel
+
+    assumptions_df = pd.DataFrame(
+        {"assumption": list(assumptions), "value": [str(v) for v in assumptions.values()]}
+    )
+    write_excel({"Quotas": out, "Assumptions": assumptions_df}, path)
     return str(path)

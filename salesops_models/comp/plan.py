@@ -24,7 +24,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 METRICS = ("bookings", "margin", "new_logos", "renewals")
@@ -35,8 +34,19 @@ class PlanError(ValueError):
     """A plan file that does not validate; the message names the path in the plan."""
 
 
+#: No number in a plan may exceed this in size (1e300 is a typo, not a plan).
+MAX_PLAN_NUMBER = 1e12
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _not_absurd(cls, v):
+        if isinstance(v, float) and abs(v) > MAX_PLAN_NUMBER:
+            raise ValueError(f"{v!r} is not a plausible value (at most {MAX_PLAN_NUMBER:g})")
+        return v
 
 
 class Tier(_Model):
@@ -238,19 +248,28 @@ def parse_plan(data: dict, source: str = "<plan>") -> Plan:
                 .replace("Value error, ", "")
                 .replace("Input should be greater than or equal to", "must be >=")
             )
+            msg = msg.replace("Input should be a finite number", "must be a finite number")
             msg = msg.replace("Input should be greater than", "must be >").replace(
                 "Input should be less than or equal to", "must be <="
             )
+            if any(str(part).startswith("literal[") for part in loc):
+                continue  # the other branch of a "quotas" | number field says what is wrong
+            loc = [p for p in loc if p not in ("float", "int", "str")]
             msgs.append(f"{_path(loc) or '(plan)'}: {msg}")
         raise PlanError(f"{source}: invalid plan\n  " + "\n  ".join(msgs)) from None
 
 
 def load_plan(path: str | Path) -> Plan:
+    """Read and validate a plan file (UTF-8 YAML, no duplicate keys, finite numbers)."""
+    from ..yamlio import YamlError, load_yaml
+
     path = Path(path)
     if not path.exists():
         raise PlanError(f"{path}: plan file not found")
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{path}: not valid YAML: {exc}") from exc
+        data = load_yaml(path)
+    except YamlError as exc:
+        raise PlanError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise PlanError(f"{path}: a plan is a mapping of fields, got {type(data).__name__}")
     return parse_plan(data, str(path))

@@ -100,26 +100,28 @@ class StatementResult:
         )
 
     def to_excel(self, path) -> str:
-        with pd.ExcelWriter(path, engine="openpyxl") as xl:
-            t = self.totals.copy()
-            t["total"] = t["total"].map(float)
-            t.to_excel(xl, sheet_name="Totals", index=False)
-            ln = self.lines.copy()
-            ln["amount"] = ln["amount"].map(float)
-            ln["credit"] = ln["credit"].map(lambda v: None if v is None else float(v))
-            ln.to_excel(xl, sheet_name="Lines", index=False)
-            pd.DataFrame({"note": self.notes or ["none"]}).to_excel(
-                xl, sheet_name="Notes", index=False
-            )
+        """Workbook with Totals, Lines and Notes; CRM text neutralized (never a formula)."""
+        from ..exports import write_excel
+
+        t = self.totals.copy()
+        t["total"] = t["total"].map(float)
+        ln = self.lines.copy()
+        ln["amount"] = ln["amount"].map(float)
+        ln["credit"] = ln["credit"].map(lambda v: None if v is None else float(v))
+        notes = pd.DataFrame({"note": self.notes or ["none"]})
+        write_excel({"Totals": t, "Lines": ln, "Notes": notes}, path)
         return str(path)
 
     def to_csv(self, path) -> str:
-        """Payroll CSV: one row per line, amounts as exact decimal strings and integer cents."""
+        """Payroll CSV: one row per line, amounts as exact decimal strings and integer cents;
+        CRM text neutralized against formula injection."""
+        from ..exports import write_csv
+
         out = self.lines.copy()
         out["amount_cents"] = out["amount"].map(lambda d: int(d * 100))
         out["amount"] = out["amount"].map(lambda d: f"{d:.2f}")
         out["credit"] = out["credit"].map(lambda d: "" if d is None else f"{d:.2f}")
-        out.to_csv(path, index=False)
+        write_csv(out, path)
         return str(path)
 
 

@@ -8,7 +8,6 @@ forecast was made (the number sales leadership watches).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -34,19 +33,24 @@ def record(fc, source: str, path: Path | str = LEDGER, **extra) -> dict:
         }
         | extra
     )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as f:
-        f.write(json.dumps(entry) + "\n")
+    from ..jsonl import append_jsonl
+
+    append_jsonl(Path(path), entry)  # locked, each record on its own line
     return entry
 
 
 def read(path: Path | str = LEDGER, source: str | None = None) -> pd.DataFrame:
-    path = Path(path)
-    if not path.exists():
-        return pd.DataFrame()
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    """The ledger's records (optionally of one source); a line that is not a JSON record is
+    skipped and listed in ``df.attrs["problems"]``."""
+    from ..jsonl import read_jsonl
+
+    rows, problems = read_jsonl(Path(path))
+    if not rows:
+        df = pd.DataFrame()
+        df.attrs["problems"] = problems
+        return df
     df = pd.DataFrame(rows)
+    df.attrs["problems"] = problems
     if source is not None and len(df):
         df = df[df["source"] == str(source)]
     return df.reset_index(drop=True)

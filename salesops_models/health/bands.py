@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from .. import config
 
@@ -39,11 +38,43 @@ class BandError(ValueError):
     """A band file that cannot be used (names the file and the metric)."""
 
 
+#: Computation settings a band file may set: (type, low, high) of the allowed values.
+SETTINGS: dict[str, tuple[type, float, float]] = {
+    "stale_days": (int, 1, 3650),
+    "window_quarters": (int, 1, 40),
+    "min_ledger_forecasts": (int, 1, 1000),
+    "min_tenure_months": (int, 0, 120),
+    "confidence": (float, 0.5, 0.999),
+    "stuck_percentile": (float, 0.5, 0.999),
+}
+
+
+def _number(v, where: str) -> float:
+    """A finite number from the file (YAML ``.nan``/``.inf`` and text are errors)."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise BandError(f"{where}: expected a number, got {v!r}")
+    x = float(v)
+    if not np.isfinite(x):
+        raise BandError(f"{where}: expected a finite number, got {v!r} (use null for an open end)")
+    return x
+
+
+def _setting(cfg: dict, key: str, where: str) -> None:
+    kind, lo, hi = SETTINGS[key]
+    v = cfg[key]
+    x = _number(v, where)
+    if kind is int and x != int(x):
+        raise BandError(f"{where}: expected a whole number, got {v!r}")
+    if not lo <= x <= hi:
+        raise BandError(f"{where}: {v!r} is outside the allowed range [{lo:g}, {hi:g}]")
+    cfg[key] = kind(x)
+
+
 def _range(v, where: str) -> tuple[float, float]:
     if not isinstance(v, list | tuple) or len(v) != 2:
         raise BandError(f"{where}: expected [low, high], got {v!r}")
-    lo = -np.inf if v[0] is None else float(v[0])
-    hi = np.inf if v[1] is None else float(v[1])
+    lo = -np.inf if v[0] is None else _number(v[0], where)
+    hi = np.inf if v[1] is None else _number(v[1], where)
     if lo > hi:
         raise BandError(f"{where}: low {lo} is above high {hi}")
     return lo, hi
@@ -112,7 +143,17 @@ def load_bands(path: str | Path | dict | None = None) -> dict[str, dict]:
             p = config.PROJECT_ROOT / p
         if not p.exists():
             raise BandError(f"{p}: band file not found")
-        raw, where = yaml.safe_load(p.read_text()) or {}, str(p)
+        if p.is_dir():
+            raise BandError(f"{p}: is a folder, not a band file")
+        from ..yamlio import YamlError, load_yaml
+
+        try:
+            raw = load_yaml(p) or {}
+        except YamlError as exc:
+            raise BandError(str(exc)) from None
+        where = str(p)
+    if not isinstance(raw, dict):
+        raise BandError(f"{where}: expected a mapping of metric -> bands")
     missing = [m for m in METRICS if m not in raw]
     if missing:
         raise BandError(f"{where}: no bands for {', '.join(missing)}")
@@ -121,7 +162,12 @@ def load_bands(path: str | Path | dict | None = None) -> dict[str, dict]:
         raise BandError(f"{where}: unknown metric(s) {', '.join(unknown)}; known: {METRICS}")
     out = {}
     for key in METRICS:
+        if not isinstance(raw[key], dict):
+            raise BandError(f"{where}: {key} must be a mapping, got {raw[key]!r}")
         cfg = dict(raw[key])
+        for name in SETTINGS:
+            if name in cfg:
+                _setting(cfg, name, f"{where}: {key}.{name}")
         unit = cfg.get("unit", "ratio")
         if unit not in UNITS:
             raise BandError(f"{where}: {key}.unit {unit!r} is not one of {UNITS}")
@@ -134,6 +180,8 @@ def load_bands(path: str | Path | dict | None = None) -> dict[str, dict]:
             raise BandError(f"{where}: {key}.watch {list(w)} must contain healthy {list(h)}")
         cfg["band"] = Band(h, w, unit)
         if "also" in cfg:
+            if not isinstance(cfg["also"], dict):
+                raise BandError(f"{where}: {key}.also must be a mapping")
             a = dict(cfg["also"])
             au = a.get("unit", "ratio")
             ah = _range(a["healthy"], f"{where}: {key}.also.healthy")

@@ -17,7 +17,8 @@ Contract of every importer
 
 from __future__ import annotations
 
-import io
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import pandas as pd
 
 from .. import config
 from ..crm import CRM
+from ..exports import escape_controls
 from ..schema import (
     CLOSED_STAGES,
     DEFAULT_FORECAST_CATEGORY,
@@ -55,18 +57,59 @@ class LoadError(ValueError):
 
 
 # --- reading -------------------------------------------------------------------------------
+#: Hidden columns of a raw frame: the 1-based data row of each record (its physical line is
+#: ``row + 1``) and, for a record that could not be read, the reason (the row is a reject).
+ROW_COLUMN = "__row__"
+PROBLEM_COLUMN = "__problem__"
+PROBLEM_SOURCE = "__problem_column__"
+HIDDEN_COLUMNS = (ROW_COLUMN, PROBLEM_COLUMN, PROBLEM_SOURCE)
+
+
+def quarantine(raw: pd.DataFrame, mask, column: str | None, reasons) -> None:
+    """Mark rows of a raw frame as rejects before parsing (``reasons`` a string or per row);
+    a row keeps the first problem found. :class:`TableBuilder` reports them."""
+    mask = np.asarray(mask, dtype=bool)
+    if PROBLEM_COLUMN not in raw:
+        raw[PROBLEM_COLUMN] = None
+    if PROBLEM_SOURCE not in raw:
+        raw[PROBLEM_SOURCE] = None
+    free = mask & ~raw[PROBLEM_COLUMN].map(lambda v: isinstance(v, str) and v != "").to_numpy(
+        dtype=bool
+    )
+    if not free.any():
+        return
+    r = np.asarray(reasons, dtype=object) if not isinstance(reasons, str) else None
+    raw.loc[free, PROBLEM_COLUMN] = r[free] if r is not None else reasons
+    raw.loc[free, PROBLEM_SOURCE] = column
+
+
 def read_raw(
     path: str | Path, *, sheet: str | int | None = None, encoding: str | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
     """Read a CSV or Excel file as strings, every cell kept as written.
 
-    CSV bytes are decoded as UTF-8 (with or without BOM); failing that, the encoding is
-    detected with charset-normalizer and reported in the notes; undecodable bytes raise.
+    CSV rules (counts come from the physical file, nothing is swallowed or re-decoded):
+
+    - bytes are decoded line by line as UTF-8 (BOM allowed). A file with no valid UTF-8
+      line beyond ASCII is a legacy file: its encoding is detected (charset-normalizer) and
+      noted. In a UTF-8 file, a line that is not UTF-8 is decoded on its own as cp1252 and
+      the notes name its row; the good rows are never re-decoded. ``encoding`` forces one.
+    - every record is parsed with its line span. A record that opens a quote it does not
+      close on its line, and so would swallow the following lines as one field, is a
+      rejected row ("unbalanced quote") and parsing resumes on the next line; so is a record
+      whose field count differs from the header's, or a line the CSV reader cannot read.
+      Legitimate multi-line fields (a quoted description with line breaks) are kept.
+
+    The frame holds one row per record (rejected records as empty rows) and the hidden
+    columns :data:`ROW_COLUMN` and :data:`PROBLEM_COLUMN`, which :class:`TableBuilder`
+    turns into rejects, so rows read = accepted + rejected holds for malformed files too.
     """
     path = Path(path)
     notes: list[str] = []
     if not path.exists():
         raise LoadError(path, "file not found")
+    if path.is_dir():
+        raise LoadError(path, "is a folder, not a file")
     if path.stat().st_size == 0:
         raise LoadError(path, "the file is empty (0 bytes)")
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
@@ -75,44 +118,189 @@ def read_raw(
         except ValueError as exc:
             raise LoadError(path, f"cannot read the sheet: {exc}") from exc
         df = df.map(lambda v: v[:-9] if isinstance(v, str) and v.endswith(" 00:00:00") else v)
-    else:
-        data = path.read_bytes()
-        if encoding:
-            text = data.decode(encoding)
-        else:
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                from charset_normalizer import from_bytes
+        df.columns = [str(c).strip() for c in df.columns]
+        if df.shape[1] == 0:
+            raise LoadError(path, "no columns found")
+        df = df.reset_index(drop=True)
+        df[ROW_COLUMN] = np.arange(1, len(df) + 1)
+        df[PROBLEM_COLUMN] = None
+        return df, notes
+    lines = _decode_lines(path, path.read_bytes(), encoding, notes)
+    return _parse_csv_lines(path, lines, notes), notes
 
-                best = from_bytes(data).best()
-                if best is None:
-                    raise LoadError(
-                        path, f"cannot decode the bytes as text (not UTF-8 at byte {exc.start})"
-                    ) from exc
-                text = str(best)
-                notes.append(f"{path.name}: not UTF-8; decoded as {best.encoding}")
-        if not text.strip():
-            raise LoadError(path, "the file is empty (no header row)")
+
+def _decode_lines(path: Path, data: bytes, encoding: str | None, notes: list[str]) -> list[str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    raw_lines = data.splitlines(keepends=True)
+    if encoding:
+        out = []
+        for i, b in enumerate(raw_lines):
+            try:
+                out.append(b.decode(encoding))
+            except (UnicodeDecodeError, LookupError) as exc:
+                raise LoadError(path, f"cannot decode as {encoding}: {exc}", row=i) from exc
+        return out
+    out: list[str | None] = []
+    bad: list[int] = []
+    good_non_ascii = 0
+    for i, b in enumerate(raw_lines):
         try:
-            df = pd.read_csv(
-                io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False
+            t = b.decode("utf-8")
+            out.append(t)
+            if not b.isascii():
+                good_non_ascii += 1
+        except UnicodeDecodeError:
+            out.append(None)
+            bad.append(i)
+    if not bad:
+        return out  # type: ignore[return-value]
+    if good_non_ascii == 0:
+        # no line is UTF-8 beyond ASCII: a legacy (single-byte) file; detect it as a whole
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None:
+            raise LoadError(path, "cannot decode the bytes as text (not UTF-8)", row=bad[0])
+        notes.append(f"{path.name}: not UTF-8; decoded as {best.encoding}")
+        return str(best).splitlines(keepends=True)
+    for i in bad:
+        try:
+            out[i] = raw_lines[i].decode("cp1252")
+        except UnicodeDecodeError:
+            out[i] = raw_lines[i].decode("latin-1")
+    rows = ", ".join(str(i) for i in bad[:10]) + (" ..." if len(bad) > 10 else "")
+    notes.append(
+        f"{path.name}: {len(bad)} row(s) not valid UTF-8 in a UTF-8 file, decoded on their own "
+        f"as cp1252 (row {rows}); check them"
+    )
+    return out  # type: ignore[return-value]
+
+
+class _Lines:
+    """An iterator over physical lines that knows its position (for line spans)."""
+
+    def __init__(self, lines: list[str], pos: int):
+        self.lines, self.pos = lines, pos
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataFrame:
+    import csv
+
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if first is None:
+        raise LoadError(path, "the file is empty (no header row)")
+    try:
+        header = next(csv.reader([lines[first]]))
+    except csv.Error as exc:
+        raise LoadError(path, f"cannot read the header row: {exc}", row=0) from exc
+    header = [h.strip() for h in header]
+    while header and header[-1] == "" and len(header) > 1:
+        header.pop()  # a trailing delimiter on the header line
+    seen: dict[str, int] = {}
+    for k, h in enumerate(header):
+        if h in seen:
+            raise LoadError(
+                path,
+                f"column {h!r} appears twice in the header (columns {seen[h] + 1} and {k + 1})",
             )
-        except pd.errors.ParserError as exc:
-            raise LoadError(path, f"not a well-formed CSV: {exc}") from exc
-    df.columns = [str(c).strip() for c in df.columns]
-    if df.shape[1] == 0:
-        raise LoadError(path, "no columns found")
-    return df.reset_index(drop=True), notes
+        seen[h] = k
+    ncols = len(header)
+    records: list[list[str]] = []
+    rows: list[int] = []
+    problems: list[str | None] = []
+    blank_lines = 0
+
+    def standalone_fields(text: str) -> int:
+        try:
+            return len(next(csv.reader([text.rstrip("\r\n")])))
+        except (csv.Error, StopIteration):
+            return -1
+
+    def fit(rec: list[str]) -> list[str] | None:
+        if len(rec) == ncols:
+            return rec
+        if len(rec) > ncols and all(v == "" for v in rec[ncols:]):
+            return rec[:ncols]  # trailing empty fields
+        return None
+
+    it = _Lines(lines, first + 1)
+    reader = csv.reader(it)
+    while True:
+        start = it.pos
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            end = it.pos
+            reason = (
+                f"unbalanced quote: a quoted field opened on this line is never closed "
+                f"(the record would run to line {end})"
+                if "end of data" in str(exc) or end - start > 1
+                else f"not a well-formed CSV line ({exc})"
+            )
+            records.append([""] * ncols)
+            rows.append(start - first)
+            problems.append(reason)
+            it = _Lines(lines, start + 1)
+            reader = csv.reader(it)
+            continue
+        used = it.pos - start
+        if not rec or (len(rec) == 1 and rec[0].strip() == "" and used == 1):
+            blank_lines += 1
+            continue
+        row = start - first
+        got = fit(rec)
+        if used > 1 and (
+            got is None or any(standalone_fields(ln) >= ncols for ln in lines[start + 1 : it.pos])
+        ):
+            records.append([""] * ncols)
+            rows.append(row)
+            problems.append(
+                f"unbalanced quote: a quoted field opened on this line would swallow lines "
+                f"{start + 2}-{it.pos} into one record"
+            )
+            it = _Lines(lines, start + 1)
+            reader = csv.reader(it)
+            continue
+        if got is None:
+            records.append([""] * ncols)
+            rows.append(row)
+            problems.append(f"{len(rec)} fields where the header has {ncols}")
+            continue
+        records.append(got)
+        rows.append(row)
+        problems.append(None)
+    if blank_lines:
+        notes.append(f"{path.name}: {blank_lines} blank line(s) skipped")
+    df = (
+        pd.DataFrame(records, columns=header, dtype=object)
+        if records
+        else pd.DataFrame({h: pd.Series(dtype=object) for h in header})
+    )
+    df[ROW_COLUMN] = np.asarray(rows, dtype=np.int64)
+    df[PROBLEM_COLUMN] = pd.Series(problems, dtype=object)
+    return df
 
 
 def require_columns(df: pd.DataFrame, path, columns: list[str]) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
+        have = [c for c in df.columns if c not in HIDDEN_COLUMNS]
         raise LoadError(
             path,
             f"required column(s) {', '.join(repr(m) for m in missing)} not found; "
-            f"the file has: {', '.join(repr(c) for c in df.columns)}",
+            f"the file has: {', '.join(repr(c) for c in have)}",
             column=missing[0],
         )
 
@@ -138,15 +326,33 @@ class TableBuilder:
         self.table, self.file, self.raw, self.colmap = table, str(file), raw, colmap
         self.stats = stats
         self.n = len(raw)
-        self.rows = np.arange(1, self.n + 1)
+        self.rows = (
+            raw[ROW_COLUMN].to_numpy(dtype=np.int64)
+            if ROW_COLUMN in raw
+            else np.arange(1, self.n + 1)
+        )
         self.rejects: list[pd.DataFrame] = []
         self.rejected = np.zeros(self.n, dtype=bool)
+        self.quarantined = np.zeros(self.n, dtype=bool)
+        if PROBLEM_COLUMN in raw:
+            problem = raw[PROBLEM_COLUMN]
+            mask = problem.map(lambda v: isinstance(v, str) and v != "").to_numpy(dtype=bool)
+            cols = raw[PROBLEM_SOURCE] if PROBLEM_SOURCE in raw else pd.Series([None] * self.n)
+            for col in pd.unique(cols[mask]) if mask.any() else []:
+                m = mask & (cols.to_numpy(dtype=object) == col)
+                if col is None or (isinstance(col, float) and col != col):
+                    m = mask & pd.isna(cols).to_numpy()
+                    vals = None
+                else:
+                    vals = raw[col].to_numpy(dtype=object) if col in raw else None
+                self.reject(m, None if vals is None else col, vals, problem.to_numpy(dtype=object))
+            self.quarantined = mask
         self.out: dict[str, object] = {}
         self.date_format, self.dayfirst = date_format, dayfirst
 
     def reject(self, mask: np.ndarray, column: str | None, values, reason) -> None:
         """Send the rows in ``mask`` to the rejects table (``reason`` may be per-row)."""
-        mask = np.asarray(mask, dtype=bool)
+        mask = np.asarray(mask, dtype=bool) & ~self.quarantined
         if not mask.any():
             return
         vals = np.asarray(values, dtype=object)[mask] if values is not None else None
@@ -213,6 +419,13 @@ class TableBuilder:
                 self.reject(bad, src, raw, f"not a boolean (true/false) in {src}")
             else:
                 text = raw.astype(object).where(raw.notna(), "").astype(str).str.strip()
+                ctrl = text.str.contains(CONTROL_CHARS, regex=True).to_numpy(dtype=bool)
+                self.reject(
+                    ctrl,
+                    src,
+                    raw.map(lambda v: escape_controls(v) if isinstance(v, str) else v),
+                    f"control character in {src} (invisible bytes that break exports)",
+                )
                 vmap = value_maps.get(spec.name)
                 if vmap is not None:
                     low = {str(k).strip().lower(): v for k, v in vmap.items()}
@@ -282,9 +495,24 @@ class LoadResult:
         s = self.summary
         return bool((s["rows_read"] == s["rows_accepted"] + s["rows_rejected"]).all())
 
-    def save(self, path: str | Path = config.DEFAULT_DB) -> Path:
-        from ..store import save_duckdb
+    def save(self, path: str | Path = config.DEFAULT_DB, *, allow_empty: bool = False) -> Path:
+        """Write the CRM (and the rejects and summary) to a DuckDB store, atomically.
 
+        A load with no accepted opportunity never replaces a store that has some (a
+        header-only export would otherwise wipe the org): that raises :class:`LoadError`
+        unless ``allow_empty``.
+        """
+        from ..store import count_rows, save_duckdb
+
+        path = Path(path)
+        if len(self.crm.opportunities) == 0 and not allow_empty and path.exists():
+            existing = count_rows(path, "opportunities")
+            if existing:
+                raise LoadError(
+                    path,
+                    f"the load accepted no opportunities and would replace a store holding "
+                    f"{existing:,}; pass --allow-empty (allow_empty=True) to do that",
+                )
         self.crm.meta["load_notes"] = list(self.notes)
         return save_duckdb(
             self.crm, path, extra={"load_rejects": self.rejects, "load_summary": self.summary}
@@ -460,17 +688,72 @@ def make_crm(tables: dict[str, pd.DataFrame], meta: dict, fiscal_year_start_mont
     return CRM(**full, fiscal_year_start_month=fiscal_year_start_month, meta=meta)
 
 
+#: C0 control characters other than tab, line feed and carriage return, and DEL.
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def _slug_text(text: str) -> str:
+    """Lower-case words of any script joined by '-' (NFKC, case-folded)."""
+    t = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"[\W_]+", "-", t).strip("-")
+
+
+def _same_name(text: str) -> str:
+    """The form under which two spellings name the same thing: NFKC, case-folded, single
+    spaces (``Anna  Snelling`` and ``anna snelling`` are one rep)."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
 def slug(values: pd.Series, prefix: str) -> pd.Series:
-    """Stable ids from names: lower-case words joined by '-' (``Anna Snelling`` -> ``rep:anna-snelling``)."""
-    s = values.astype(object).where(values.notna(), None)
-    out = (
-        s.astype(str)
-        .str.strip()
-        .str.lower()
-        .str.replace(r"[^a-z0-9]+", "-", regex=True)
-        .str.strip("-")
-    )
-    return (prefix + out).where(s.notna(), None)
+    """Stable ids from names, in any script: lower-case words joined by '-'
+    (``Anna Snelling`` -> ``rep:anna-snelling``, ``王伟`` -> ``rep:王伟``,
+    ``Иван Петров`` -> ``rep:иван-петров``). Use :func:`slug_ids` to also learn which
+    values collide."""
+    return slug_ids(values, prefix)[0]
+
+
+def slug_ids(values: pd.Series, prefix: str) -> tuple[pd.Series, pd.Series]:
+    """Ids from names plus, per row, the reason the id cannot be used (else None).
+
+    Distinct source names must give distinct ids, in every script. Two names that differ
+    only in case, Unicode form or spacing are the same thing and share the id; two that
+    differ otherwise but reduce to the same id (``A.B`` and ``A B``) collide: the first
+    name seen keeps the id, rows of the others are rejected with the reason. A name with no
+    letter or digit in any script (``!!!``) gives no id and is rejected.
+    """
+    raw = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
+    ids: list[str | None] = []
+    reason: list[str | None] = []
+    first_name: dict[str, str] = {}
+    first_raw: dict[str, str] = {}
+    for v in raw:
+        if v is None or not v.strip():
+            ids.append(None)
+            reason.append(None)
+            continue
+        k, n = _slug_text(v), _same_name(v)
+        if re.search(CONTROL_CHARS, v):
+            ids.append(None)
+            reason.append("control character in the name (invisible bytes that break exports)")
+            continue
+        if not k:
+            ids.append(None)
+            reason.append("the name has no letter or digit to build an id from")
+            continue
+        if k not in first_name:
+            first_name[k], first_raw[k] = n, v
+        elif first_name[k] != n:
+            ids.append(None)
+            reason.append(
+                f"id {prefix + k!r} collides with {first_raw[k]!r} (a different name giving "
+                "the same id); rename one of them in the source"
+            )
+            continue
+        ids.append(prefix + k)
+        reason.append(None)
+    ids = pd.Series(ids, index=values.index, dtype=object)
+    reason = pd.Series(reason, index=values.index, dtype=object)
+    return ids, reason
 
 
 __all__ = [
@@ -488,6 +771,8 @@ __all__ = [
     "read_raw",
     "reject_orphans",
     "require_columns",
+    "quarantine",
     "slug",
+    "slug_ids",
     "summarize",
 ]

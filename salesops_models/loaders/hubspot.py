@@ -1,7 +1,9 @@
 """HubSpot deals export (CSV or Excel from the Deals index page, default property labels).
 
-Owners and companies appear by name in the export; ids are derived from the names
-(``rep:anna-snelling``, ``acct:acme-corp``). Stages of HubSpot's default sales pipeline map
+Owners and companies appear by name in the export; ids are derived from the names in any
+script (``rep:anna-snelling``, ``rep:王伟``, ``acct:acme-corp``). Distinct names always give
+distinct ids: two names that reduce to the same id are a reject with the reason (never one
+merged rep or account). Stages of HubSpot's default sales pipeline map
 onto the workbench stages; pass ``stage_map`` for custom pipelines. The export has no field
 history, so as-of views use each deal's current state from its creation (reported).
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import config
-from .common import LoadResult, read_raw, require_columns, slug
+from .common import LoadResult, quarantine, read_raw, require_columns, slug_ids
 from .pipeline import SourceTable, assemble
 
 HUBSPOT_STAGE_MAP: dict[str, str] = {
@@ -76,14 +78,14 @@ def load_hubspot(
     raw, notes = read_raw(deals)
     require_columns(raw, deals, REQUIRED)
     raw = raw.copy()
-    raw["_owner_id"] = slug(
-        raw["Deal owner"].where(raw["Deal owner"].str.strip() != "", None), "rep:"
-    )
+    owner_ids, owner_problem = slug_ids(raw["Deal owner"], "rep:")
+    raw["_owner_id"] = owner_ids
+    quarantine(raw, owner_problem.notna().to_numpy(), "Deal owner", owner_problem.to_numpy())
     company_col = next((c for c in COMPANY_COLUMNS if c in raw.columns), None)
     if company_col:
-        raw["_account_id"] = slug(
-            raw[company_col].where(raw[company_col].str.strip() != "", None), "acct:"
-        )
+        acc_ids, acc_problem = slug_ids(raw[company_col], "acct:")
+        raw["_account_id"] = acc_ids
+        quarantine(raw, acc_problem.notna().to_numpy(), company_col, acc_problem.to_numpy())
     else:
         raw["_account_id"] = None
         notes.append(f"{deals.name}: no associated company column; deals have no account")

@@ -25,7 +25,18 @@ import pandas as pd
 
 from .. import config
 from ..schema import TABLES
-from .common import LoadResult, read_raw, require_columns, slug
+from .common import (
+    PROBLEM_COLUMN,
+    PROBLEM_SOURCE,
+    ROW_COLUMN,
+    LoadError,
+    LoadResult,
+    quarantine,
+    read_raw,
+    require_columns,
+    slug,
+    slug_ids,
+)
 from .pipeline import SourceTable, assemble
 
 STAGE_MAP = {
@@ -63,6 +74,18 @@ def _fix(series: pd.Series, fixes: dict[str, str], label: str, notes: list[str])
         pairs = ", ".join(f"{k!r} -> {v!r}" for k, v in fixes.items())
         notes.append(f"{label}: {int(hit.sum())} values corrected ({pairs})")
     return series.replace(fixes)
+
+
+def _carry(frame: pd.DataFrame, source: pd.DataFrame) -> None:
+    """Keep the source file's row numbers and read problems on a derived frame."""
+    for col in (ROW_COLUMN, PROBLEM_COLUMN, PROBLEM_SOURCE):
+        if col in source:
+            frame[col] = source[col].to_numpy()
+
+
+def _quarantine_ids(frame: pd.DataFrame, names: pd.Series, prefix: str, column: str) -> None:
+    _, problem = slug_ids(names, prefix)
+    quarantine(frame, problem.notna().to_numpy(), column, problem.to_numpy())
 
 
 def load_maven(folder: str | Path = config.MAVEN_DIR) -> LoadResult:
@@ -237,6 +260,24 @@ def load_maven(folder: str | Path = config.MAVEN_DIR) -> LoadResult:
     notes.append(
         f"no field history in the source: {len(hist_raw)} history rows rebuilt from engage/close dates"
     )
+    # malformed source rows and ids that collide are rejects with their reason
+    _carry(opps_raw, pipe)
+    _carry(accounts_raw, acc)
+    _quarantine_ids(accounts_raw, acc["account"], "acct:", "account")
+    _quarantine_ids(opps_raw, pipe["sales_agent"], "rep:", "owner_rep_id")
+    _quarantine_ids(opps_raw, pipe["account"].where(~no_account, None), "acct:", "account_id")
+    agents = reps["role"] == "AE"
+    _, agent_problem = slug_ids(reps["name"], "rep:")
+    quarantine(reps, agent_problem.notna().to_numpy() & agents.to_numpy(), "name", agent_problem)
+    if PROBLEM_COLUMN in teams:
+        bad = teams[PROBLEM_COLUMN].notna().to_numpy()
+        rows = np.flatnonzero(bad)
+        if len(rows):
+            raise LoadError(
+                files["sales_teams"],
+                f"unreadable row: {teams[PROBLEM_COLUMN].iloc[rows[0]]}",
+                row=int(teams[ROW_COLUMN].iloc[rows[0]]),
+            )
     ident = {c.name: c.name for cols in TABLES.values() for c in cols}  # already canonical names
     sources = {
         "reps": SourceTable(

@@ -54,6 +54,8 @@ def parse_money(
     accounting parentheses make the value negative; when both ``,`` and ``.`` occur the
     later one is the decimal separator; a lone ``,`` followed by exactly 1-2 digits at the
     end is a decimal comma (``1200,5``), otherwise ``,`` groups thousands (``1,200``).
+    Thousands separators must group by three digits: ``1,2,3`` or ``12,34`` is unreadable
+    (the row is rejected), never read as ``123``. ``inf``/``nan`` are unreadable too.
     """
     s = raw.astype(object).where(raw.notna(), "").astype(str).str.strip()
     missing = s.str.lower().isin(_BLANKS).to_numpy()
@@ -66,12 +68,17 @@ def parse_money(
         has_c & ~has_d & t.str.match(r"^\d+,\d{1,2}$")
     )
     dot_thousands_only = ~has_c & has_d & t.str.match(r"^\d{1,3}(\.\d{3}){2,}$")
+    # thousands separators must group by three ("1,2,3" is not 123: a reject, not a guess)
+    comma_groups = has_c & ~comma_decimal
+    bad_grouping = (comma_groups & ~t.str.match(r"^\d{1,3}(,\d{3})*(\.\d+)?$")) | (
+        comma_decimal & has_d & ~t.str.match(r"^\d{1,3}(\.\d{3})*(,\d+)?$")
+    )
     t = t.where(
         ~comma_decimal, t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     )
     t = t.where(comma_decimal, t.str.replace(",", "", regex=False))
     t = t.where(~dot_thousands_only, t.str.replace(".", "", regex=False))
-    ok = t.str.match(r"^\d+(\.\d+)?$").to_numpy()
+    ok = t.str.match(r"^\d+(\.\d+)?$").to_numpy() & ~bad_grouping.to_numpy(dtype=bool)
     vals = pd.to_numeric(t.where(ok, None), errors="coerce").to_numpy(dtype=float)
     vals = np.where(neg.to_numpy(), -vals, vals)
     bad = ~missing & ~ok

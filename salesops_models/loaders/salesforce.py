@@ -3,10 +3,13 @@
 Files: ``Opportunity.csv`` (required) and optionally ``OpportunityHistory.csv``,
 ``User.csv``, ``Account.csv``. Stage names of the default Salesforce sales process map onto the
 workbench stages (see :data:`SALESFORCE_STAGE_MAP`); pass ``stage_map`` for custom stages.
+Record ids are read in their 18-character form (:func:`sf_id18`), so a 15-character id and
+its 18-character form are one record in every file.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .. import config
@@ -108,6 +111,75 @@ ACCOUNT_COLUMNS = {
 }
 
 
+_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_SF_ID = re.compile(r"^[a-zA-Z0-9]{15}([a-zA-Z0-5]{3})?$")
+#: Id columns (foreign keys included) of each Salesforce object file.
+ID_COLUMNS = {
+    "opportunities": ("Id", "AccountId", "OwnerId"),
+    "opportunity_history": ("OpportunityId",),
+    "reps": ("Id", "ManagerId"),
+    "accounts": ("Id", "OwnerId"),
+}
+
+
+def sf_id18(value: str) -> str:
+    """The 18-character, case-insensitive-safe form of a Salesforce record id.
+
+    Salesforce's checksum: split the 15-character id into three chunks of five; for each
+    chunk, bit ``i`` is set when its ``i``-th character is an upper-case letter; the chunk's
+    bits index ``ABCDEFGHIJKLMNOPQRSTUVWXYZ012345``. An 18-character id keeps its form
+    (suffix upper-cased); if its case was flattened (all lower- or upper-case, as some
+    spreadsheets do), the case is restored from the suffix, so it still matches. Other values
+    are returned unchanged.
+
+    >>> sf_id18("001A000000Ij7cB")
+    '001A000000Ij7cBIAR'
+    >>> sf_id18("001a000000ij7cbiar")
+    '001A000000Ij7cBIAR'
+    """
+    if not isinstance(value, str) or not _SF_ID.match(value):
+        return value
+    if len(value) == 15:
+        return value + _checksum(value)
+    s15, suffix = value[:15], value[15:].upper()
+    if _checksum(s15) == suffix or not (s15 == s15.lower() or s15 == s15.upper()):
+        return s15 + suffix  # valid, or an id whose case we cannot vouch for: kept as written
+    chars = list(s15)  # case flattened (e.g. by a spreadsheet): restore it from the suffix
+    for k in range(3):
+        bits = _SUFFIX_ALPHABET.index(suffix[k])
+        for i in range(5):
+            c = chars[5 * k + i]
+            chars[5 * k + i] = c.upper() if bits >> i & 1 else c.lower()
+    return "".join(chars) + suffix
+
+
+def _checksum(id15: str) -> str:
+    out = ""
+    for k in range(3):
+        chunk = id15[5 * k : 5 * k + 5]
+        out += _SUFFIX_ALPHABET[sum(1 << i for i, c in enumerate(chunk) if "A" <= c <= "Z")]
+    return out
+
+
+def normalize_ids(raw, table: str, path: Path, notes: list[str]) -> None:
+    """Rewrite every Salesforce id column of ``raw`` to the 18-character form (in place),
+    noting how many 15-character ids were converted."""
+    for col in ID_COLUMNS.get(table, ()):
+        if col not in raw:
+            continue
+        vals = raw[col].astype(object)
+        stripped = vals.map(lambda v: v.strip() if isinstance(v, str) else v)
+        short = stripped.map(
+            lambda v: isinstance(v, str) and len(v) == 15 and bool(_SF_ID.match(v))
+        )
+        raw[col] = stripped.map(sf_id18)
+        if short.any():
+            notes.append(
+                f"{path.name}:{col}: {int(short.sum())} 15-character ids converted to the "
+                "18-character form"
+            )
+
+
 def load_salesforce(
     opportunities: str | Path,
     *,
@@ -135,6 +207,7 @@ def load_salesforce(
         raw, n = read_raw(path)
         notes.extend(n)
         require_columns(raw, path, required)
+        normalize_ids(raw, table, Path(path), notes)
         if table == "reps" and "Name" not in raw.columns:
             require_columns(raw, path, ["FirstName", "LastName"])
             raw["Name"] = (

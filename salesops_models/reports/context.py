@@ -41,8 +41,11 @@ class ReportContext:
     compare_to: pd.Timestamp
 
     def describe(self) -> str:
+        import html
+
+        src = html.escape(f"{self.source.name} ({self.crm.meta.get('source', '?')})")
         return (
-            f"source {self.source.name} ({self.crm.meta.get('source', '?')}), as of {self.as_of.date()}, "
+            f"source {src}, as of {self.as_of.date()}, "
             f"period {self.period.label} ({self.period.start.date()} to {self.period.end.date()}), "
             f"compared with {self.compare_to.date()}"
         )

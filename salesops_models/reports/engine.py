@@ -18,22 +18,22 @@ two runs of the same report at once do not clobber each other.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 import traceback
 import uuid
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from .. import __version__, config
-from .catalog import coerce_parameters, notebook_path, parameters
+from ..jsonl import append_jsonl, locked, read_jsonl
+from .catalog import ParameterError, coerce_parameters, notebook_path, parameters
 from .context import reference_date, resolve_source
 from .dates import resolve_date
 
@@ -70,18 +70,6 @@ class RunRecord:
     extra: dict = field(default_factory=dict)
 
 
-@contextmanager
-def locked(path: Path):
-    """An exclusive advisory lock on ``path`` (created if needed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def file_fingerprint(path: Path) -> str:
     """sha256 (16 hex) of a data file's bytes; empty when there is no such file."""
     path = Path(path)
@@ -109,7 +97,13 @@ def resolve_parameters(report: str, params: dict, notebooks_dir: Path) -> tuple[
         from ..store import load_duckdb
 
         crm = load_duckdb(resolve_source(merged.get("source", config.DEFAULT_DB)))
-    ref = reference_date(ref_text, crm)
+    try:
+        ref = reference_date(ref_text, crm)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(
+            f"report {report!r}: parameter 'reference' must be empty, today, data_end or a "
+            f"date, got {ref_text!r}"
+        ) from exc
     cal = crm.calendar if crm is not None else None
     for key in ("as_of", "compare_to"):
         if key in merged and merged[key]:
@@ -130,17 +124,55 @@ def resolve_parameters(report: str, params: dict, notebooks_dir: Path) -> tuple[
 
 
 def _append_ledger(reports_dir: Path, record: RunRecord) -> None:
-    with locked(reports_dir / ".ledger.lock"):
-        with open(reports_dir / LEDGER, "a") as fh:
-            fh.write(json.dumps(asdict(record), default=str) + "\n")
+    append_jsonl(Path(reports_dir) / LEDGER, asdict(record))
 
 
 def read_ledger(reports_dir: Path = config.REPORTS_DIR) -> pd.DataFrame:
+    """The run ledger; unreadable lines are skipped and listed in ``df.attrs["problems"]``."""
     path = Path(reports_dir) / LEDGER
-    if not path.exists():
-        return pd.DataFrame(columns=list(RunRecord.__dataclass_fields__))
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return pd.DataFrame(rows)
+    rows, problems = read_jsonl(path)
+    cols = list(RunRecord.__dataclass_fields__)
+    df = pd.DataFrame(rows) if rows else pd.DataFrame(columns=cols)
+    for c in cols:
+        if c not in df:
+            df[c] = None
+    df.attrs["problems"] = problems
+    return df
+
+
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+def check_plain_name(value: str, what: str) -> str:
+    """A report or output name must be a plain name (letters, digits, ``_ . -``; no path
+    separators, no ``..``, not absolute), so nothing runs or writes outside its folder."""
+    if not isinstance(value, str) or not _PLAIN_NAME.match(value) or ".." in value:
+        raise ParameterError(
+            f"{what} {value!r} is not a plain name (letters, digits, '_', '.', '-'; "
+            "no folders or '..')"
+        )
+    return value
+
+
+def clean_stale_work(base: Path) -> int:
+    """Remove work folders of runs whose process is gone (killed runs), under ``base/.work``."""
+    from ..store import pid_alive
+
+    work = Path(base) / ".work"
+    if not work.is_dir():
+        return 0
+    n = 0
+    for d in work.iterdir():
+        pid_file = d / ".pid"
+        try:
+            pid = int(pid_file.read_text().strip()) if pid_file.exists() else None
+        except (OSError, ValueError):
+            pid = None
+        stale = (not pid_alive(pid)) if pid else time.time() - d.stat().st_mtime > 3600
+        if stale:
+            shutil.rmtree(d, ignore_errors=True)
+            n += 1
+    return n
 
 
 def _to_html(executed: Path, out: Path) -> None:
@@ -224,13 +256,17 @@ def run_report(
     own name so two schedules of one notebook keep separate histories).
     """
     notebooks_dir, reports_dir = Path(notebooks_dir), Path(reports_dir)
+    check_plain_name(report, "report")
     nb = notebook_path(report, notebooks_dir)
     resolved, label = resolve_parameters(report, params or {}, notebooks_dir)
-    name = name or report
+    name = check_plain_name(name or report, "output name")
+    label = check_plain_name(label, "as-of folder")
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     base = reports_dir / name
+    clean_stale_work(base)
     work = base / ".work" / run_id
     work.mkdir(parents=True, exist_ok=True)
+    (work / ".pid").write_text(str(os.getpid()))
     record = RunRecord(
         run_id=run_id,
         name=name,
@@ -255,6 +291,7 @@ def run_report(
         failed = base / "failed" / run_id
         failed.parent.mkdir(parents=True, exist_ok=True)
         (work / "error.txt").write_text(f"{exc}\n\n{traceback.format_exc()}")
+        (work / ".pid").unlink(missing_ok=True)
         os.replace(work, failed)
         record.failed_dir = str(failed.relative_to(reports_dir))
         record.notebook = (
@@ -269,6 +306,7 @@ def run_report(
     record.html = str((final / "report.html").relative_to(reports_dir))
     record.notebook = str((final / "report.ipynb").relative_to(reports_dir))
     (work / "run.json").write_text(json.dumps(asdict(record), indent=2, default=str))
+    (work / ".pid").unlink(missing_ok=True)
     with locked(base / ".lock"):
         old = None
         if final.exists():

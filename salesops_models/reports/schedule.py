@@ -25,6 +25,7 @@ from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .. import config
+from .catalog import ParameterError
 from .engine import ReportFailed, RunRecord, read_ledger, run_report
 
 SCHEDULE_FILE = config.PROJECT_ROOT / "reports.yml"
@@ -36,6 +37,16 @@ class Entry(BaseModel):
     notebook: str
     cron: str = "0 7 * * MON"
     parameters: dict[str, object] = Field(default_factory=dict)
+
+    @field_validator("name", "notebook")
+    @classmethod
+    def _plain(cls, v: str) -> str:
+        from .engine import check_plain_name
+
+        try:
+            return check_plain_name(v, "name")
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("cron")
     @classmethod
@@ -58,11 +69,11 @@ def load_schedule(path: Path = SCHEDULE_FILE) -> Schedule:
         s = Schedule.model_validate(yaml.safe_load(path.read_text()) or {})
     except ValidationError as exc:
         msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ValueError(f"{path}: {msgs}") from exc
+        raise ParameterError(f"{path}: {msgs}") from exc
     names = [e.name for e in s.reports]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
-        raise ValueError(f"{path}: duplicate report names {sorted(dup)}")
+        raise ParameterError(f"{path}: duplicate report names {sorted(dup)}")
     return s
 
 
