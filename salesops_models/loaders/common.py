@@ -283,11 +283,13 @@ def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataF
         problems.append(None)
     if blank_lines:
         notes.append(f"{path.name}: {blank_lines} blank line(s) skipped")
-    df = (
-        pd.DataFrame(records, columns=header, dtype=object)
-        if records
-        else pd.DataFrame({h: pd.Series(dtype=object) for h in header})
+    # column by column into pandas' string dtype (compact, vectorized .str), as read_csv does
+    columns = list(zip(*records, strict=True)) if records else [()] * ncols
+    records.clear()
+    df = pd.DataFrame(
+        {h: pd.Series(col, dtype="str") for h, col in zip(header, columns, strict=True)}
     )
+    del columns
     df[ROW_COLUMN] = np.asarray(rows, dtype=np.int64)
     df[PROBLEM_COLUMN] = pd.Series(problems, dtype=object)
     return df

@@ -1,12 +1,32 @@
 """Territory design, rebalancing and territory simulations."""
 
+from . import pfizer
 from .data import move_weights, territory_accounts
-from .design import Design, InfeasibleTerritories, design_territories, rebalance
+from .design import (
+    EXACT_MAX_PAIRS,
+    Design,
+    InfeasibleTerritories,
+    design_territories,
+    distance_km,
+    planar_distance,
+    rebalance,
+)
+from .exact import Band, Solution, TerritoryProblem, TerritorySolverError, pareto_frontier, solve
 from .metrics import balance_metrics, territory_table
 from .simulate import account_rates, simulate_territories, structural_summary
 
 __all__ = [
+    "EXACT_MAX_PAIRS",
+    "Band",
     "Design",
+    "Solution",
+    "TerritoryProblem",
+    "TerritorySolverError",
+    "distance_km",
+    "pareto_frontier",
+    "pfizer",
+    "planar_distance",
+    "solve",
     "InfeasibleTerritories",
     "account_rates",
     "balance_metrics",

@@ -42,10 +42,27 @@ def unit_vectors(lat, lon) -> np.ndarray:
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
 
 
-def distance_km(xyz_a: np.ndarray, xyz_b: np.ndarray) -> np.ndarray:
-    """Great-circle distances (km) between every row of ``a`` and of ``b`` (float32 matrix)."""
-    dot = np.clip(xyz_a.astype(np.float32) @ xyz_b.astype(np.float32).T, -1, 1)
-    return (EARTH_KM * np.arccos(dot)).astype(np.float32)
+def distance_km(xyz_a: np.ndarray, xyz_b: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Great-circle distances (km, float64) between every row of ``a`` and of ``b`` (unit
+    vectors): ``2 R asin(|a - b| / 2)`` from the chord, which stays exact for nearby points
+    (the ``arccos`` of a dot product loses them) and is 0 for a point and itself. Rows are
+    processed in chunks to bound memory."""
+    a = np.asarray(xyz_a, dtype=np.float64)
+    b = np.asarray(xyz_b, dtype=np.float64)
+    out = np.empty((len(a), len(b)), dtype=np.float64)
+    for s in range(0, len(a), chunk):
+        diff = a[s : s + chunk, None, :] - b[None, :, :]
+        chord = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        out[s : s + chunk] = 2 * EARTH_KM * np.arcsin(np.clip(chord / 2, 0.0, 1.0))
+    return out
+
+
+def planar_distance(xy_a, xy_b) -> np.ndarray:
+    """Euclidean distances between every row of ``a`` and of ``b`` (planar coordinates, e.g.
+    projected km or the unit square of the Pfizer 100x10 instance)."""
+    a = np.asarray(xy_a, dtype=np.float64)
+    b = np.asarray(xy_b, dtype=np.float64)
+    return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2))
 
 
 def weighted_centers(
@@ -85,6 +102,9 @@ class Design:
     lower_bound: float  # Lagrangian bound for these centers
     iterations: list[dict] = field(default_factory=list)
     moves: pd.DataFrame | None = None
+    status: str = "heuristic"
+    bound_kind: str = "Lagrangian bound for these centers"
+    solution: object | None = None
 
     @property
     def gap(self) -> float:
@@ -119,9 +139,22 @@ def _check_feasible(
 
 
 def _solve_lp(cost_cand, cand, p, w, k, bounds_p, bounds_w, locks):
-    """Balanced assignment LP over candidate pairs; returns (x (n, m), duals_p (k,), status)."""
+    """Balanced assignment LP over candidate pairs; returns (x (n, m), duals_p (k,), status).
+
+    The LP is solved scaled (costs by their largest value, each balance row by its measure's
+    mean), which keeps HiGHS's numerics sound when potentials are in the millions; the
+    duals are returned in the original units."""
     import highspy
 
+    cs = float(np.abs(cost_cand).max()) or 1.0
+    ps = float(np.mean(p)) or 1.0
+    ws = float(np.mean(w)) if w is not None and np.mean(w) > 0 else 1.0
+    cost_cand = cost_cand / cs
+    p = p / ps
+    bounds_p = (bounds_p[0] / ps, bounds_p[1] / ps)
+    if w is not None:
+        w = w / ws
+        bounds_w = (bounds_w[0] / ws, bounds_w[1] / ws)
     n, m = cand.shape
     cols = n * m
     lp = highspy.HighsLp()
@@ -158,17 +191,21 @@ def _solve_lp(cost_cand, cand, p, w, k, bounds_p, bounds_w, locks):
     lp.a_matrix_.start_ = np.arange(0, cols * per + 1, per, dtype=np.int32)
     lp.a_matrix_.index_ = idx.ravel()
     lp.a_matrix_.value_ = val.ravel()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 2)
-    h.passModel(lp)
-    h.run()
-    status = h.modelStatusToString(h.getModelStatus())
-    if status != "Optimal":
+    from .exact import TerritorySolverError, new_highs
+
+    h = new_highs()  # the thread count stays HiGHS's default (changing it breaks later solves)
+    if h.passModel(lp) == highspy.HighsStatus.kError:
+        raise TerritorySolverError("HiGHS rejected the assignment LP")
+    run_status = h.run()
+    model = h.getModelStatus()
+    status = h.modelStatusToString(model)
+    if status == "Infeasible":
         return None, None, status
+    if run_status == highspy.HighsStatus.kError or status != "Optimal":
+        raise TerritorySolverError(f"HiGHS failed on the assignment LP (status: {status})")
     sol = h.getSolution()
     x = np.asarray(sol.col_value).reshape(n, m)
-    duals = np.asarray(sol.row_dual)[n : n + k]
+    duals = np.asarray(sol.row_dual)[n : n + k] * cs / ps
     return x, duals, status
 
 
@@ -242,10 +279,13 @@ def bisection_start(lat, lon, p, k) -> np.ndarray:
     return out
 
 
-def _assign(xyz, p, w, centers_xyz, k, tol, wtol, locks, candidates, move_cost=None, current=None):
+def _assign(
+    xyz, p, w, centers_xyz, k, tol, wtol, locks, candidates, move_cost=None, current=None, wt=None
+):
     n = len(p)
     d_full = distance_km(xyz, centers_xyz)
-    cost_full = (p[:, None] * d_full).astype(np.float64)
+    wt = p if wt is None else wt
+    cost_full = (wt[:, None] * d_full).astype(np.float64)
     m = min(candidates, k)
     cand = np.argpartition(d_full, m - 1, axis=1)[:, :m] if m < k else np.tile(np.arange(k), (n, 1))
     extra = {}
@@ -274,7 +314,7 @@ def _assign(xyz, p, w, centers_xyz, k, tol, wtol, locks, candidates, move_cost=N
     x, duals, status = _solve_lp(obj, cand, p, w, k, bp, bw, locks)
     if x is None and m < k:  # widen the candidate set: twice as many, up to every territory
         return _assign(
-            xyz, p, w, centers_xyz, k, tol, wtol, locks, min(2 * m, k), move_cost, current
+            xyz, p, w, centers_xyz, k, tol, wtol, locks, min(2 * m, k), move_cost, current, wt
         )
     if x is None:
         raise InfeasibleTerritories(
@@ -308,57 +348,190 @@ def _assign(xyz, p, w, centers_xyz, k, tol, wtol, locks, candidates, move_cost=N
     return assign, compact, bound, int(((x > 1e-6) & (x < 1 - 1e-6)).any(axis=1).sum())
 
 
-def _prepare(accounts: pd.DataFrame, workload_col, locks):
-    need = {"id", "lat", "lon", "potential"}
+def _prepare(accounts: pd.DataFrame, workload_col, locks, labels=None, need_location=True):
+    need = {"id", "potential"} | ({"lat", "lon"} if need_location else set())
     missing = need - set(accounts.columns)
     if missing:
         raise ValueError(f"accounts need columns {sorted(missing)}")
-    bad = accounts[["lat", "lon", "potential"]].isna().any(axis=1)
+    cols = ["potential"] + (["lat", "lon"] if need_location else [])
+    bad = accounts[cols].isna().any(axis=1)
     if bad.any():
         raise ValueError(
-            f"{int(bad.sum())} accounts lack lat, lon or potential (e.g. {accounts.loc[bad, 'id'].iloc[0]}): "
+            f"{int(bad.sum())} accounts lack {', '.join(cols)} (e.g. {accounts.loc[bad, 'id'].iloc[0]}): "
             "place or estimate them, or leave them out explicitly"
         )
     if (accounts["potential"] < 0).any():
         raise ValueError("potential must be >= 0")
     p = accounts["potential"].to_numpy(float)
-    w = accounts[workload_col].to_numpy(float) if workload_col else None
+    w = None
+    if workload_col:
+        if workload_col not in accounts:
+            raise ValueError(f"workload column {workload_col!r} is not in the accounts")
+        w = accounts[workload_col].to_numpy(float)
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise ValueError(
+                f"workload column {workload_col!r} needs a value >= 0 for every account"
+            )
     pos = {a: i for i, a in enumerate(accounts["id"])}
     lk = {}
     for acc, t in (locks or {}).items():
         if acc not in pos:
             raise ValueError(f"locked account {acc!r} is not among the accounts")
-        lk[pos[acc]] = t
+        if labels is not None and not isinstance(t, int | np.integer):
+            if t not in list(labels):
+                raise ValueError(f"lock territory {t!r} is not one of {list(labels)}")
+            t = list(labels).index(t)
+        lk[pos[acc]] = int(t)
     return p, w, lk
+
+
+#: Instances up to this many account x territory pairs are solved exactly (MIP) by default.
+EXACT_MAX_PAIRS = 20_000
+
+
+def _problem(
+    accounts,
+    labels,
+    dist,
+    p,
+    w,
+    lk,
+    tolerance,
+    wtol,
+    balance,
+    weight,
+    current=None,
+    move_weight=None,
+    capacity=None,
+):
+    """The exact model of a design: objective = (weighted) distance, hard bands for
+    potential (relative), workload (relative) and any extra ``balance`` measures."""
+    from .exact import Band, TerritoryProblem
+
+    acc = accounts.reset_index(drop=True).copy()
+    bal = {"potential": Band.relative(tolerance)}
+    if w is not None:
+        acc["__workload__"] = w
+        bal["__workload__"] = Band.relative(wtol)
+    for col, band in (balance or {}).items():
+        bal[col] = band
+    if move_weight is not None:
+        acc["__move__"] = np.asarray(move_weight, float)
+    prob = TerritoryProblem.from_frame(
+        acc,
+        list(labels),
+        dist,
+        balance=bal,
+        current=current,
+        disruption="__move__" if move_weight is not None else None,
+        weight=weight,
+        capacity=capacity,
+    )
+    if "__workload__" in prob.measures:  # readable band names in errors
+        prob.measures["workload"] = prob.measures.pop("__workload__")
+        prob.bands["workload"] = prob.bands.pop("__workload__")
+    prob.fixed = dict(lk)
+    return prob
+
+
+def _design_from_solution(accounts, labels, sol, centers, history, bound_kind, moves=None):
+    out = accounts.copy()
+    out["territory"] = (
+        np.asarray(labels, dtype=object)[sol.assign] if not _int_labels(labels) else sol.assign
+    )
+    d = Design(out, centers, sol.objective, sol.bound, history, moves)
+    d.status, d.bound_kind, d.solution = sol.status, bound_kind, sol
+    return d
+
+
+def _int_labels(labels) -> bool:
+    return list(labels) == list(range(len(labels)))
+
+
+def _centers_frame(centers: pd.DataFrame | None, k: int | None):
+    """Labels and unit vectors of given centers; the ``territory`` column names them (row
+    order does not decide which territory is which)."""
+    if centers is None:
+        return None, None
+    for col in ("lat", "lon"):
+        if col not in centers:
+            raise ValueError("centers need columns lat and lon (and optionally territory)")
+    if k is not None and len(centers) != k:
+        raise ValueError(f"centers has {len(centers)} rows for k={k}")
+    if "territory" in centers:
+        labels = list(centers["territory"])
+        if len(set(labels)) != len(labels):
+            raise ValueError("centers: territory labels must be unique")
+    else:
+        labels = list(range(len(centers)))
+    return labels, unit_vectors(centers["lat"], centers["lon"])
 
 
 def design_territories(
     accounts: pd.DataFrame,
-    k: int,
+    k: int | None = None,
     *,
     tolerance: float = 0.05,
     centers: pd.DataFrame | None = None,
+    distance=None,
     locks: dict | None = None,
     workload_col: str | None = None,
     workload_tolerance: float = 0.10,
+    balance: dict | None = None,
+    weight: str | None = "potential",
+    capacity=None,
+    exact: bool | None = None,
+    time_limit: float = 60.0,
+    mip_gap: float = 1e-4,
     iterations: int = 10,
     candidates: int = 6,
     seed: int = 0,
 ) -> Design:
     """Design ``k`` balanced, compact territories (see module docstring).
 
-    ``centers`` (territory, lat, lon) fixes the centers (e.g. reps' homes); otherwise they start
-    at the centers of a recursive coordinate bisection (:func:`bisection_start`) and move to
-    their accounts' weighted mean. ``locks`` maps account id -> territory index (0..k-1) that
-    must keep it. ``seed`` is kept for API stability; the method is deterministic.
+    Objective: the sum over accounts of ``weight x distance`` to the territory's center
+    (``weight="potential"``, the default, is potential-weighted compactness; ``None`` is the
+    plain distance a planner adds up). Balance: hard bands on potential (``tolerance``
+    around each territory's share of the mean, scaled by ``capacity``), workload
+    (``workload_col``, ``workload_tolerance``) and any extra ``balance`` measures
+    (``{column: Band or (low, high)}``); a returned design meets every band, or
+    :class:`InfeasibleTerritories` names the territory and band that cannot be met.
+
+    Distances: ``distance`` (n x k array, or a DataFrame with one column per territory) is
+    the planner's own table (drive times, a brick-to-center matrix); otherwise great-circle
+    km (float64) from lat/lon to ``centers`` (``territory``, ``lat``, ``lon``; the
+    ``territory`` column labels them) or to centers found by Lloyd iterations from a
+    recursive bisection start.
+
+    Exactness: with fixed centers (given, or a distance table) and at most
+    :data:`EXACT_MAX_PAIRS` account x territory pairs, the assignment is a HiGHS MIP
+    (``exact=None`` decides by size; ``True`` forces it, ``False`` keeps the LP heuristic).
+    With free centers the Lloyd heuristic places them; ``exact=True`` then solves the
+    assignment for the final centers as a MIP. The design's ``lower_bound`` is the MIP's
+    dual bound of the same objective, or for the heuristic a Lagrangian bound of the full
+    assignment problem (all account x territory pairs) for the final centers. The MIP
+    stops at a relative gap of ``mip_gap`` (default 0.01%; 0 proves the exact optimum) or at
+    ``time_limit``, and the gap is reported either way (``Design.gap``). ``locks``
+    maps account id -> territory (index or label).
     """
-    if not 1 <= k <= len(accounts):
+    if not 0 < tolerance < 1:
+        raise ValueError("tolerance must be in (0, 1)")
+    labels, cxyz = _centers_frame(centers, k)
+    if distance is not None:
+        if isinstance(distance, pd.DataFrame):
+            labels = labels or list(distance.columns)
+        dist = np.asarray(distance, dtype=np.float64)
+        if dist.ndim != 2 or dist.shape[0] != len(accounts):
+            raise ValueError(f"distance must be (accounts, territories), got {dist.shape}")
+        labels = labels or list(range(dist.shape[1]))
+        if len(labels) != dist.shape[1]:
+            raise ValueError(f"distance has {dist.shape[1]} columns for {len(labels)} territories")
+    k = len(labels) if labels is not None else k
+    if k is None or not 1 <= k <= len(accounts):
         raise ValueError(
             f"k must be between 1 and the number of accounts ({len(accounts)}), got {k}"
         )
-    if not 0 < tolerance < 1:
-        raise ValueError("tolerance must be in (0, 1)")
-    p, w, lk = _prepare(accounts, workload_col, locks)
+    p, w, lk = _prepare(accounts, workload_col, locks, labels, need_location=distance is None)
     for t in lk.values():
         if not 0 <= t < k:
             raise ValueError(f"lock territory {t} is outside 0..{k - 1}")
@@ -373,19 +546,52 @@ def design_territories(
             accounts["id"].to_numpy(),
             "workload",
         )
+    wt = np.ones(len(p)) if weight is None else accounts[weight].to_numpy(float)
+    fixed_centers = distance is not None or cxyz is not None
+    use_exact = exact if exact is not None else (fixed_centers and len(p) * k <= EXACT_MAX_PAIRS)
+    if distance is not None or (fixed_centers and use_exact):
+        if distance is None:
+            dist = distance_km(unit_vectors(accounts["lat"], accounts["lon"]), cxyz)
+        from .exact import solve
+
+        prob = _problem(
+            accounts,
+            labels,
+            dist,
+            p,
+            w,
+            lk,
+            tolerance,
+            workload_tolerance,
+            balance,
+            weight,
+            capacity=capacity,
+        )
+        sol = solve(prob, time_limit=time_limit, rel_gap=mip_gap)
+        cen = (
+            centers.reset_index(drop=True)[["lat", "lon"]].assign(territory=labels)
+            if centers is not None
+            else pd.DataFrame({"territory": labels})
+        )
+        hist = [
+            {
+                "iteration": 1,
+                "compactness": sol.objective,
+                "lower_bound": sol.bound,
+                "split_by_lp": 0,
+            }
+        ]
+        return _design_from_solution(accounts, labels, sol, cen, hist, "MIP dual bound")
+    if balance or capacity is not None:
+        raise ValueError("extra balance measures and capacities need the exact model (exact=True)")
     xyz = unit_vectors(accounts["lat"], accounts["lon"])
-    fixed = centers is not None
-    if fixed:
-        if len(centers) != k:
-            raise ValueError(f"centers has {len(centers)} rows for k={k}")
-        cxyz = unit_vectors(centers["lat"], centers["lon"])
-    else:  # centers of a recursive coordinate bisection (balanced and compact)
+    if cxyz is None:  # centers of a recursive coordinate bisection (balanced and compact)
         start = bisection_start(accounts["lat"], accounts["lon"], p, k)
         cxyz = weighted_centers(xyz, p + 1e-12, start, k)
     history = []
-    for it in range(1 if fixed else iterations):
+    for it in range(1 if fixed_centers else iterations):
         assign, compact, bound, split = _assign(
-            xyz, p, w, cxyz, k, tolerance, workload_tolerance, lk, candidates
+            xyz, p, w, cxyz, k, tolerance, workload_tolerance, lk, candidates, wt=wt
         )
         history.append(
             {
@@ -395,18 +601,70 @@ def design_territories(
                 "split_by_lp": split,
             }
         )
-        if fixed or (len(history) > 1 and history[-2]["compactness"] - compact < 0.005 * compact):
+        if fixed_centers or (
+            len(history) > 1 and history[-2]["compactness"] - compact < 0.005 * compact
+        ):
             break
         new = weighted_centers(xyz, p, assign, k, fallback=cxyz)
         if it == iterations - 1:  # keep the centers the final assignment and bound belong to
             break
         cxyz = new
     lat, lon = to_latlon(cxyz)
+    labels = labels or list(range(k))
+    cen = pd.DataFrame({"territory": labels, "lat": lat, "lon": lon})
+    if exact:
+        # the best assignment for the final centers, proven (the centers stay heuristic)
+        from .exact import solve
+
+        prob = _problem(
+            accounts,
+            labels,
+            distance_km(xyz, cxyz),
+            p,
+            w,
+            lk,
+            tolerance,
+            workload_tolerance,
+            None,
+            weight,
+        )
+        sol = solve(prob, time_limit=time_limit, rel_gap=mip_gap, start=assign)
+        history.append(
+            {
+                "iteration": len(history) + 1,
+                "compactness": sol.objective,
+                "lower_bound": sol.bound,
+                "split_by_lp": 0,
+            }
+        )
+        return _design_from_solution(
+            accounts, labels, sol, cen, history, "MIP dual bound for these centers"
+        )
+    _check_bands(assign, p, w, k, tolerance, workload_tolerance, labels)
     out = accounts.copy()
-    out["territory"] = assign
-    return Design(
-        out, pd.DataFrame({"territory": range(k), "lat": lat, "lon": lon}), compact, bound, history
+    out["territory"] = (
+        np.asarray(labels, dtype=object)[assign] if not _int_labels(labels) else assign
     )
+    d = Design(out, cen, compact, bound, history)
+    d.bound_kind = "Lagrangian bound for these centers"
+    return d
+
+
+def _check_bands(assign, p, w, k, tol, wtol, labels):
+    """Hard bands after the heuristic's rounding: any miss is an error naming it."""
+    for name, v, t in (("potential", p, tol), ("workload", w, wtol)):
+        if v is None:
+            continue
+        lo, hi = _bounds(v.sum(), k, t)
+        load = np.bincount(assign, weights=v, minlength=k)
+        bad = np.flatnonzero((load < lo - 1e-9) | (load > hi + 1e-9))
+        if len(bad):
+            j = bad[0]
+            raise InfeasibleTerritories(
+                f"territory {labels[j] if labels else j}: {name} {load[j]:,.6g} outside "
+                f"[{lo:,.6g}, {hi:,.6g}] after rounding the heuristic's assignment; use "
+                "exact=True (MIP) or widen the band"
+            )
 
 
 def rebalance(
@@ -418,64 +676,135 @@ def rebalance(
     locks: dict | None = None,
     workload_col: str | None = None,
     workload_tolerance: float = 0.10,
+    centers: pd.DataFrame | None = None,
+    distance=None,
+    balance: dict | None = None,
+    weight: str | None = "potential",
+    exact: bool | None = None,
+    time_limit: float = 60.0,
+    mip_gap: float = 1e-4,
     candidates: int = 8,
 ) -> Design:
     """Reach balance from the assignment in column ``current`` while moving as little as possible.
 
     ``move_weight`` (per account, aligned to ``accounts``) is the cost of moving it, e.g.
-    ``1 + open pipeline / mean + relationship years``; default 1 (count of moves). Accounts are
-    kept where they are unless balance needs them elsewhere; the move list says why.
+    ``1 + open pipeline / mean + relationship years``; default 1 (count of moves). The
+    exact model (MIP, the default up to :data:`EXACT_MAX_PAIRS` pairs) minimizes the moved
+    weight subject to every hard band, then the distance at that weight (lexicographic);
+    ``centers`` (with a ``territory`` column matching the current labels) or ``distance``
+    fix where each territory is, otherwise the current territories' weighted centers are
+    used. The move list says why each account moved.
     """
-    labels = pd.Index(sorted(accounts[current].dropna().unique()))
     if accounts[current].isna().any():
         raise ValueError(
             f"{int(accounts[current].isna().sum())} accounts have no current territory in {current!r}"
         )
+    labels = pd.Index(sorted(accounts[current].dropna().unique()))
+    if centers is not None and "territory" in centers:
+        extra = [t for t in centers["territory"] if t not in set(labels)]
+        labels = pd.Index(list(labels) + extra)
+        centers = centers.set_index("territory").reindex(labels).reset_index()
+    if isinstance(distance, pd.DataFrame):
+        labels = pd.Index(list(distance.columns))
     k = len(labels)
     cur = labels.get_indexer(accounts[current])
-    p, w, lk = _prepare(
-        accounts, workload_col, {a: labels.get_loc(t) for a, t in (locks or {}).items()}
-    )
+    if (cur < 0).any():
+        raise ValueError(f"{current}: territories not among the centers / distance columns")
+    p, w, lk = _prepare(accounts, workload_col, locks, list(labels), need_location=distance is None)
     bp = _bounds(p.sum(), k, tolerance)
     _check_feasible(p, k, *bp, lk, accounts["id"].to_numpy(), "potential")
-    xyz = unit_vectors(accounts["lat"], accounts["lon"])
-    cxyz = weighted_centers(xyz, p, cur, k)
     mw = np.ones(len(p)) if move_weight is None else np.asarray(move_weight, float)
     load = np.bincount(cur, weights=p, minlength=k)
-    if (
-        (load >= bp[0] - 1e-9).all()
-        and (load <= bp[1] + 1e-9).all()
-        and (
-            w is None
-            or _within(
-                np.bincount(cur, weights=w, minlength=k), _bounds(w.sum(), k, workload_tolerance)
-            )
-        )
-    ):
-        assign, compact = (
-            cur.copy(),
-            float((p * distance_km(xyz, cxyz)[np.arange(len(p)), cur]).sum()),
-        )
-        bound = np.nan
+    mean = p.sum() / k
+    if distance is not None:
+        dist = np.asarray(distance, dtype=np.float64)
+        cen = pd.DataFrame({"territory": labels})
     else:
-        assign, compact, bound, _ = _assign(
-            xyz,
+        xyz = unit_vectors(accounts["lat"], accounts["lon"])
+        cxyz = (
+            unit_vectors(centers["lat"], centers["lon"])
+            if centers is not None
+            else weighted_centers(xyz, p, cur, k)
+        )
+        lat, lon = to_latlon(cxyz)
+        cen = pd.DataFrame({"territory": labels, "lat": lat, "lon": lon})
+        dist = None
+    use_exact = exact if exact is not None else len(p) * k <= EXACT_MAX_PAIRS
+    if use_exact or distance is not None or balance:
+        from .exact import solve
+
+        if dist is None:
+            dist = distance_km(xyz, cxyz)
+        acc = accounts.assign(__cur__=labels[cur])
+        prob = _problem(
+            acc,
+            list(labels),
+            dist,
             p,
             w,
-            cxyz,
-            k,
+            lk,
             tolerance,
             workload_tolerance,
-            lk,
-            candidates,
-            move_cost=mw,
-            current=cur,
+            balance,
+            weight,
+            current="__cur__",
+            move_weight=mw,
         )
-    out = accounts.copy()
-    out["territory"] = labels[assign]
+        first = solve(
+            prob,
+            objective="disruption",
+            time_limit=time_limit,
+            lp_bound=False,
+            rel_gap=mip_gap,
+            start=np.where(cur >= 0, cur, 0) if not prob.violations(cur) else None,
+        )
+        sol = solve(
+            prob,
+            objective="distance",
+            max_disruption=first.disruption + 1e-9 * max(1.0, first.disruption),
+            time_limit=time_limit,
+            rel_gap=mip_gap,
+            start=first.assign,
+        )
+        assign = sol.assign
+        design = _design_from_solution(accounts, list(labels), sol, cen, [], "MIP dual bound")
+        design.accounts["territory"] = labels[assign]
+    else:
+        if (
+            (load >= bp[0] - 1e-9).all()
+            and (load <= bp[1] + 1e-9).all()
+            and (
+                w is None
+                or _within(
+                    np.bincount(cur, weights=w, minlength=k),
+                    _bounds(w.sum(), k, workload_tolerance),
+                )
+            )
+        ):
+            assign = cur.copy()
+            compact = float((p * distance_km(xyz, cxyz)[np.arange(len(p)), cur]).sum())
+            bound = compact
+        else:
+            assign, compact, bound, _ = _assign(
+                xyz,
+                p,
+                w,
+                cxyz,
+                k,
+                tolerance,
+                workload_tolerance,
+                lk,
+                candidates,
+                move_cost=mw,
+                current=cur,
+            )
+            _check_bands(assign, p, w, k, tolerance, workload_tolerance, list(labels))
+        out = accounts.copy()
+        out["territory"] = labels[assign]
+        design = Design(out, cen, compact, bound if np.isfinite(bound) else compact, [])
+        design.bound_kind = "Lagrangian bound for these centers"
     moved = assign != cur
     new_load = np.bincount(assign, weights=p, minlength=k)
-    mean = p.sum() / k
     moves = pd.DataFrame(
         {
             "account_id": accounts["id"].to_numpy()[moved],
@@ -490,15 +819,8 @@ def rebalance(
         f"({new_load[labels.get_loc(t)] / mean:.0%} after)"
         for f, t in zip(moves["from"], moves["to"], strict=True)
     ]
-    lat, lon = to_latlon(cxyz)
-    return Design(
-        out,
-        pd.DataFrame({"territory": labels, "lat": lat, "lon": lon}),
-        compact,
-        bound if np.isfinite(bound) else compact,
-        [],
-        moves,
-    )
+    design.moves = moves
+    return design
 
 
 def _within(load, b):

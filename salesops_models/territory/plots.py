@@ -77,3 +77,78 @@ def plot_attainment_spread(summary_before: pd.DataFrame, summary_after: pd.DataF
     ax.legend(fontsize=8)
     ax.figure.tight_layout()
     return ax.figure
+
+
+def plot_before_after(
+    accounts: pd.DataFrame,
+    before: str,
+    after: str,
+    centers: pd.DataFrame | None = None,
+    titles: tuple[str, str] = ("Before", "After"),
+):
+    """Two maps side by side, accounts colored by territory (same color per territory in
+    both), centers as black crosses, moved accounts ringed in red on the right."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), sharex=True, sharey=True)
+    cats = pd.Categorical(pd.concat([accounts[before], accounts[after]]).astype(str))
+    cmap = plt.get_cmap("tab20")
+    lut = {c: cmap(i % 20) for i, c in enumerate(cats.categories)}
+    size = 6 + 50 * np.sqrt(accounts["potential"] / max(accounts["potential"].max(), 1e-12))
+    moved = accounts[before].astype(str) != accounts[after].astype(str)
+    for ax, col, title in zip(axes, (before, after), titles, strict=True):
+        ax.scatter(
+            accounts["lon"],
+            accounts["lat"],
+            c=[lut[str(v)] for v in accounts[col]],
+            s=size,
+            alpha=0.75,
+            linewidths=0,
+        )
+        if centers is not None and {"lat", "lon"} <= set(centers.columns):
+            ax.scatter(centers["lon"], centers["lat"], marker="X", c="k", s=60, label="centers")
+        ax.set_title(title)
+        ax.set_xlabel("longitude")
+    if moved.any():
+        axes[1].scatter(
+            accounts.loc[moved, "lon"],
+            accounts.loc[moved, "lat"],
+            s=size[moved] + 40,
+            facecolors="none",
+            edgecolors="#c92a2a",
+            linewidths=1.2,
+            label=f"moved ({int(moved.sum())})",
+        )
+        axes[1].legend(fontsize=8, loc="best")
+    axes[0].set_ylabel("latitude")
+    lat0 = float(np.radians(accounts["lat"].mean()))
+    for ax in axes:
+        ax.set_aspect(1 / max(np.cos(lat0), 0.2))
+    fig.tight_layout()
+    return fig
+
+
+def plot_frontier(
+    frontier: pd.DataFrame, current: tuple[float, float] | None = None, unit="", ax=None
+):
+    """Distance vs disruption: every exact Pareto point (and the current assignment)."""
+    ax = ax or plt.subplots(figsize=(8, 4.2))[1]
+    f = frontier.sort_values("disruption")
+    ax.step(f["disruption"], f["distance"], where="post", color="#1c7ed6", lw=1, alpha=0.6)
+    ax.scatter(
+        f["disruption"], f["distance"], color="#1c7ed6", zorder=3, label="Pareto-optimal designs"
+    )
+    if current is not None:
+        ax.scatter(
+            [current[1]],
+            [current[0]],
+            marker="*",
+            s=160,
+            color="#c92a2a",
+            zorder=4,
+            label="current assignment",
+        )
+    ax.set_xlabel("disruption (weight of accounts moved)")
+    ax.set_ylabel(f"total distance{f' ({unit})' if unit else ''}")
+    ax.set_title("Distance vs disruption: the exact trade-off")
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax.figure
