@@ -127,14 +127,19 @@ def plot_before_after(
 
 
 def plot_frontier(
-    frontier: pd.DataFrame, current: tuple[float, float] | None = None, unit="", ax=None
+    frontier: pd.DataFrame,
+    current: tuple[float, float] | None = None,
+    unit: str = "",
+    ax=None,
+    current_label: str = "current assignment",
 ):
-    """Distance vs disruption: every exact Pareto point (and the current assignment)."""
+    """Distance vs disruption: every design found on the frontier, and the current
+    assignment (``current`` = (distance, disruption)) as a star."""
     ax = ax or plt.subplots(figsize=(8, 4.2))[1]
     f = frontier.sort_values("disruption")
-    ax.step(f["disruption"], f["distance"], where="post", color="#1c7ed6", lw=1, alpha=0.6)
+    ax.plot(f["disruption"], f["distance"], color="#1c7ed6", lw=1, alpha=0.5)
     ax.scatter(
-        f["disruption"], f["distance"], color="#1c7ed6", zorder=3, label="Pareto-optimal designs"
+        f["disruption"], f["distance"], color="#1c7ed6", zorder=3, label="designs within the bands"
     )
     if current is not None:
         ax.scatter(
@@ -144,7 +149,7 @@ def plot_frontier(
             s=160,
             color="#c92a2a",
             zorder=4,
-            label="current assignment",
+            label=current_label,
         )
     ax.set_xlabel("disruption (weight of accounts moved)")
     ax.set_ylabel(f"total distance{f' ({unit})' if unit else ''}")

@@ -103,5 +103,13 @@ def test_every_report_on_a_hostile_store_runs_no_script(browser, tmp_path):
     for r in results:
         text = assert_nothing_ran(browser, reports / r["html"])
         shown += ("<script>" in text) or ("onerror=" in text) or ("<svg onload" in text)
+        if r["name"] == "td":  # the territory report's maps and trade-off are there
+            for section in ("Current territories", "Rebalancing", "Distance vs disruption"):
+                assert section in text, section
+            page = browser.new_page()
+            page.goto((reports / r["html"]).as_uri())
+            n_img = page.evaluate("document.images.length")
+            page.close()
+            assert n_img >= 6, n_img
     assert shown >= 5  # the payloads are there, as text, in (almost) every report
     assert_nothing_ran(browser, reports / "index.html")
