@@ -17,6 +17,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from . import config
+from .errors import SalesOpsError
 from .exports import escape_controls
 
 _STATE = {"debug": False}
@@ -26,16 +27,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean bad input or usage (exit 2), not a bug."""
     import yaml
 
-    from .comp import PlanError
-    from .health.bands import BandError
-    from .loaders import LoadError
-    from .reports import ParameterError
+    from .errors import SalesOpsError
 
     return (
-        LoadError,
-        PlanError,
-        BandError,
-        ParameterError,
+        SalesOpsError,
         FileNotFoundError,
         IsADirectoryError,
         NotADirectoryError,
@@ -46,7 +41,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-class UserInputError(ValueError):
+class UserInputError(SalesOpsError, ValueError):
     """A value given on the command line that cannot be used (exit 2, one line)."""
 
 

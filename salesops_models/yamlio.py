@@ -12,8 +12,10 @@ from pathlib import Path
 
 import yaml
 
+from .errors import SalesOpsError
 
-class YamlError(ValueError):
+
+class YamlError(SalesOpsError, ValueError):
     """A YAML file that cannot be read; the message names the file (and line)."""
 
 

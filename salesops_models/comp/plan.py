@@ -26,11 +26,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..errors import SalesOpsError
+
 METRICS = ("bookings", "margin", "new_logos", "renewals")
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
-class PlanError(ValueError):
+class PlanError(SalesOpsError, ValueError):
     """A plan file that does not validate; the message names the path in the plan."""
 
 

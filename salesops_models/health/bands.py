@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import config
+from ..errors import SalesOpsError
 
 BANDS_FILE = config.PROJECT_ROOT / "health_bands.yml"
 STATUSES = ("healthy", "watch", "act")
@@ -34,7 +35,7 @@ METRICS = (
 UNITS = ("percent", "ratio", "months", "points", "share")
 
 
-class BandError(ValueError):
+class BandError(SalesOpsError, ValueError):
     """A band file that cannot be used (names the file and the metric)."""
 
 

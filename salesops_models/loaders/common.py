@@ -27,6 +27,7 @@ import pandas as pd
 
 from .. import config
 from ..crm import CRM
+from ..errors import SalesOpsError
 from ..exports import escape_controls
 from ..schema import (
     CLOSED_STAGES,
@@ -43,7 +44,7 @@ from .parsing import ParseStats, blank, parse_bool, parse_dates, parse_int, pars
 REJECT_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
 
 
-class LoadError(ValueError):
+class LoadError(SalesOpsError, ValueError):
     """A file cannot be imported at all; the message names the file (and column)."""
 
     def __init__(self, file, message: str, *, column: str | None = None, row: int | None = None):

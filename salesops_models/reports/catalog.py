@@ -8,13 +8,14 @@ from pathlib import Path
 import papermill as pm
 
 from .. import config
+from ..errors import SalesOpsError
 
 #: Parameters whose values must read as dates / periods (checked before anything runs).
 DATE_PARAMETERS = ("as_of", "compare_to")
 PERIOD_PARAMETERS = ("period",)
 
 
-class ParameterError(ValueError):
+class ParameterError(SalesOpsError, ValueError):
     """An unknown parameter, or a value of the wrong type, for a report."""
 
 

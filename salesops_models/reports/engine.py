@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__, config
+from ..errors import SalesOpsError
 from ..jsonl import append_jsonl, locked, read_jsonl
 from .catalog import ParameterError, coerce_parameters, notebook_path, parameters
 from .context import reference_date, resolve_source
@@ -40,7 +41,7 @@ from .dates import resolve_date
 LEDGER = "runs.jsonl"
 
 
-class ReportFailed(RuntimeError):
+class ReportFailed(SalesOpsError, RuntimeError):
     """A report notebook raised; the record says where its executed copy is."""
 
     def __init__(self, record: RunRecord):

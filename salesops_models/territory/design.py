@@ -30,10 +30,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..errors import SalesOpsError
+
 EARTH_KM = 6371.0
 
 
-class InfeasibleTerritories(ValueError):
+class InfeasibleTerritories(SalesOpsError, ValueError):
     """The balance bounds, locks and accounts cannot all be satisfied; says which."""
 
 

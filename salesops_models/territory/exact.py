@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..errors import SalesOpsError
 from .design import InfeasibleTerritories
 
 #: A solve is "optimal" when its objective is within this of HiGHS's dual bound, in the
@@ -46,7 +47,7 @@ from .design import InfeasibleTerritories
 ABS_GAP = 1e-7
 
 
-class TerritorySolverError(RuntimeError):
+class TerritorySolverError(SalesOpsError, RuntimeError):
     """The MIP solver itself failed (not an infeasible instance); the message says how."""
 
 
