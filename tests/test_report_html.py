@@ -1,8 +1,5 @@
 """Generated HTML reports render in a real headless Chromium (Debian's ``chromium``)."""
 
-import os
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,34 +7,6 @@ import pytest
 from salesops_models import config
 from salesops_models.reports import run_report
 from salesops_models.synthetic import generate_org
-
-CHROMIUM = (
-    os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-)
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
-        pytest.skip("chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def check_page(browser, html_path, tmp_path, min_images: int):

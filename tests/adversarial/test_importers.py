@@ -13,18 +13,10 @@ from hypothesis import strategies as st
 
 from salesops_models.loaders import LoadError, load_hubspot, load_mapping, load_salesforce
 from salesops_models.loaders.common import read_raw
+from salesops_models.loaders.hubspot import REQUIRED as HUBSPOT_REQUIRED
 from salesops_models.loaders.salesforce import sf_id18
 
-HUBSPOT_HEADER = [
-    "Record ID",
-    "Deal Name",
-    "Deal Stage",
-    "Amount",
-    "Close Date",
-    "Create Date",
-    "Deal owner",
-    "Associated Company (Primary)",
-]
+HUBSPOT_HEADER = [*HUBSPOT_REQUIRED, "Associated Company (Primary)"]
 
 
 def balanced(result) -> bool:

@@ -4,9 +4,6 @@ dialog, and the payloads are visible as text."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pandas as pd
 import pytest
 
@@ -14,34 +11,6 @@ from salesops_models.reports.schedule import Entry, run_entries
 from salesops_models.store import save_duckdb
 from salesops_models.synthetic import generate_org
 from salesops_models.synthetic.hostile import hostile_crm
-
-CHROMIUM = (
-    os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-)
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
-        pytest.skip("chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def assert_nothing_ran(browser, html_path):
