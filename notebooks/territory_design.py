@@ -28,8 +28,8 @@ tolerance = 0.05  # potential of every territory within +/- this share of the me
 scenarios = 1000  # Monte Carlo scenarios of the territory simulation
 skill = 1.3  # odds multiplier of the strong rep placed in each territory
 seed = 7  # random seed of the simulation
-exact_seconds = 5.0  # time limit of each exact (MIP) solve, seconds
-frontier_points = 4  # designs on the distance-vs-disruption frontier
+exact_seconds = 3.0  # time limit of each exact (MIP) solve, seconds
+frontier_points = 3  # designs on the distance-vs-disruption frontier
 
 # %%
 # %matplotlib inline

@@ -51,3 +51,31 @@ def browser():
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def assert_no_script(browser):
+    """``check(html_path) -> page text``: fails if any CRM payload executed on the page (the
+    hostile payloads set ``window.__pwned`` or open a dialog) or left live elements."""
+
+    def check(html_path):
+        page = browser.new_page()
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(Path(html_path).as_uri())
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(300)
+        pwned = page.evaluate("window.__pwned === undefined ? null : window.__pwned")
+        live = page.evaluate(
+            "Array.from(document.querySelectorAll('*')).filter(e => "
+            "(e.tagName === 'SCRIPT' && e.textContent.includes('__pwned')) || "
+            "Array.from(e.attributes).some(a => a.name.startsWith('on') && "
+            "a.value.includes('__pwned'))).length"
+        )
+        text = page.inner_text("body")
+        page.close()
+        assert pwned is None and not dialogs, f"{html_path}: a payload ran ({pwned}, {dialogs})"
+        assert live == 0, f"{html_path}: live payload elements in the DOM"
+        return text
+
+    return check

@@ -6,7 +6,9 @@ import pytest
 
 from salesops_models import config
 from salesops_models.reports import run_report
+from salesops_models.store import save_duckdb
 from salesops_models.synthetic import generate_org
+from salesops_models.synthetic.hostile import hostile_crm
 
 
 def check_page(browser, html_path, tmp_path, min_images: int):
@@ -33,14 +35,17 @@ def check_page(browser, html_path, tmp_path, min_images: int):
 
 
 @pytest.mark.slow
-def test_pipeline_health_html_renders(browser, tmp_path):
+def test_pipeline_health_html_renders(browser, assert_no_script, tmp_path):
+    """On a store whose every name and id is a hostile payload: the sections render and no
+    payload runs (escaping checked in the same run)."""
     org = generate_org(n_reps=16, years=2, seed=4)
-    db = org.save(tmp_path / "org.duckdb")
+    db = save_duckdb(hostile_crm(org.crm), tmp_path / "org.duckdb")
     as_of = str((org.crm.data_end - pd.Timedelta(days=40)).date())
     rec = run_report(
         "pipeline_health", {"source": str(db), "as_of": as_of}, reports_dir=tmp_path / "reports"
     )
     text = check_page(browser, tmp_path / "reports" / rec.html, tmp_path, min_images=9)
+    assert "<script>" in assert_no_script(tmp_path / "reports" / rec.html)
     for section in (
         "Headline",
         "Coverage by team",
@@ -76,18 +81,20 @@ def test_pipeline_health_runs_on_the_maven_sample(browser, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not config.MAVEN_DIR.exists(), reason="shared Maven sample not present")
-def test_bookings_forecast_report_on_the_maven_sample(browser, tmp_path):
+def test_bookings_forecast_report_on_the_maven_sample(browser, assert_no_script, tmp_path):
     """The forecast report end to end on real CRM data: papermill, a real PyMC fit, HTML in
     Chromium with the fan chart, bridge, deal tables, accuracy section and diagnostics."""
     from salesops_models.loaders import load_maven
 
-    db = load_maven().save(tmp_path / "maven.duckdb")
+    # the real sample with every name and id replaced by a hostile payload
+    db = save_duckdb(hostile_crm(load_maven().crm), tmp_path / "maven.duckdb")
     rec = run_report(
         "bookings_forecast",
         {"source": str(db), "as_of": "2017-08-15", "period": "2017-Q3", "draws": 300},
         reports_dir=tmp_path / "reports",
     )
     text = check_page(browser, tmp_path / "reports" / rec.html, tmp_path, min_images=3)
+    assert "<script>" in assert_no_script(tmp_path / "reports" / rec.html)
     for section in (
         "Fit and convergence",
         "Forecast against target",
@@ -103,7 +110,7 @@ def test_bookings_forecast_report_on_the_maven_sample(browser, tmp_path):
 
 
 @pytest.mark.slow
-def test_health_report_tiles_sections_and_json(browser, tmp_path):
+def test_health_report_tiles_sections_and_json(browser, assert_no_script, tmp_path):
     """The executive health report: one tile per metric with its sparkline, then a section
     per metric with charts, and the JSON scores beside the HTML."""
     import json
@@ -111,7 +118,7 @@ def test_health_report_tiles_sections_and_json(browser, tmp_path):
     from salesops_models.synthetic import problems
 
     org = problems.well_run_org(20, 3, 2)
-    db = org.save(tmp_path / "org.duckdb")
+    db = save_duckdb(hostile_crm(org.crm), tmp_path / "org.duckdb")  # hostile names and ids
     rec = run_report(
         "health",
         {"source": str(db), "as_of": "2026-08-31", "plan": "plans/ae_standard.yml"},
@@ -119,6 +126,7 @@ def test_health_report_tiles_sections_and_json(browser, tmp_path):
     )
     html_path = tmp_path / "reports" / rec.html
     text = check_page(browser, html_path, tmp_path, min_images=8)
+    assert "<script>" in assert_no_script(html_path)
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     page.goto(html_path.as_uri())
     assert page.locator(".hs-tile").count() == 11

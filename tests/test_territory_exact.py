@@ -238,8 +238,8 @@ def test_part_time_rep_gets_half_the_band():
 
 def test_rebalance_honors_fixed_centers_and_moves_little(small_org):
     acc, _ = tt.territory_accounts(small_org.crm, "SMB")
-    r = tt.rebalance(acc, "current", tolerance=0.15, exact=True, time_limit=20)
+    r = tt.rebalance(acc, "current", tolerance=0.25, exact=True, time_limit=5)
     assert r.status in ("optimal", "time limit") and r.solution is not None
     assert not r.solution.problem.violations(r.solution.assign)
-    heuristic = tt.rebalance(acc, "current", tolerance=0.15, exact=False)
+    heuristic = tt.rebalance(acc, "current", tolerance=0.25, exact=False)
     assert len(r.moves) <= len(heuristic.moves)
