@@ -44,7 +44,10 @@ import pandas as pd
 #: Leading characters a spreadsheet may read as the start of a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: C0 control characters other than tab, line feed and carriage return, and DEL: invisible
+#: bytes Excel files cannot hold and terminals misprint (importers reject them).
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_CONTROL = re.compile(CONTROL_CHARS)
 
 
 def _visible(match: re.Match) -> str:
@@ -153,7 +156,8 @@ def outputs_together(folder: str | Path) -> Iterator[Path]:
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".run-", dir=folder))
+    clean_stale_runs(folder)
+    tmp = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=folder))
     try:
         yield tmp
         for f in sorted(tmp.iterdir()):
@@ -163,11 +167,17 @@ def outputs_together(folder: str | Path) -> Iterator[Path]:
 
 
 def clean_stale_runs(folder: str | Path) -> int:
-    """Remove ``.run-*`` folders a killed :func:`outputs_together` left behind."""
+    """Remove the ``.run-<pid>-*`` folders that killed :func:`outputs_together` runs left in
+    ``folder`` (a run whose process still runs keeps its folder)."""
+    from .store import pid_alive
+
     n = 0
     folder = Path(folder)
     if folder.is_dir():
         for p in folder.glob(".run-*"):
+            pid = p.name.split("-")[1]
+            if pid.isdigit() and pid_alive(int(pid)):
+                continue
             shutil.rmtree(p, ignore_errors=True)
             n += 1
     return n
@@ -209,6 +219,7 @@ def styled(df: pd.DataFrame):
 
 
 __all__ = [
+    "CONTROL_CHARS",
     "FORMULA_TRIGGERS",
     "clean_stale_runs",
     "escape_controls",

@@ -28,7 +28,7 @@ import pandas as pd
 from .. import config
 from ..crm import CRM
 from ..errors import SalesOpsError
-from ..exports import escape_controls
+from ..exports import CONTROL_CHARS, escape_controls
 from ..schema import (
     CLOSED_STAGES,
     DEFAULT_FORECAST_CATEGORY,
@@ -227,6 +227,12 @@ def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataF
         except (csv.Error, StopIteration):
             return -1
 
+    def reject_line(row: int, reason: str) -> None:
+        """An empty placeholder record carrying the reason (a reject downstream)."""
+        records.append([""] * ncols)
+        rows.append(row)
+        problems.append(reason)
+
     def fit(rec: list[str]) -> list[str] | None:
         if len(rec) == ncols:
             return rec
@@ -244,16 +250,14 @@ def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataF
             break
         except csv.Error as exc:
             end = it.pos
-            reason = (
+            reject_line(
+                start - first,
                 f"unbalanced quote: a quoted field opened on this line is never closed "
                 f"(the record would run to line {end})"
                 if "end of data" in str(exc) or end - start > 1
-                else f"not a well-formed CSV line ({exc})"
+                else f"not a well-formed CSV line ({exc})",
             )
-            records.append([""] * ncols)
-            rows.append(start - first)
-            problems.append(reason)
-            it = _Lines(lines, start + 1)
+            it = _Lines(lines, start + 1)  # resume on the next physical line
             reader = csv.reader(it)
             continue
         used = it.pos - start
@@ -265,19 +269,16 @@ def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataF
         if used > 1 and (
             got is None or any(standalone_fields(ln) >= ncols for ln in lines[start + 1 : it.pos])
         ):
-            records.append([""] * ncols)
-            rows.append(row)
-            problems.append(
+            reject_line(
+                row,
                 f"unbalanced quote: a quoted field opened on this line would swallow lines "
-                f"{start + 2}-{it.pos} into one record"
+                f"{start + 2}-{it.pos} into one record",
             )
             it = _Lines(lines, start + 1)
             reader = csv.reader(it)
             continue
         if got is None:
-            records.append([""] * ncols)
-            rows.append(row)
-            problems.append(f"{len(rec)} fields where the header has {ncols}")
+            reject_line(row, f"{len(rec)} fields where the header has {ncols}")
             continue
         records.append(got)
         rows.append(row)
@@ -338,17 +339,24 @@ class TableBuilder:
         self.rejected = np.zeros(self.n, dtype=bool)
         self.quarantined = np.zeros(self.n, dtype=bool)
         if PROBLEM_COLUMN in raw:
-            problem = raw[PROBLEM_COLUMN]
-            mask = problem.map(lambda v: isinstance(v, str) and v != "").to_numpy(dtype=bool)
-            cols = raw[PROBLEM_SOURCE] if PROBLEM_SOURCE in raw else pd.Series([None] * self.n)
-            for col in pd.unique(cols[mask]) if mask.any() else []:
-                m = mask & (cols.to_numpy(dtype=object) == col)
-                if col is None or (isinstance(col, float) and col != col):
-                    m = mask & pd.isna(cols).to_numpy()
-                    vals = None
-                else:
-                    vals = raw[col].to_numpy(dtype=object) if col in raw else None
-                self.reject(m, None if vals is None else col, vals, problem.to_numpy(dtype=object))
+            reasons = raw[PROBLEM_COLUMN].to_numpy(dtype=object)
+            mask = np.array([isinstance(v, str) and v != "" for v in reasons], dtype=bool)
+            # the source column named by each problem (None: the whole line could not be read)
+            sources = (
+                raw[PROBLEM_SOURCE].to_numpy(dtype=object)
+                if PROBLEM_SOURCE in raw
+                else np.full(self.n, None, dtype=object)
+            )
+            sources = np.array(
+                [c if isinstance(c, str) and c in raw else None for c in sources], dtype=object
+            )
+            for col in {c for c in sources[mask]}:
+                self.reject(
+                    mask & (sources == col),
+                    col,
+                    raw[col].to_numpy(dtype=object) if col is not None else None,
+                    reasons,
+                )
             self.quarantined = mask
         self.out: dict[str, object] = {}
         self.date_format, self.dayfirst = date_format, dayfirst
@@ -689,10 +697,6 @@ def make_crm(tables: dict[str, pd.DataFrame], meta: dict, fiscal_year_start_mont
         df = tables.get(name)
         full[name] = empty_table(name) if df is None else conform(name, df)
     return CRM(**full, fiscal_year_start_month=fiscal_year_start_month, meta=meta)
-
-
-#: C0 control characters other than tab, line feed and carriage return, and DEL.
-CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 
 def _slug_text(text: str) -> str:

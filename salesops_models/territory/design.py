@@ -438,16 +438,15 @@ def _problem(
 
 def _design_from_solution(accounts, labels, sol, centers, history, bound_kind, moves=None):
     out = accounts.copy()
-    out["territory"] = (
-        np.asarray(labels, dtype=object)[sol.assign] if not _int_labels(labels) else sol.assign
-    )
+    out["territory"] = _label(labels, sol.assign)
     d = Design(out, centers, sol.objective, sol.bound, history, moves)
     d.status, d.bound_kind, d.solution = sol.status, bound_kind, sol
     return d
 
 
-def _int_labels(labels) -> bool:
-    return list(labels) == list(range(len(labels)))
+def _label(labels, assign: np.ndarray) -> np.ndarray:
+    """Territory labels of an assignment of indices (the labels' own dtype: ints stay ints)."""
+    return pd.Index(list(labels))[assign].to_numpy()
 
 
 def _centers_frame(centers: pd.DataFrame | None, k: int | None):
@@ -644,9 +643,7 @@ def design_territories(
         )
     _check_bands(assign, p, w, k, tolerance, workload_tolerance, labels)
     out = accounts.copy()
-    out["territory"] = (
-        np.asarray(labels, dtype=object)[assign] if not _int_labels(labels) else assign
-    )
+    out["territory"] = _label(labels, assign)
     d = Design(out, cen, compact, bound, history)
     d.bound_kind = "Lagrangian bound for these centers"
     return d
@@ -770,7 +767,6 @@ def rebalance(
         )
         assign = sol.assign
         design = _design_from_solution(accounts, list(labels), sol, cen, [], "MIP dual bound")
-        design.accounts["territory"] = labels[assign]
     else:
         if (
             (load >= bp[0] - 1e-9).all()

@@ -264,3 +264,17 @@ def test_debug_shows_the_traceback(tmp_path):
     res = runner.invoke(app, ["--debug", "comp", "validate", "--plan", str(tmp_path)])
     assert res.exit_code != 0 and res.exception is not None
     _ = os.environ
+
+
+def test_killed_outputs_run_folder_is_cleaned_by_the_next_run(tmp_path):
+    """A `comp statements` run killed mid-write leaves `.run-<pid>-*`; the next run removes it
+    (a live run's folder is kept)."""
+    from salesops_models.exports import outputs_together
+
+    dead = tmp_path / ".run-999999999-abc"
+    live = tmp_path / f".run-{os.getpid()}-keep"
+    dead.mkdir()
+    live.mkdir()
+    with outputs_together(tmp_path) as tmp:
+        (tmp / "payroll.csv").write_text("x")
+    assert not dead.exists() and live.exists() and (tmp_path / "payroll.csv").exists()
