@@ -175,11 +175,8 @@ def test_truncated_ledger_line_is_skipped_and_the_next_append_is_whole(tmp_path)
         fh.write('{"run_id": "b", "name": "y", "sta')  # killed mid-write
     append_jsonl(path, {"run_id": "c", "name": "z", "status": "ok", "started": "2"})
     rows, problems = read_jsonl(path)
-    assert (
-        [r["run_id"] for r in rows] == ["a", "c"]
-        and problems == ["runs.jsonl line 2: not JSON (Unterminated string starting at); skipped"]
-        or (len(problems) == 1 and "line 2" in problems[0])
-    )
+    assert [r["run_id"] for r in rows] == ["a", "c"]
+    assert len(problems) == 1 and problems[0].startswith("runs.jsonl line 2: not JSON")
     assert len(read_ledger(tmp_path)) == 2
     html = write_index(tmp_path).read_text()
     assert "line 2" in html and html.count("<tr class=") == 2
@@ -263,7 +260,6 @@ def test_rich_markup_and_escapes_in_crm_text_print_literally(tmp_path):
 def test_debug_shows_the_traceback(tmp_path):
     res = runner.invoke(app, ["--debug", "comp", "validate", "--plan", str(tmp_path)])
     assert res.exit_code != 0 and res.exception is not None
-    _ = os.environ
 
 
 def test_killed_outputs_run_folder_is_cleaned_by_the_next_run(tmp_path):
