@@ -7,7 +7,7 @@ SALESOPS := $(BIN)/salesops
 
 DB     := data/salesops.duckdb
 
-.PHONY: install demo test test-fast lint format bench notebooks reports clean
+.PHONY: install demo test test-fast doctest lint format bench notebooks reports clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,9 +51,14 @@ reports: install
 notebooks: install
 	$(BIN)/jupytext --sync notebooks/*.py
 
-## test: the whole suite (slow tests and nbval of every notebook included)
+## test: the whole suite (slow tests and nbval of every notebook included), then the doctests
 test: install $(DB)
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory doctest
+
+## doctest: the Examples sections of the package's docstrings
+doctest: install
+	$(BIN)/python -m pytest --doctest-modules salesops_models -q -p no:cacheprovider
 
 ## test-fast: skip the slow marker
 test-fast: install $(DB)

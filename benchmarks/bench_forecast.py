@@ -57,13 +57,13 @@ def main() -> None:
 
     model = BookingsForecastModel(sampler_config=sc)
     t0 = time.perf_counter()
-    model.fit(crm, as_of, random_seed=1, levels=levels)
+    model.fit(crm, as_of, seed=1, levels=levels)
     cold = time.perf_counter() - t0
     t0 = time.perf_counter()
-    idata = model.fit(crm, as_of, random_seed=2, levels=levels)
+    idata = model.fit(crm, as_of, seed=2, levels=levels)
     fit_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    fc = model.forecast(period, draws=500, random_seed=2)
+    fc = model.forecast(period, draws=500, seed=2)
     sim_s = time.perf_counter() - t1
     warm = fit_s + sim_s
     diag = model.diagnostics()
@@ -73,18 +73,18 @@ def main() -> None:
         f"ours  : cold fit {cold:.1f} s; warm fit {fit_s:.1f} s + forecast {sim_s:.1f} s = "
         f"{warm:.1f} s (goal <= 30 s); {diag.summary()}"
     )
-    print(f"        {period.label} P10 {q['P10']:,.0f} P50 {q['P50']:,.0f} P90 {q['P90']:,.0f}")
+    print(f"        {period.label} P10 {q['p10']:,.0f} P50 {q['p50']:,.0f} P90 {q['p90']:,.0f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"        peak memory {peak:.2f} GB")
     if a.skip_naive:
         return
     naive = BookingsForecastModel({"likelihood": "rows"}, sc)
     t0 = time.perf_counter()
-    naive.fit(crm, as_of, random_seed=1, levels=levels)
+    naive.fit(crm, as_of, seed=1, levels=levels)
     naive_cold = time.perf_counter() - t0
     print(f"naive : cold fit {naive_cold:.1f} s", flush=True)
     t0 = time.perf_counter()
-    nidata = naive.fit(crm, as_of, random_seed=2, levels=levels)
+    nidata = naive.fit(crm, as_of, seed=2, levels=levels)
     naive_fit = time.perf_counter() - t0
     print(
         f"naive : {len(naive.cells):,} rows; cold fit {naive_cold:.1f} s; warm fit "

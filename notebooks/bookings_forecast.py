@@ -69,9 +69,9 @@ display(Markdown(f"**{ctx.describe()}**; target {goal:,.0f} ({goal_source})."))
 
 # %%
 model = BookingsForecastModel(sampler_config={"draws": draws, "tune": draws})
-idata = model.fit(crm, when, random_seed=seed)
+idata = model.fit(crm, when, seed=seed)
 diag = model.diagnostics()
-fc = model.forecast(p, random_seed=seed)
+fc = model.forecast(p, seed=seed)
 display(
     Markdown(
         ("Convergence " if diag.ok else "**Convergence check failed** ")
@@ -96,7 +96,7 @@ headline = pd.DataFrame(
         "measure": [
             "target (" + goal_source + ")",
             "closed won to date",
-            "forecast P10 / P50 / P90",
+            "forecast p10 / p50 / p90",
             "P(reach target)",
             "expected from open pipeline",
             "expected from deals not yet created",
@@ -105,7 +105,7 @@ headline = pd.DataFrame(
         "value": [
             f"{goal:,.0f}",
             f"{fc.closed:,.0f}",
-            f"{q['P10']:,.0f} / {q['P50']:,.0f} / {q['P90']:,.0f}",
+            f"{q['p10']:,.0f} / {q['p50']:,.0f} / {q['p90']:,.0f}",
             f"{fc.p_reach(goal):.0%}" if goal else "n/a",
             f"{fc.from_open.mean():,.0f}",
             f"{fc.from_new.mean():,.0f}",
@@ -235,7 +235,7 @@ else:
 display(Markdown("Baselines for this forecast (point forecasts, same as-of data):"))
 display(
     styled(
-        pd.DataFrame({"forecast": baselines(crm, when, p) | {"model P50": float(q["P50"])}})
+        pd.DataFrame({"forecast": baselines(crm, when, p) | {"model p50": float(q["p50"])}})
     ).format("{:,.0f}")
 )
 if record_ledger:
@@ -254,11 +254,11 @@ else:
 # implies, next to what the as-of data shows.
 
 # %%
-prior = model.prior_predictive(crm, when, samples=100, random_seed=seed)
+prior = model.prior_predictive(crm, when, samples=100, seed=seed)
 display(Markdown("Prior predictive (5% / 50% / 95%):"))
 display(styled(prior).format(precision=2).hide(axis="index"))
 post = implied_summary(
-    idata.posterior.isel(draw=slice(None, None, max(1, draws // 100))), model.data, random_seed=seed
+    idata.posterior.isel(draw=slice(None, None, max(1, draws // 100))), model.data, seed=seed
 )
 display(Markdown("Posterior implied (5% / 50% / 95%):"))
 display(styled(post).format(precision=2).hide(axis="index"))

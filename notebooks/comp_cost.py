@@ -91,24 +91,19 @@ display(
 
 # %%
 model = cap.ProductivityModel(sampler_config={"draws": draws, "tune": draws})
-model.fit(crm, random_seed=seed)
+model.fit(crm, seed=seed)
 display(Markdown(f"Productivity model convergence: {model.diagnostics().summary()}"))
 start = pd.Period(plan_start, freq="M")
-won = crm.opportunities.query("is_won")
-target = won.loc[
-    won.close_date.between((start - 12).start_time, (start - 1).end_time.normalize()), "amount"
-].sum() * (1 + growth)
+target = crm.trailing_bookings(start.start_time, months=12) * (1 + growth)
 result = cap.capacity(
     crm, model, cap.CapacityPlan(plan_start, 12), target, n_scenarios=scenarios, seed=seed
 )
 quotas = cap.allocate_quotas(crm, result, model.rep_productivity(), target, buffer=buffer)
-quarter_quota = quotas[["Q1", "Q2", "Q3", "Q4"]].to_numpy()
-bookings = result.sim.seat_period[:, :, :4].astype(np.float64)
-attainment = bookings / quarter_quota[None, :, :]
-ti = quotas["ote"].to_numpy() * 0.5 * 3 / 12  # quarterly variable target (50/50 pay mix)
+inputs = comp.capacity_inputs(plans["A"], result, quotas)  # attainment, target incentive
+quarter_quota, bookings = inputs.quotas, inputs.bookings
 display(
     Markdown(
-        f"{scenarios:,} scenarios x {len(quotas)} seats x 4 quarters; target {target:,.0f}, quotas "
+        f"{scenarios:,} scenarios x {len(quotas)} seats x {quarter_quota.shape[1]} quarters; target {target:,.0f}, quotas "
         f"{quotas.annual_quota.sum():,.0f}. The renewals measure uses the bookings attainment as its proxy."
     )
 )
@@ -117,10 +112,9 @@ display(
 # ## Cost against budget, plan A vs plan B
 
 # %%
-att = {m.name: attainment for p in plans.values() for m in p.measures}
-costs = {
-    k: comp.evaluate(p, att, ti, bookings=bookings, spiff_rate=0.001) for k, p in plans.items()
-}
+plan_inputs = {k: comp.capacity_inputs(p, result, quotas) for k, p in plans.items()}
+costs = {k: plan_inputs[k].evaluate(p, spiff_rate=0.001) for k, p in plans.items()}
+att, ti = inputs.attainment | plan_inputs["B"].attainment, inputs.target_incentive
 budget_value = budget or float(np.median(costs["A"].total)) * 1.05
 plots.plot_cost_distribution(costs, budget_value)
 plt.show()
@@ -166,7 +160,7 @@ write_excel(
         "Sensitivity": sens,
         "PerRep": per_rep,
         "Scenarios": pd.DataFrame({k: c.total for k, c in costs.items()})
-        .rename_axis("scenario")
+        .rename_axis("draw")
         .reset_index(),
     },
     "comp_cost.xlsx",

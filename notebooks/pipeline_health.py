@@ -98,7 +98,7 @@ if total.open_without_close_date > 0:
 # ## Coverage by team
 
 # %%
-pl.plot_coverage(cov)
+pl.plots.plot_coverage(cov)
 plt.show()
 display(cov)
 
@@ -107,7 +107,7 @@ display(cov)
 
 # %%
 conv = pl.stage_conversion(crm, window_start, when)
-pl.plot_funnel(conv)
+pl.plots.plot_funnel(conv)
 plt.show()
 display(conv[conv["group"] == "All"])
 
@@ -118,7 +118,7 @@ display(conv[conv["group"] == "All"])
 for by in ("segment", "product", "rep_name"):
     wr = pl.win_rates(crm, window_start, when, by=by, min_closed=5)
     if len(wr):
-        pl.plot_win_rates(wr.head(30), by)
+        pl.plots.plot_win_rates(wr.head(30), by)
         plt.show()
 display(pl.win_rates(crm, window_start, when, by="segment"))
 
@@ -148,7 +148,7 @@ plt.show()
 
 # %%
 closed = pl.closed_deals(crm, window_start, when)
-pl.plot_cycle_lengths(closed, "segment")
+pl.plots.plot_cycle_lengths(closed, "segment")
 plt.show()
 display(closed[closed["is_won"]].groupby("segment")["cycle_days"].describe())
 
@@ -157,7 +157,7 @@ display(closed[closed["is_won"]].groupby("segment")["cycle_days"].describe())
 
 # %%
 buckets, moves = pl.waterfall(crm, ctx.compare_to, when, p)
-pl.plot_waterfall(buckets)
+pl.plots.plot_waterfall(buckets)
 plt.show()
 display(buckets)
 display(
@@ -177,6 +177,6 @@ display(risk["reasons"].str.split(", ").explode().value_counts().rename("deals")
 # ## CRM data quality (goal: key fields 95%+ complete)
 
 # %%
-display(quality.scorecard(crm, when, stale_days))
-quality.plot_quality(crm, when, stale_days)
+display(quality.hygiene_scorecard(crm, when, stale_days))
+quality.plots.plot_quality(crm, when, stale_days)
 plt.show()

@@ -55,10 +55,7 @@ from salesops_models.reports import context
 ctx = context(source)
 crm = ctx.crm
 start = pd.Period(plan_start, freq="M")
-history = (start - 12).start_time, (start - 1).end_time.normalize()
-last_year = (
-    crm.opportunities.query("is_won").loc[lambda d: d.close_date.between(*history), "amount"].sum()
-)
+last_year = crm.trailing_bookings(start.start_time, months=12)
 plan_target = target or last_year * (1 + growth)
 season = monthly_seasonality(crm)
 hiring = pd.DataFrame(
@@ -86,10 +83,10 @@ display(
 # %%
 model = cap.ProductivityModel(sampler_config={"draws": draws, "tune": draws})
 stats = cap.sufficient_stats(cap.rep_months(crm), model.model_config["ramped_after"])
-prior = model.prior_predictive(stats, random_seed=seed)
+prior = model.prior_predictive(stats, seed=seed)
 plots.plot_prior_predictive(prior, stats["mean_log"].dropna().to_numpy())
 plt.show()
-idata = model.fit(stats, random_seed=seed)
+idata = model.fit(stats, seed=seed)
 diag = model.diagnostics()
 display(Markdown(f"**Convergence ({idata.attrs['backend']}):** {diag.summary()}"))
 display(model.segment_productivity())

@@ -171,26 +171,11 @@ runs = {
     "rebalanced": rebalanced.accounts,
     "proposed": proposed,
 }
-summaries = {
-    name: tt.structural_summary(
-        tt.simulate_territories(
-            tt.account_rates(crm, a), n_scenarios=scenarios, skill=skill, seed=seed
-        )
-    )
+wars = {
+    name: tt.territory_wars(tt.account_rates(crm, a), n_draws=scenarios, skill=skill, seed=seed)
     for name, a in runs.items()
 }
+summaries = {name: w.by_territory() for name, w in wars.items()}
 plots.plot_attainment_spread(summaries["current"], summaries["proposed"])
 plt.show()
-display(
-    pd.DataFrame(
-        {
-            name: {
-                "structural share of attainment variance": s.attrs["structural_share"],
-                "median attainment, worst territory": s["p50"].min(),
-                "median attainment, best territory": s["p50"].max(),
-                "territories where P(at quota) < 40%": int((s["p_at_quota"] < 0.4).sum()),
-            }
-            for name, s in summaries.items()
-        }
-    ).round(3)
-)
+display(styled(pd.DataFrame({name: w.summary() for name, w in wars.items()}).round(3)))

@@ -1,33 +1,83 @@
 """Sales-operations workbench: CRM data model, pipeline analytics and planning models.
 
-Quick start (JupyterLab)::
+Every area is one attribute away after ``import salesops_models as so`` (imported on first
+use, so ``import salesops_models`` stays fast)::
 
-    import salesops_models as so
-    crm = so.load_duckdb()              # the sample org written by `make demo`
-    snap = crm.as_of("2026-06-30")      # the pipeline as it stood that day
-    so.quality.scorecard(crm, as_of="2026-06-30")
+    so.pipeline    coverage, conversion, win rates, velocity, waterfall, at-risk deals
+    so.quality     CRM hygiene: completeness, duplicates, stale and past-due deals
+    so.forecast    Bayesian bookings forecast, backtests, forecast ledger
+    so.capacity    productivity model, quota allocation, capacity Monte Carlo
+    so.comp        comp plans, exact statements, Monte Carlo plan cost
+    so.territory   territory design (exact MIP), rebalancing, territory wars
+    so.health      the sales-ops health scorecard
+    so.loaders     Salesforce / HubSpot / Maven / mapped CSV importers
+    so.reports     scheduled papermill reports
+    so.synthetic   the sample org generator (with ground truth)
+    so.draws       the p10/p50/p90 and ``draw`` conventions of every simulation
+
+Examples
+--------
+>>> import salesops_models as so
+>>> crm = so.generate_org(n_reps=8, years=1, seed=3).crm     # a small synthetic org
+>>> snap = crm.as_of("2026-06-30")                           # the pipeline as it stood then
+>>> int((snap["close_date"] > "2026-06-30").sum()) >= 0
+True
+>>> "coverage" in dir(so.pipeline)
+True
 """
 
-from . import config, quality
+from __future__ import annotations
+
+import importlib
+
 from .crm import CRM
+from .errors import SalesOpsError
 from .periods import FiscalCalendar, Period
 from .store import load_duckdb, load_folder, read_table, save_duckdb, save_folder
-from .synthetic import OrgParams, generate_org
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+#: the analysis areas, imported on first attribute access
+AREAS = (
+    "capacity",
+    "comp",
+    "config",
+    "draws",
+    "forecast",
+    "health",
+    "loaders",
+    "pipeline",
+    "quality",
+    "reports",
+    "synthetic",
+    "territory",
+)
+_LAZY_NAMES = {"OrgParams": "synthetic", "generate_org": "synthetic"}
 
 __all__ = [
     "CRM",
     "FiscalCalendar",
     "OrgParams",
     "Period",
+    "SalesOpsError",
     "__version__",
-    "config",
     "generate_org",
     "load_duckdb",
     "load_folder",
-    "quality",
     "read_table",
     "save_duckdb",
     "save_folder",
+    *AREAS,
 ]
+
+
+def __getattr__(name: str):
+    if name in AREAS:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -278,7 +278,7 @@ def quality(
     from .store import load_duckdb
 
     crm = load_duckdb(db)
-    console.print(_table(q.scorecard(crm, as_of, stale_days), "CRM hygiene scorecard"))
+    console.print(_table(q.hygiene_scorecard(crm, as_of, stale_days), "CRM hygiene scorecard"))
     console.print(_table(q.completeness(crm, as_of), "Completeness of key fields (goal 95%)"))
     console.print(
         _table(
@@ -287,7 +287,7 @@ def quality(
         )
     )
     if plot:
-        fig = q.plot_quality(crm, as_of, stale_days)
+        fig = q.plots.plot_quality(crm, as_of, stale_days)
         plot.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(plot, dpi=110)
         console.print(f"chart: {plot}")
@@ -513,15 +513,15 @@ def forecast_run(
     when = pd.Timestamp(as_of) if as_of else crm.data_end
     p = crm.period(period) if period else crm.quarter(when)
     model = BookingsForecastModel(sampler_config={"draws": draws, "tune": draws})
-    model.fit(crm, when, random_seed=seed)
-    fc = model.forecast(p, random_seed=seed)
+    model.fit(crm, when, seed=seed)
+    fc = model.forecast(p, seed=seed)
     diag = model.diagnostics()
     color = "green" if diag.ok else "yellow"
     console.print(f"[{color}]convergence {diag.summary()}[/]")
     q = fc.quantiles()
     console.print(
-        f"{p.label} as of {when.date()}: P10 {q['P10']:,.0f}  P50 {q['P50']:,.0f}  "
-        f"P90 {q['P90']:,.0f}  (closed {fc.closed:,.0f}, expected slip {fc.slip.mean():,.0f})"
+        f"{p.label} as of {when.date()}: p10 {q['p10']:,.0f}  p50 {q['p50']:,.0f}  "
+        f"p90 {q['p90']:,.0f}  (closed {fc.closed:,.0f}, expected slip {fc.slip.mean():,.0f})"
     )
     console.print(_table(fc.rollup("region").round(0).reset_index(), "By region"))
     if save:
@@ -559,7 +559,7 @@ def forecast_backtest(
         quarters=quarters,
         points=pts,
         sampler_config={"draws": draws, "tune": draws},
-        random_seed=seed,
+        seed=seed,
     )
     out = Path(out or config.REPORTS_DIR / "forecast" / f"backtest_{Path(db).stem}.csv")
     out.parent.mkdir(parents=True, exist_ok=True)

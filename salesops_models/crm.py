@@ -10,6 +10,8 @@ leaks into the view (Salesforce's "historical trending" semantics).
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,6 +79,8 @@ class CRM:
     fiscal_year_start_month: int = config.FISCAL_YEAR_START_MONTH
     meta: dict = field(default_factory=dict)
     _sorted_history: pd.DataFrame | None = field(default=None, init=False, repr=False)
+    _snapshots: OrderedDict | None = field(default=None, init=False, repr=False, compare=False)
+    _snapshot_slots: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in TABLE_NAMES:
@@ -151,6 +155,23 @@ class CRM:
             False keeps only deals open at ``when``.
         """
         cutoff = as_of_cutoff(when)
+        if self._snapshots is not None:
+            if cutoff in self._snapshots:
+                self._snapshots.move_to_end(cutoff)
+            else:
+                self._snapshots[cutoff] = self._snapshot(cutoff)
+                if len(self._snapshots) > self._snapshot_slots:
+                    self._snapshots.popitem(last=False)
+            out = self._snapshots[cutoff].copy()
+        else:
+            out = self._snapshot(cutoff)
+        out["as_of"] = pd.Timestamp(when)
+        if not include_closed:
+            out = out[~out["is_closed"]]
+        return out.reset_index(drop=True)
+
+    def _snapshot(self, cutoff: pd.Timestamp) -> pd.DataFrame:
+        """Every opportunity created before ``cutoff`` in its state of that moment."""
         h = self._history()
         visible = h[h["changed_at"] < cutoff]
         if visible.empty:
@@ -168,10 +189,68 @@ class CRM:
         )
         out["is_closed"] = out["stage"].isin(CLOSED_STAGES)
         out["is_won"] = out["stage"] == WON_STAGE
-        out["as_of"] = pd.Timestamp(when)
-        if not include_closed:
-            out = out[~out["is_closed"]]
         return out.reset_index(drop=True)
+
+    @contextmanager
+    def cached_snapshots(self, max_rows: int = 2_000_000):
+        """Inside this block :meth:`as_of` keeps its most recent snapshots.
+
+        Analyses that ask for the same quarter ends and trend dates again and again (the
+        health scorecard: 83 calls, 24 distinct dates on the sample org) rebuild each only
+        once. At most about ``max_rows`` opportunity rows are kept (4-32 snapshots), which
+        bounds memory on large orgs. Callers get copies; the tables must not change inside
+        the block. Nested blocks share the outer cache.
+        """
+        if self._snapshots is not None:
+            yield self
+            return
+        self._snapshot_slots = max(4, min(32, max_rows // max(len(self.opportunities), 1)))
+        self._snapshots = OrderedDict()
+        try:
+            yield self
+        finally:
+            self._snapshots = None
+
+    # --- people -------------------------------------------------------------------------
+    def active_reps(self, as_of, role: str | tuple[str, ...] | None = "AE") -> pd.DataFrame:
+        """Reps employed on ``as_of`` (in ``role``; ``None`` = any role).
+
+        Employed means hired on or before the day (an unknown hire date counts as hired) and
+        not yet gone: the termination date is the last day worked, so a rep leaving on
+        ``as_of`` is still active that day (the convention the comp statements prorate
+        with).
+
+        Examples
+        --------
+        >>> from salesops_models.synthetic import generate_org
+        >>> crm = generate_org(n_reps=8, years=1, seed=1).crm
+        >>> set(crm.active_reps("2026-06-30")["role"])
+        {'AE'}
+        """
+        day = pd.Timestamp(as_of).normalize()
+        r = self.reps
+        keep = (r["hire_date"].isna() | (r["hire_date"] <= day)) & (
+            r["termination_date"].isna() | (r["termination_date"] >= day)
+        )
+        if role is not None:
+            keep &= r["role"].isin([role] if isinstance(role, str) else list(role))
+        return r[keep]
+
+    def trailing_bookings(self, before, months: int = 12) -> float:
+        """Closed-won amount in the ``months`` whole calendar months before ``before``'s
+        month (the base of a "last year x (1 + growth)" target).
+
+        Examples
+        --------
+        >>> from salesops_models.synthetic import generate_org
+        >>> crm = generate_org(n_reps=8, years=1, seed=1).crm
+        >>> crm.trailing_bookings("2026-07") >= crm.bookings("2026-Q2")
+        True
+        """
+        start = pd.Period(pd.Timestamp(before), freq="M")
+        first, last = (start - months).start_time, (start - 1).end_time.normalize()
+        o = self.opportunities
+        return float(o.loc[o["is_won"] & o["close_date"].between(first, last), "amount"].sum())
 
     def pipeline(self, when, period=None) -> pd.DataFrame:
         """Open deals as of ``when``; with ``period``, only those expected to close in it."""

@@ -27,4 +27,12 @@ class SalesOpsError(Exception):
     """Base of every error the workbench raises on purpose (see the module table)."""
 
 
-__all__ = ["SalesOpsError"]
+class InfeasibleTerritories(SalesOpsError, ValueError):
+    """The balance bounds, locks and accounts cannot all be satisfied; says which."""
+
+
+class TerritorySolverError(SalesOpsError, RuntimeError):
+    """The MIP solver itself failed (not an infeasible instance); the message says how."""
+
+
+__all__ = ["InfeasibleTerritories", "SalesOpsError", "TerritorySolverError"]

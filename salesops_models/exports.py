@@ -169,7 +169,7 @@ def outputs_together(folder: str | Path) -> Iterator[Path]:
 def clean_stale_runs(folder: str | Path) -> int:
     """Remove the ``.run-<pid>-*`` folders that killed :func:`outputs_together` runs left in
     ``folder`` (a run whose process still runs keeps its folder)."""
-    from .store import pid_alive
+    from .runtime import pid_alive
 
     n = 0
     folder = Path(folder)

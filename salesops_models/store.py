@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import config
 from .crm import CRM
+from .runtime import pid_alive
 from .schema import TABLE_NAMES
 
 
@@ -68,7 +69,18 @@ def _require(path: Path) -> None:
 
 
 def load_duckdb(path: str | Path = config.DEFAULT_DB) -> CRM:
-    """Read a :class:`CRM` from a DuckDB store."""
+    """Read a :class:`CRM` from a DuckDB store.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from salesops_models.synthetic import generate_org
+    >>> crm = generate_org(n_reps=8, years=1, seed=1).crm
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "org.duckdb"
+    >>> _ = save_duckdb(crm, path)
+    >>> load_duckdb(path).fingerprint() == crm.fingerprint()
+    True
+    """
     path = Path(path)
     _require(path)
     con = duckdb.connect(str(path), read_only=True)
@@ -94,17 +106,6 @@ def count_rows(path: str | Path, table: str) -> int:
         return 0
     finally:
         con.close()
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id runs on this machine."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def clean_stale_temporaries(folder: str | Path) -> list[Path]:

@@ -247,14 +247,14 @@ def fitted(small_org):
     from salesops_models.forecast import BookingsForecastModel
 
     model = BookingsForecastModel(sampler_config={"draws": 200, "tune": 200})
-    model.fit(small_org.crm, "2026-08-12", random_seed=1)
+    model.fit(small_org.crm, "2026-08-12", seed=1)
     return model
 
 
 @pytest.mark.slow
 def test_forecast_is_coherent_and_reproducible(fitted, small_org, tmp_path):
     crm = small_org.crm
-    fc = fitted.forecast("2026-Q3", draws=150, random_seed=4)
+    fc = fitted.forecast("2026-Q3", draws=150, seed=4)
     # every roll-up is a sum of the same draws
     np.testing.assert_allclose(fc.by_rep.sum("rep").to_numpy(), fc.total, rtol=1e-9)
     np.testing.assert_allclose(fc.closed + fc.from_open + fc.from_new, fc.total)
@@ -262,13 +262,13 @@ def test_forecast_is_coherent_and_reproducible(fitted, small_org, tmp_path):
     assert region["mean"].sum() == pytest.approx(fc.total.mean(), rel=1e-9)
     np.testing.assert_allclose(fc.cumulative[:, -1], fc.total, rtol=1e-9)
     q = fc.quantiles()
-    assert q["P10"] <= q["P50"] <= q["P90"]
-    assert fc.closed <= q["P10"]
+    assert q["p10"] <= q["p50"] <= q["p90"]
+    assert fc.closed <= q["p10"]
     assert fc.deals["p_win_period"].between(0, 1).all()
     assert (fc.deals["p_win_period"] + fc.deals["p_slip"] <= 1 + 1e-12).all()
     assert fc.deals["drivers"].str.len().gt(0).all()
-    assert 0 <= fc.p_reach(q["P50"]) <= 1
-    again = fitted.forecast("2026-Q3", draws=150, random_seed=4)
+    assert 0 <= fc.p_reach(q["p50"]) <= 1
+    again = fitted.forecast("2026-Q3", draws=150, seed=4)
     np.testing.assert_array_equal(again.total, fc.total)
     ds = fc.to_dataset()
     assert set(ds.dims) == {"draw", "rep"}
@@ -281,7 +281,7 @@ def test_forecast_is_coherent_and_reproducible(fitted, small_org, tmp_path):
 
     loaded = BookingsForecastModel.load(path, crm)
     assert loaded.model_config == fitted.model_config
-    again = loaded.forecast("2026-Q3", draws=150, random_seed=4)
+    again = loaded.forecast("2026-Q3", draws=150, seed=4)
     np.testing.assert_allclose(again.total, fc.total)
     other = generate_other_org()
     with pytest.raises(ValueError, match="fitted on data"):
@@ -298,7 +298,7 @@ def generate_other_org():
 def test_ledger_scores_past_forecasts(fitted, small_org, tmp_path):
     from salesops_models.forecast import ledger
 
-    fc = fitted.forecast("2026-Q3", draws=100, random_seed=0)
+    fc = fitted.forecast("2026-Q3", draws=100, seed=0)
     path = tmp_path / "ledger.jsonl"
     ledger.record(fc, source="small", path=path)
     ledger.record(fc, source="other", path=path)
@@ -331,7 +331,7 @@ def test_parameter_recovery_on_data_from_known_hazards():
     crm = simulate_crm(truth)
     assert crm.validate().empty
     model = BookingsForecastModel({"history_quarters": 0}, {"draws": 600, "tune": 600})
-    model.fit(crm, crm.data_end, random_seed=3)
+    model.fit(crm, crm.data_end, seed=3)
     assert model.diagnostics().max_r_hat < 1.05
     tab = recovery_table(model, truth)
     assert len(tab) >= 60

@@ -63,9 +63,9 @@ def test_parameter_recovery_and_diagnostics(tmp_path):
     months, lam_true = simulate_months()
     stats = sufficient_stats(months, ramped_after=0)
     model = ProductivityModel(sampler_config={"draws": 1000, "tune": 1000, "chains": 4})
-    prior = model.prior_predictive(stats, samples=200, random_seed=1)
+    prior = model.prior_predictive(stats, samples=200, seed=1)
     assert "mean_log" in prior.prior_predictive
-    idata = model.fit(stats, random_seed=11)
+    idata = model.fit(stats, seed=11)
     diag = model.diagnostics()
     assert diag.ok, diag.summary()
     post = idata.posterior

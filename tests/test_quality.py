@@ -94,10 +94,10 @@ def test_duplicates_found_in_synthetic_org(small_org):
 
 
 def test_scorecard_and_plot(small_org):
-    sc = quality.scorecard(small_org.crm)
+    sc = quality.hygiene_scorecard(small_org.crm)
     assert {"measure", "value", "healthy", "ok"} <= set(sc.columns)
     assert sc["value"].between(0, 1).all()
-    fig = quality.plot_quality(small_org.crm)
+    fig = quality.plots.plot_quality(small_org.crm)
     assert len(fig.axes) == 2
 
 

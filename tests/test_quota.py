@@ -10,7 +10,7 @@ from salesops_models import capacity as cap
 @pytest.fixture(scope="module")
 def fitted(small_org):
     model = cap.ProductivityModel(sampler_config={"draws": 150, "tune": 150, "chains": 2})
-    model.fit(small_org.crm, random_seed=3)
+    model.fit(small_org.crm, seed=3)
     plan = cap.CapacityPlan(
         "2026-04", 6, pd.DataFrame([{"month": "2026-05", "segment": "SMB", "hires": 2}])
     )
@@ -21,7 +21,7 @@ def fitted(small_org):
 def test_capacity_result_shapes_and_summary(fitted):
     crm, model, res = fitted
     ds = res.to_xarray()
-    assert ds["capacity"].dims == ("scenario", "month") and ds.sizes["month"] == 6
+    assert ds["capacity"].dims == ("draw", "month") and ds.sizes["month"] == 6
     assert ds.sizes["rep"] == len(res.seats) and res.seats["planned_hire"].sum() == 2
     s = res.summary()
     assert s["p10"] <= s["p50"] <= s["p90"] and 0 <= s["p_reach_target"] <= 1

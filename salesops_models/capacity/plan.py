@@ -16,6 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from ..crm import CRM
+from ..draws import DRAW, label, p_at_least, summarize
 from .productivity import ProductivityModel
 from .simulate import SeatParams, SimResult, simulate
 
@@ -91,11 +92,7 @@ def build_seats(
     plan.validate(segs)
     first = pd.Period(plan.start, freq="M")
     start_ts = first.start_time
-    reps = crm.reps[
-        (crm.reps["role"] == "AE")
-        & (crm.reps["hire_date"] <= start_ts)
-        & (crm.reps["termination_date"].isna() | (crm.reps["termination_date"] >= start_ts))
-    ]
+    reps = crm.active_reps(start_ts).dropna(subset=["hire_date"])  # tenure needs a hire date
     reps = reps[reps["segment"].isin(segs)]
     rows = []
     for r in reps.itertuples(index=False):
@@ -169,15 +166,17 @@ class CapacityResult:
     ramp: np.ndarray  # (seats, months) ramp share of each seat's first occupant
 
     def to_xarray(self) -> xr.Dataset:
-        """monthly capacity (scenario, month), seat bookings (scenario, rep, period)."""
+        """Monthly capacity (draw, month), seat bookings and whether the seat's first occupant
+        stayed (draw, rep, period), the target (month). One draw is one scenario."""
         return xr.Dataset(
             {
-                "capacity": (("scenario", "month"), self.sim.monthly_total),
-                "seat_bookings": (("scenario", "rep", "period"), self.sim.seat_period),
-                "stayed": (("scenario", "rep", "period"), self.sim.stayed),
+                "capacity": ((DRAW, "month"), self.sim.monthly_total),
+                "seat_bookings": ((DRAW, "rep", "period"), self.sim.seat_period),
+                "stayed": ((DRAW, "rep", "period"), self.sim.stayed),
                 "target": (("month",), self.target),
             },
             coords={
+                DRAW: np.arange(self.sim.monthly_total.shape[0]),
                 "month": self.months.astype(str),
                 "rep": self.seats["seat"].to_numpy(),
                 "period": [f"P{i + 1}" for i in range(len(self.sim.periods))],
@@ -193,18 +192,15 @@ class CapacityResult:
         gap = np.maximum(tgt - tot, 0)
         return {
             "target": tgt,
-            "p10": float(np.quantile(tot, 0.1)),
-            "p50": float(np.median(tot)),
-            "p90": float(np.quantile(tot, 0.9)),
-            "mean": float(tot.mean()),
-            "p_reach_target": float((tot >= tgt).mean()),
+            **summarize(tot),
+            "p_reach_target": p_at_least(tot, tgt),
             "expected_shortfall": float(gap.mean()),
         }
 
     def fan(self, qs=(0.1, 0.25, 0.5, 0.75, 0.9)) -> pd.DataFrame:
         cum = np.cumsum(self.sim.monthly_total, axis=1)
         out = pd.DataFrame(
-            {f"p{int(q * 100)}": np.quantile(cum, q, axis=0) for q in qs},
+            {label(q): np.quantile(cum, q, axis=0) for q in qs},
             index=self.months.astype(str),
         )
         out["target"] = np.cumsum(self.target)

@@ -20,21 +20,22 @@ exactly into ``mean ~ Normal(lam, sigma / sqrt(n))`` and
 reps, not on the length of the history.
 
 The model follows the pymc-marketing pattern: ``model_config`` / ``sampler_config`` merged
-over defaults, ``fit(..., random_seed) -> InferenceData``, convergence checked on every fit,
+over defaults, ``fit(..., seed) -> InferenceData``, convergence checked on every fit,
 save/load to netCDF with the configs in ``attrs``.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import arviz as az
 import numpy as np
 import pandas as pd
 
+from ..bayes import DEFAULT_SAMPLER_CONFIG as BASE_SAMPLER_CONFIG
+from ..bayes import BayesModel, quiet
 from ..crm import CRM
-from ..diagnostics import Diagnostics, diagnose
+from ..draws import interval
 
 
 def rep_months(crm: CRM, *, start=None, end=None) -> pd.DataFrame:
@@ -97,16 +98,10 @@ def sufficient_stats(months: pd.DataFrame, ramped_after: int = 6) -> pd.DataFram
 
 
 DEFAULT_MODEL_CONFIG = {"ramped_after": 6, "tau_scale": 0.5, "sigma_scale": 1.5, "mu_sd": 2.0}
-DEFAULT_SAMPLER_CONFIG = {
-    "draws": 1000,
-    "tune": 1000,
-    "chains": 4,
-    "target_accept": 0.9,
-    "backend": "auto",
-}
+DEFAULT_SAMPLER_CONFIG = BASE_SAMPLER_CONFIG | {"chains": 4, "target_accept": 0.9}
 
 
-class ProductivityModel:
+class ProductivityModel(BayesModel):
     """Hierarchical hurdle-lognormal model of ramped monthly bookings (see module docstring).
 
     Examples
@@ -114,14 +109,17 @@ class ProductivityModel:
     >>> from salesops_models.synthetic import generate_org
     >>> crm = generate_org(n_reps=20, years=2, seed=1).crm
     >>> model = ProductivityModel(sampler_config={"draws": 200, "tune": 200})
-    >>> idata = model.fit(crm, random_seed=1)          # doctest: +SKIP
+    >>> idata = model.fit(crm, seed=1)          # doctest: +SKIP
     >>> model.rep_productivity().head()                  # doctest: +SKIP
     """
 
+    model_type = "productivity"
+    default_model_config = DEFAULT_MODEL_CONFIG
+    default_sampler_config = DEFAULT_SAMPLER_CONFIG
+    free_parameters = ("mu", "tau", "sigma", "pi", "eta")
+
     def __init__(self, model_config: dict | None = None, sampler_config: dict | None = None):
-        self.model_config = DEFAULT_MODEL_CONFIG | dict(model_config or {})
-        self.sampler_config = DEFAULT_SAMPLER_CONFIG | dict(sampler_config or {})
-        self.idata: az.InferenceData | None = None
+        super().__init__(model_config, sampler_config)
         self.stats: pd.DataFrame | None = None
         self.segments: list[str] = []
 
@@ -179,76 +177,45 @@ class ProductivityModel:
         self.model = model
         return model
 
-    def prior_predictive(
-        self, crm_or_stats, samples: int = 500, random_seed: int = 0
-    ) -> az.InferenceData:
-        import logging
-
+    def prior_predictive(self, crm_or_stats, samples: int = 500, seed: int = 0) -> az.InferenceData:
+        """Prior draws of the parameters and of the observed summaries."""
         import pymc as pm
 
-        stats = self._stats(crm_or_stats)
-        model = self.build_model(stats)
-        logger = logging.getLogger("pymc")
-        level = logger.level
-        logger.setLevel(logging.WARNING)
-        try:
-            with model:
-                return pm.sample_prior_predictive(samples, random_seed=random_seed)
-        finally:
-            logger.setLevel(level)
+        model = self.build_model(self._stats(crm_or_stats))
+        with quiet(), model:
+            return pm.sample_prior_predictive(samples, random_seed=seed)
 
     def _stats(self, crm_or_stats) -> pd.DataFrame:
         if isinstance(crm_or_stats, pd.DataFrame):
             return crm_or_stats
         return sufficient_stats(rep_months(crm_or_stats), self.model_config["ramped_after"])
 
-    def fit(
-        self, crm_or_stats, random_seed: int = 0, progressbar: bool = False
-    ) -> az.InferenceData:
-        """Fit on a CRM (or precomputed :func:`sufficient_stats`); nutpie when installed."""
-        import pymc as pm
+    def fit(self, crm_or_stats, seed: int = 0, progressbar: bool = False) -> az.InferenceData:
+        """Fit on a CRM (or precomputed :func:`sufficient_stats`) with the configured sampler."""
+        import time
 
+        t0 = time.perf_counter()
         stats = self._stats(crm_or_stats)
         model = self.build_model(stats)
-        sc = self.sampler_config
-        kwargs = dict(
-            draws=sc["draws"],
-            tune=sc["tune"],
-            chains=sc["chains"],
-            random_seed=random_seed,
-            progressbar=progressbar,
+        idata = self.sample(model, seed=seed, progressbar=progressbar)
+        is_crm = not isinstance(crm_or_stats, pd.DataFrame)
+        return self.record_fit(
+            idata,
+            as_of=crm_or_stats.data_end if is_crm else None,
+            fingerprint=crm_or_stats.fingerprint() if is_crm else None,
+            started=t0,
         )
-        backend = sc.get("backend", "auto")
-        if backend == "auto":
-            try:
-                import nutpie  # noqa: F401
-
-                backend = "nutpie"
-            except ImportError:
-                backend = "pymc"
-        with model:
-            if backend == "nutpie":
-                idata = pm.sample(
-                    nuts_sampler="nutpie", target_accept=sc["target_accept"], **kwargs
-                )
-            else:
-                idata = pm.sample(target_accept=sc["target_accept"], cores=1, **kwargs)
-        idata.attrs["model_config"] = json.dumps(self.model_config)
-        idata.attrs["sampler_config"] = json.dumps(self.sampler_config)
-        idata.attrs["backend"] = backend
-        self.idata = idata
-        return idata
 
     # --- results ----------------------------------------------------------------------------
-    def diagnostics(self) -> Diagnostics:
-        """Rank-normalized r_hat and bulk ESS (Vehtari et al. 2021: r_hat < 1.01, ESS > 400)
-        over the free parameters, and the number of divergent transitions."""
-        return diagnose(self.idata, ["mu", "tau", "sigma", "pi", "eta"])
-
     def rep_productivity(self, cred: float = 0.9) -> pd.DataFrame:
         """Posterior expected monthly bookings per rep (mean and ``cred`` interval)."""
-        em = self.idata.posterior["expected_monthly"].stack(sample=("chain", "draw")).to_numpy()
-        lo, hi = np.quantile(em, [(1 - cred) / 2, 1 - (1 - cred) / 2], axis=1)
+        em = (
+            self.check_fitted()
+            .posterior["expected_monthly"]
+            .stack(sample=("chain", "draw"))
+            .to_numpy()
+        )
+        lo, hi = interval(em, cred, axis=1)
         return pd.DataFrame(
             {
                 "rep_id": self.stats["rep_id"],
@@ -262,36 +229,28 @@ class ProductivityModel:
 
     def segment_productivity(self, cred: float = 0.9) -> pd.DataFrame:
         em = (
-            self.idata.posterior["segment_expected_monthly"]
+            self.check_fitted()
+            .posterior["segment_expected_monthly"]
             .stack(sample=("chain", "draw"))
             .to_numpy()
         )
-        lo, hi = np.quantile(em, [(1 - cred) / 2, 1 - (1 - cred) / 2], axis=1)
+        lo, hi = interval(em, cred, axis=1)
         return pd.DataFrame({"segment": self.segments, "mean": em.mean(axis=1), "lo": lo, "hi": hi})
 
     def draws(self) -> dict[str, np.ndarray]:
         """Flattened posterior draws: lam (D, reps), and mu, tau, sigma, pi (D, segments)."""
-        post = self.idata.posterior.stack(sample=("chain", "draw"))
+        post = self.check_fitted().posterior.stack(sample=("chain", "draw"))
         return {
             k: post[k].transpose("sample", ...).to_numpy()
             for k in ("lam", "mu", "tau", "sigma", "pi")
         }
 
     # --- persistence ----------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        self.idata.attrs["stats"] = self.stats.to_json(orient="split")
-        self.idata.attrs["segments"] = json.dumps(self.segments)
-        self.idata.to_netcdf(str(path))
-        return path
+    def _save_attrs(self) -> dict:
+        return {"stats": self.stats.to_json(orient="split"), "segments": json.dumps(self.segments)}
 
-    @classmethod
-    def load(cls, path: str | Path) -> ProductivityModel:
-        idata = az.from_netcdf(str(path))
-        m = cls(json.loads(idata.attrs["model_config"]), json.loads(idata.attrs["sampler_config"]))
-        m.idata = idata
+    def _restore(self, idata, crm=None) -> None:
         from io import StringIO
 
-        m.stats = pd.read_json(StringIO(idata.attrs["stats"]), orient="split")
-        m.segments = json.loads(idata.attrs["segments"])
-        return m
+        self.stats = pd.read_json(StringIO(idata.attrs["stats"]), orient="split")
+        self.segments = json.loads(idata.attrs["segments"])

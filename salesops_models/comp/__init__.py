@@ -1,16 +1,26 @@
 """Compensation: declarative plans, exact statements, Monte Carlo cost for finance."""
 
-from .cost import CostResult, compare, evaluate, payout_curve, sensitivity
+from .cost import (
+    CostInputs,
+    CostResult,
+    capacity_inputs,
+    compare,
+    evaluate,
+    payout_curve,
+    sensitivity,
+)
 from .curve import payout_fraction
 from .plan import Plan, PlanError, load_plan, parse_plan
 from .statements import CompInputs, StatementResult, compute_statements, money
 
 __all__ = [
     "CompInputs",
+    "CostInputs",
     "CostResult",
     "Plan",
     "PlanError",
     "StatementResult",
+    "capacity_inputs",
     "compare",
     "compute_statements",
     "evaluate",

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
+from ..draws import DRAW, summarize
 from .curve import payout_fraction
 from .plan import Plan
 
@@ -30,14 +32,20 @@ class CostResult:
     components: dict[str, np.ndarray]
     bookings: np.ndarray | None = None
 
+    def to_xarray(self) -> xr.Dataset:
+        """Cost per draw (``total``, each component) and per draw and rep (``per_rep``)."""
+        n_draws, n_reps = self.per_rep.shape
+        data = {"total": (DRAW, self.total), "per_rep": ((DRAW, "rep"), self.per_rep)}
+        data |= {f"cost_{k}": (DRAW, v) for k, v in self.components.items()}
+        if self.bookings is not None:
+            data["bookings"] = (DRAW, self.bookings)
+        return xr.Dataset(data, coords={DRAW: np.arange(n_draws), "rep": np.arange(n_reps)})
+
     def summary(self, budget: float | None = None) -> dict:
+        """One row: p10/p50/p90/mean of the total cost, cost of sales, the chance of going over
+        ``budget`` and each component's share of the cost."""
         t = self.total
-        out = {
-            "p10": float(np.quantile(t, 0.1)),
-            "p50": float(np.median(t)),
-            "p90": float(np.quantile(t, 0.9)),
-            "mean": float(t.mean()),
-        }
+        out = summarize(t)
         if self.bookings is not None:
             cos = t / np.maximum(self.bookings, 1e-9)
             out |= {
@@ -50,6 +58,54 @@ class CostResult:
         for k, v in self.components.items():
             out[f"share_{k}"] = float(v.sum() / max(t.sum(), 1e-9))
         return out
+
+
+@dataclass
+class CostInputs:
+    """What :func:`evaluate` reads, built from one capacity Monte Carlo (see
+    :func:`capacity_inputs`): attainment per measure and credited bookings (draw, rep, period),
+    each rep's target incentive per period (rep, period)."""
+
+    attainment: dict[str, np.ndarray]
+    target_incentive: np.ndarray
+    bookings: np.ndarray
+    quotas: np.ndarray  # (rep, period)
+
+    def evaluate(self, plan: Plan, **kwargs) -> CostResult:
+        """:func:`evaluate` of ``plan`` on these inputs (same draws for every plan)."""
+        return evaluate(
+            plan, self.attainment, self.target_incentive, bookings=self.bookings, **kwargs
+        )
+
+
+def capacity_inputs(plan: Plan, result, quotas: pd.DataFrame) -> CostInputs:
+    """Cost inputs of ``plan`` from a capacity result and the quotas allocated on it.
+
+    The capacity engine simulates every seat's bookings per quarter of the horizon (and the
+    whole horizon); :func:`~salesops_models.capacity.allocate_quotas` splits each seat's
+    annual quota by quarter (``Q1``... columns). For a quarterly plan, attainment = simulated
+    quarterly bookings / quarterly quota; for an annual plan, the horizon's bookings / annual
+    quota. Every measure of the plan uses the bookings attainment (the capacity engine
+    simulates bookings only). Target incentive per period = OTE x the plan's variable share
+    x period months / 12 (the plan's own OTE when it sets one).
+    """
+    n_quarters = len(result.sim.periods) - 1
+    if plan.period == "quarter":
+        quota = quotas[[f"Q{q + 1}" for q in range(n_quarters)]].to_numpy(dtype=np.float64)
+        booked = result.sim.seat_period[:, :, :n_quarters]
+    elif plan.period == "year":
+        quota = quotas[["annual_quota"]].to_numpy(dtype=np.float64)
+        booked = result.sim.seat_period[:, :, -1:]
+    else:
+        raise ValueError(
+            f"plan {plan.name!r} pays per {plan.period}; the capacity engine simulates "
+            "quarters and the year"
+        )
+    bookings = booked.astype(np.float64)
+    attainment = bookings / quota[None, :, :]
+    ote = np.full(len(quotas), plan.ote) if plan.ote else quotas["ote"].to_numpy(np.float64)
+    ti = ote * plan.pay_mix.variable * plan.period_months / 12
+    return CostInputs({m.name: attainment for m in plan.measures}, ti, bookings, quota)
 
 
 def evaluate(
@@ -69,6 +125,18 @@ def evaluate(
     target_incentive : array (R,) or (R, P): each rep's *total* variable target per period
         (OTE x variable share x period months / 12, prorated); split by measure weights here.
     bookings : array (S, R, P), optional: credited bookings, for cost of sales and per-deal SPIFFs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from salesops_models import config
+    >>> from salesops_models.comp import load_plan
+    >>> plan = load_plan(config.PROJECT_ROOT / "plans" / "ae_standard.yml")
+    >>> rng = np.random.default_rng(0)
+    >>> att = rng.lognormal(0, 0.3, size=(1000, 5, 4))        # draws x reps x quarters
+    >>> cost = evaluate(plan, {m.name: att for m in plan.measures}, np.full(5, 25_000.0))
+    >>> cost.total.shape, sorted(cost.summary())[:4]
+    ((1000,), ['mean', 'p10', 'p50', 'p90'])
     """
     names = [m.name for m in plan.measures]
     missing = set(names) - set(attainment)

@@ -30,7 +30,7 @@ def plot_cost_distribution(costs: dict, budget: float | None = None, ax=None):
             bins=60,
             histtype="stepfilled",
             alpha=0.45,
-            label=f"{name}: P50 {np.median(c.total):,.0f}",
+            label=f"{name}: p50 {np.median(c.total):,.0f}",
         )
     if budget:
         ax.axvline(budget, color="#c92a2a", ls="--", label=f"budget {budget:,.0f}")

@@ -263,15 +263,47 @@ def _quota(crm: CRM, rep_id: str, p: Period) -> Decimal:
 
 
 # --- the calculator ---------------------------------------------------------------------------
-def compute_statements(
-    crm: CRM, plan: Plan, period, inputs: CompInputs | None = None
-) -> StatementResult:
-    """Statements of every rep on the plan for the fiscal year's periods through ``period``
-    (balances carried from the year's start); see the module docstring."""
-    inputs = inputs or CompInputs()
-    target = crm.period(period)
-    periods = plan_periods(crm, plan, target)
-    reps = crm.reps[crm.reps["role"].isin(plan.roles)]
+@dataclass
+class YearState:
+    """Balances a rep carries from one period of the fiscal year to the next."""
+
+    earned: dict = field(default_factory=dict)  # (rep, deal) -> commission earned (clawbacks)
+    draw_balance: dict = field(default_factory=dict)  # rep -> recoverable draw outstanding
+    year_paid: dict = field(default_factory=dict)  # (rep, measure) -> paid by period lines
+    year_basis: dict = field(default_factory=dict)  # (rep, measure) -> [TI, quota, credit]
+
+
+@dataclass
+class RepPeriod:
+    """One rep's statement for one period while it is being built."""
+
+    rep: object  # a row of crm.reps (itertuples)
+    period: Period
+    proration: Decimal
+    lines: list = field(default_factory=list)
+    attainment: dict = field(default_factory=dict)  # measure -> attainment (float)
+
+    def add(self, kind, amount, rule, measure=None, deal=None, credit=None) -> None:
+        self.lines.append(
+            {
+                "period": self.period.label,
+                "rep_id": self.rep.id,
+                "rep_name": self.rep.name,
+                "kind": kind,
+                "measure": measure,
+                "opportunity_id": deal,
+                "credit": credit,
+                "rule": rule,
+                "amount": cents(amount),
+            }
+        )
+
+    def earnings(self) -> Decimal:
+        return sum((ln["amount"] for ln in self.lines), ZERO)
+
+
+def credit_deals(crm: CRM, plan: Plan, inputs: CompInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The deal values and the credit rows (one per deal and credited rep) of the plan."""
     deals = _deal_values(crm, inputs)
     splits = _split_table(crm, inputs, deals)
     if plan.overlay is not None:
@@ -281,294 +313,301 @@ def compute_statements(
         splits = splits[splits["kind"] == "split"]
     credited = splits.merge(deals, left_on="opportunity_id", right_on="id", how="inner")
     credited = credited.sort_values(["close_date", "opportunity_id", "rep_id"], kind="stable")
-    adjustments = inputs.adjustments
+    return deals, credited
+
+
+def _measure_credits(plan: Plan, m: Measure, mine: pd.DataFrame) -> list[tuple]:
+    """(deal, credited value, explanation) of every credited deal counting for measure ``m``."""
+    items = []
+    for d in mine.itertuples(index=False):
+        cv = _credit_value(m, d)
+        if cv is None:
+            continue
+        value, why = cv
+        share = d.share * (
+            Decimal(str(plan.overlay.multiplier)) if d.kind == "overlay" and plan.overlay else 1
+        )
+        items.append(
+            (d, value * share, why + (f", {d.kind} {d.share:.2%}" if d.share != 1 else ""))
+        )
+    return items
+
+
+def _deal_commission(rt, cum, credit, quota, bcr, a, mult) -> tuple[Decimal, Decimal, str]:
+    """Commission, accelerator premium and rule text of one deal's ``credit`` on top of the
+    ``cum`` credited before it (see the module docstring for the two methods)."""
+    tier_starts = [b[0] for b in _bands(rt)]
+    if rt.method == "marginal":
+        slices = marginal_slices(rt, cum, cum + credit, quota)
+        amount = sum((c * bcr * r for _, c, r in slices), ZERO) * mult
+        premium = (
+            sum((c * bcr * (r - 1) for t, c, r in slices if tier_starts[t] >= 1 and r > 1), ZERO)
+            * mult
+        )
+        rule = (
+            "; ".join(f"{c:,.2f} at {describe_tier(rt, t)}" for t, c, r in slices)
+            or "above the attainment cap"
+        )
+        return amount, premium, rule
+    k, rate = tier_at(rt, a)
+    counted = credit
+    if rt.cap_attainment is not None:
+        cap_c = Decimal(str(rt.cap_attainment)) * quota
+        counted = max(min(cum + credit, cap_c) - cum, ZERO)
+    amount = counted * bcr * rate * mult
+    premium = counted * bcr * (rate - 1) * mult if tier_starts[k] >= 1 and rate > 1 else ZERO
+    rule = f"{counted:,.2f} at {describe_tier(rt, k)} (retroactive, attainment {a:.1%})"
+    return amount, premium, rule
+
+
+def _measure_lines(st, plan, m, ti, quota, mine, state: YearState, above: list) -> None:
+    """Stage 1 for one measure: gate, commission per deal, payout cap; year balances kept."""
+    bcr = ti / quota
+    items = _measure_credits(plan, m, mine)
+    total_credit = sum((c for _, c, _ in items), ZERO)
+    a = float(total_credit / quota)
+    st.attainment[m.name] = a
+    key = (st.rep.id, m.name)
+    yb = state.year_basis.setdefault(key, [ZERO, ZERO, ZERO])
+    yb[0] += ti
+    yb[1] += quota
+    yb[2] += total_credit
+    rt = m.rates
+    if a < rt.gate:
+        st.add(
+            "gate",
+            ZERO,
+            f"{m.name}: attainment {a:.1%} below the {rt.gate:.0%} gate: nothing paid",
+            m.name,
+            credit=total_credit,
+        )
+        return
+    cum = ZERO
+    premium = ZERO  # accelerator premium: credit above quota x (rate - 1)
+    paid = ZERO
+    for d, credit, why in items:
+        mult = _discount_multiplier(plan, d)
+        amount, extra, rule = _deal_commission(rt, cum, credit, quota, bcr, a, mult)
+        premium += extra
+        if mult != 1:
+            rule += f"; discount multiplier x{mult}"
+        cum += credit
+        line_amt = cents(amount)
+        st.add(
+            "commission", line_amt, f"{m.name}: {why}; {rule}; BCR {bcr:.6f}", m.name,
+            d.opportunity_id, credit,
+        )  # fmt: skip
+        paid += line_amt
+        deal_key = (st.rep.id, d.opportunity_id)
+        state.earned[deal_key] = state.earned.get(deal_key, ZERO) + line_amt
+    if rt.cap_payout is not None:
+        cap_amt = cents(Decimal(str(rt.cap_payout)) * ti)
+        if paid > cap_amt:
+            st.add(
+                "cap",
+                cap_amt - paid,
+                f"{m.name}: payout capped at {rt.cap_payout:g}x target incentive {cents(ti):,.2f}",
+                m.name,
+            )
+            premium = max(premium - (paid - cap_amt), ZERO)
+            paid = cap_amt
+    state.year_paid[key] = state.year_paid.get(key, ZERO) + paid
+    if premium > 0:
+        above.append(
+            {"period": st.period.label, "rep_id": st.rep.id, "measure": m.name,
+             "amount": float(premium)}
+        )  # fmt: skip
+
+
+def _commission_lines(st, crm, plan, ote, mine, state, above, notes) -> None:
+    """Stage 1: every measure's lines for one rep and period."""
+    variable = Decimal(str(plan.pay_mix.variable))
+    months = Decimal(plan.period_months) / Decimal(12)
+    p = st.period
+    for m in plan.measures:
+        ti = money(ote) * variable * Decimal(str(m.weight)) * months * st.proration
+        quota = (
+            _quota(crm, st.rep.id, p) * Decimal(str(m.quota_share))
+            if m.quota == "quotas"
+            else Decimal(str(m.quota)) * st.proration
+        )
+        if quota <= 0:
+            st.add("info", ZERO, f"{m.name}: no quota for the period, nothing computed", m.name)
+            notes.append(f"{p.label} {st.rep.id}: measure {m.name} has no quota")
+            continue
+        _measure_lines(st, plan, m, ti, quota, mine, state, above)
+
+
+def _spiff_lines(st, plan, mine) -> None:
+    """Stage 2: milestone SPIFFs once per period, deal SPIFFs per qualifying deal."""
+    for s in plan.spiffs:
+        if s.kind == "milestone":
+            if st.attainment.get(s.measure, 0) >= s.attainment:
+                st.add(
+                    "spiff",
+                    money(s.amount),
+                    f"{s.name}: {s.measure} attainment {st.attainment[s.measure]:.1%} >= {s.attainment:.0%}",
+                )
+            continue
+        for d in mine.drop_duplicates("opportunity_id").itertuples(index=False):
+            cond = s.condition
+            if cond is not None and (
+                (cond.products and d.product not in cond.products)
+                or (cond.types and d.type not in cond.types)
+                or d.amount_d < money(cond.min_amount)
+            ):
+                continue
+            amount = (money(s.amount) + money(d.amount_d) * Decimal(str(s.rate))) * d.share
+            st.add(
+                "spiff",
+                amount,
+                f"{s.name}: qualifying deal" + (f", share {d.share:.2%}" if d.share != 1 else ""),
+                deal=d.opportunity_id,
+            )
+
+
+def _clawback_lines(st, plan, adjustments, deals, state: YearState) -> None:
+    """Stage 3: commission returned for deals cancelled or unpaid within the window."""
+    if plan.clawback is None or adjustments is None or not len(adjustments):
+        return
+    p = st.period
+    adj = adjustments[
+        pd.to_datetime(adjustments["date"]).between(p.start, p.end)
+        & adjustments["event"].isin(plan.clawback.events)
+    ]
+    for ev in adj.itertuples(index=False):
+        key = (st.rep.id, ev.opportunity_id)
+        if key not in state.earned:
+            continue
+        close = deals.loc[deals["id"] == ev.opportunity_id, "close_date"].iloc[0]
+        age = (pd.Timestamp(ev.date) - close).days
+        if age <= plan.clawback.days and state.earned[key] != 0:
+            st.add(
+                "clawback",
+                -state.earned[key],
+                f"deal {ev.event} {age} days after close (<= {plan.clawback.days}): commission returned",
+                deal=ev.opportunity_id,
+            )
+            state.earned[key] = ZERO
+
+
+def _periods_since_hire(plan: Plan, rep, p: Period) -> int:
+    """Plan periods since the one the rep was hired in (the draw covers new hires); a rep
+    without a hire date is outside any draw window."""
+    if pd.isna(rep.hire_date):
+        return plan.draw.periods
+    hired = (rep.hire_date.year - p.start.year) * 12 + rep.hire_date.month - p.start.month
+    return -(hired // plan.period_months) if hired <= 0 else 0  # hired mid-period
+
+
+def _draw_lines(st, plan, state: YearState) -> None:
+    """Stage 4: draw top-up inside the draw window, recovery of a recoverable balance."""
+    if plan.draw is None:
+        return
+    rep_id = st.rep.id
+    in_window = 0 <= _periods_since_hire(plan, st.rep, st.period) < plan.draw.periods
+    e = st.earnings()
+    draw_amt = money(plan.draw.amount) * st.proration
+    bal = state.draw_balance.get(rep_id, ZERO)
+    if in_window and e < draw_amt:
+        top = cents(draw_amt - e)
+        st.add(
+            "draw",
+            top,
+            f"{'recoverable' if plan.draw.recoverable else 'guaranteed'} draw: earnings {e:,.2f} topped up to {cents(draw_amt):,.2f}",
+        )
+        if plan.draw.recoverable:
+            state.draw_balance[rep_id] = bal + top
+    elif bal > 0:
+        room = e - (draw_amt if in_window else ZERO)
+        rec = cents(min(bal, max(room, ZERO)))
+        if rec > 0:
+            st.add("draw_recovery", -rec, f"recovery of the draw balance {bal:,.2f}")
+            state.draw_balance[rep_id] = bal - rec
+
+
+def _true_up_lines(st, crm, plan, state: YearState) -> None:
+    """Stage 5: at the fiscal year's last period, the annual-basis payout minus what was paid."""
+    p = st.period
+    if not plan.annual_true_up or plan.period == "year" or p.end != crm.calendar.year(p.start).end:
+        return
+    for m in plan.measures:
+        key = (st.rep.id, m.name)
+        if key not in state.year_basis or state.year_basis[key][1] <= 0:
+            continue
+        ti_y, q_y, c_y = state.year_basis[key]
+        annual = cents(ti_y * Decimal(str(float(payout_fraction(m.rates, float(c_y / q_y))))))
+        paid = state.year_paid.get(key, ZERO)
+        due = annual - paid
+        if due > 0:
+            st.add(
+                "true_up",
+                due,
+                f"{m.name}: annual attainment {float(c_y / q_y):.1%} pays {annual:,.2f}; periods paid {paid:,.2f}",
+                m.name,
+            )
+
+
+def _statement_totals(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per period and rep: the exact sum of its lines and the line count."""
+    if not len(df):
+        return pd.DataFrame(columns=["period", "rep_id", "rep_name", "total", "lines"])
+    totals = df.groupby(["period", "rep_id", "rep_name"], sort=False)["amount"].apply(
+        lambda s: sum(s, ZERO)
+    )
+    totals = totals.rename("total").reset_index()
+    totals["lines"] = df.groupby(["period", "rep_id"], sort=False).size().to_numpy()
+    return totals
+
+
+def compute_statements(
+    crm: CRM, plan: Plan, period, inputs: CompInputs | None = None
+) -> StatementResult:
+    """Statements of every rep on the plan for the fiscal year's periods through ``period``
+    (balances carried from the year's start in a :class:`YearState`); the stages, in order,
+    are those of the module docstring.
+
+    Examples
+    --------
+    >>> from salesops_models import config
+    >>> from salesops_models.comp import load_plan
+    >>> from salesops_models.synthetic import generate_org
+    >>> crm = generate_org(n_reps=8, years=1, seed=1).crm
+    >>> plan = load_plan(config.PROJECT_ROOT / "plans" / "ae_standard.yml")
+    >>> res = compute_statements(crm, plan, "2026-Q2")        # Q1 and Q2 of the fiscal year
+    >>> sum(res.lines["amount"]) == sum(res.totals["total"])  # Decimal cents, exactly
+    True
+    >>> res.totals["total"].iloc[0]
+    Decimal('2266.95')
+    """
+    inputs = inputs or CompInputs()
+    periods = plan_periods(crm, plan, crm.period(period))
+    reps = crm.reps[crm.reps["role"].isin(plan.roles)]
+    deals, credited = credit_deals(crm, plan, inputs)
+    state = YearState()
     lines: list[dict] = []
     above: list[dict] = []
     notes: list[str] = []
-    earned: dict[tuple[str, str], Decimal] = {}  # (rep, deal) -> commission earned
-    draw_balance: dict[str, Decimal] = {}
-    year_paid: dict[tuple[str, str], Decimal] = {}
-    year_basis: dict[tuple[str, str], list[Decimal]] = {}  # TI, quota, credit
-    variable = Decimal(str(plan.pay_mix.variable))
-    months = Decimal(plan.period_months) / Decimal(12)
-
     for p in periods:
         for rep in reps.itertuples(index=False):
             days = _active_days(rep, p, inputs.leaves)
             if days == 0:
                 continue
-            rep_lines: list[dict] = []
-
-            def add(
-                kind,
-                amount,
-                rule,
-                measure=None,
-                deal=None,
-                credit=None,
-                _rl=rep_lines,
-                _rep=rep,
-                _p=p,
-            ):
-                _rl.append(
-                    {
-                        "period": _p.label,
-                        "rep_id": _rep.id,
-                        "rep_name": _rep.name,
-                        "kind": kind,
-                        "measure": measure,
-                        "opportunity_id": deal,
-                        "credit": credit,
-                        "rule": rule,
-                        "amount": cents(amount),
-                    }
-                )
-
             ote = plan.ote if plan.ote is not None else rep.ote
             if ote is None or pd.isna(ote):
                 raise ValueError(f"rep {rep.id} ({rep.name}) has no OTE and the plan sets none")
-            proration = Decimal(days) / Decimal(p.days)
+            st = RepPeriod(rep, p, Decimal(days) / Decimal(p.days))
             mine = credited[
                 (credited["rep_id"] == rep.id) & credited["close_date"].between(p.start, p.end)
             ]
-            attain: dict[str, float] = {}
-            for m in plan.measures:
-                ti = money(ote) * variable * Decimal(str(m.weight)) * months * proration
-                quota = (
-                    _quota(crm, rep.id, p) * Decimal(str(m.quota_share))
-                    if m.quota == "quotas"
-                    else Decimal(str(m.quota)) * proration
-                )
-                if quota <= 0:
-                    add(
-                        "info", ZERO, f"{m.name}: no quota for the period, nothing computed", m.name
-                    )
-                    notes.append(f"{p.label} {rep.id}: measure {m.name} has no quota")
-                    continue
-                bcr = ti / quota
-                items = []
-                for d in mine.itertuples(index=False):
-                    cv = _credit_value(m, d)
-                    if cv is None:
-                        continue
-                    value, why = cv
-                    share = d.share * (
-                        Decimal(str(plan.overlay.multiplier))
-                        if d.kind == "overlay" and plan.overlay
-                        else 1
-                    )
-                    items.append(
-                        (
-                            d,
-                            value * share,
-                            why + (f", {d.kind} {d.share:.2%}" if d.share != 1 else ""),
-                        )
-                    )
-                total_credit = sum((c for _, c, _ in items), ZERO)
-                a = float(total_credit / quota)
-                attain[m.name] = a
-                key = (rep.id, m.name)
-                yb = year_basis.setdefault(key, [ZERO, ZERO, ZERO])
-                yb[0] += ti
-                yb[1] += quota
-                yb[2] += total_credit
-                rt = m.rates
-                measure_lines = []
-                if a < rt.gate:
-                    add(
-                        "gate",
-                        ZERO,
-                        f"{m.name}: attainment {a:.1%} below the {rt.gate:.0%} gate: nothing paid",
-                        m.name,
-                        credit=total_credit,
-                    )
-                else:
-                    cum = ZERO
-                    above_amt = ZERO  # accelerator premium: credit above quota x (rate - 1)
-                    tier_starts = [b[0] for b in _bands(rt)]
-                    if rt.method == "retroactive":
-                        k, rate = tier_at(rt, a)
-                    for d, credit, why in items:
-                        mult = _discount_multiplier(plan, d)
-                        if rt.method == "marginal":
-                            slices = marginal_slices(rt, cum, cum + credit, quota)
-                            amount = sum((c * bcr * r for _, c, r in slices), ZERO) * mult
-                            above_amt += (
-                                sum(
-                                    (
-                                        c * bcr * (r - 1)
-                                        for t, c, r in slices
-                                        if tier_starts[t] >= 1 and r > 1
-                                    ),
-                                    ZERO,
-                                )
-                                * mult
-                            )
-                            rule = (
-                                "; ".join(
-                                    f"{c:,.2f} at {describe_tier(rt, t)}" for t, c, r in slices
-                                )
-                                or "above the attainment cap"
-                            )
-                        else:
-                            counted = credit
-                            if rt.cap_attainment is not None:
-                                cap_c = Decimal(str(rt.cap_attainment)) * quota
-                                counted = max(min(cum + credit, cap_c) - cum, ZERO)
-                            amount = counted * bcr * rate * mult
-                            if tier_starts[k] >= 1 and rate > 1:
-                                above_amt += counted * bcr * (rate - 1) * mult
-                            rule = f"{counted:,.2f} at {describe_tier(rt, k)} (retroactive, attainment {a:.1%})"
-                        if mult != 1:
-                            rule += f"; discount multiplier x{mult}"
-                        cum += credit
-                        line_amt = cents(amount)
-                        add(
-                            "commission",
-                            line_amt,
-                            f"{m.name}: {why}; {rule}; BCR {bcr:.6f}",
-                            m.name,
-                            d.opportunity_id,
-                            credit,
-                        )
-                        measure_lines.append(line_amt)
-                        earned[(rep.id, d.opportunity_id)] = (
-                            earned.get((rep.id, d.opportunity_id), ZERO) + line_amt
-                        )
-                    paid = sum(measure_lines, ZERO)
-                    if rt.cap_payout is not None:
-                        cap_amt = cents(Decimal(str(rt.cap_payout)) * ti)
-                        if paid > cap_amt:
-                            add(
-                                "cap",
-                                cap_amt - paid,
-                                f"{m.name}: payout capped at {rt.cap_payout:g}x target incentive {cents(ti):,.2f}",
-                                m.name,
-                            )
-                            above_amt = max(above_amt - (paid - cap_amt), ZERO)
-                            paid = cap_amt
-                    year_paid[key] = year_paid.get(key, ZERO) + paid
-                    if above_amt > 0:
-                        above.append(
-                            {
-                                "period": p.label,
-                                "rep_id": rep.id,
-                                "measure": m.name,
-                                "amount": float(above_amt),
-                            }
-                        )
-            # SPIFFs
-            for s in plan.spiffs:
-                if s.kind == "milestone":
-                    if attain.get(s.measure, 0) >= s.attainment:
-                        add(
-                            "spiff",
-                            money(s.amount),
-                            f"{s.name}: {s.measure} attainment {attain[s.measure]:.1%} >= {s.attainment:.0%}",
-                        )
-                    continue
-                for d in mine.drop_duplicates("opportunity_id").itertuples(index=False):
-                    cond = s.condition
-                    if cond is not None and (
-                        (cond.products and d.product not in cond.products)
-                        or (cond.types and d.type not in cond.types)
-                        or d.amount_d < money(cond.min_amount)
-                    ):
-                        continue
-                    amount = (money(s.amount) + money(d.amount_d) * Decimal(str(s.rate))) * d.share
-                    add(
-                        "spiff",
-                        amount,
-                        f"{s.name}: qualifying deal"
-                        + (f", share {d.share:.2%}" if d.share != 1 else ""),
-                        deal=d.opportunity_id,
-                    )
-            # clawbacks
-            if plan.clawback is not None and adjustments is not None and len(adjustments):
-                adj = adjustments[
-                    pd.to_datetime(adjustments["date"]).between(p.start, p.end)
-                    & adjustments["event"].isin(plan.clawback.events)
-                ]
-                for ev in adj.itertuples(index=False):
-                    key = (rep.id, ev.opportunity_id)
-                    if key not in earned:
-                        continue
-                    close = deals.loc[deals["id"] == ev.opportunity_id, "close_date"].iloc[0]
-                    age = (pd.Timestamp(ev.date) - close).days
-                    if age <= plan.clawback.days and earned[key] != 0:
-                        add(
-                            "clawback",
-                            -earned[key],
-                            f"deal {ev.event} {age} days after close (<= {plan.clawback.days}): commission returned",
-                            deal=ev.opportunity_id,
-                        )
-                        earned[key] = ZERO
-            # draw
-            if plan.draw is not None:
-                # plan periods since the one the rep was hired in (the draw covers new hires)
-                if pd.notna(rep.hire_date):
-                    hired = (
-                        (rep.hire_date.year - p.start.year) * 12
-                        + rep.hire_date.month
-                        - p.start.month
-                    )
-                    since_hire = (
-                        -(hired // plan.period_months) if hired <= 0 else 0
-                    )  # hired mid-period
-                else:
-                    since_hire = plan.draw.periods
-                in_window = 0 <= since_hire < plan.draw.periods
-                e = sum((ln["amount"] for ln in rep_lines), ZERO)
-                draw_amt = money(plan.draw.amount) * proration
-                bal = draw_balance.get(rep.id, ZERO)
-                if in_window and e < draw_amt:
-                    top = cents(draw_amt - e)
-                    add(
-                        "draw",
-                        top,
-                        f"{'recoverable' if plan.draw.recoverable else 'guaranteed'} draw: earnings {e:,.2f} topped up to {cents(draw_amt):,.2f}",
-                    )
-                    if plan.draw.recoverable:
-                        draw_balance[rep.id] = bal + top
-                elif bal > 0:
-                    room = e - (draw_amt if in_window else ZERO)
-                    rec = cents(min(bal, max(room, ZERO)))
-                    if rec > 0:
-                        add("draw_recovery", -rec, f"recovery of the draw balance {bal:,.2f}")
-                        draw_balance[rep.id] = bal - rec
-            # annual true-up
-            if (
-                plan.annual_true_up
-                and plan.period != "year"
-                and p.end == crm.calendar.year(p.start).end
-            ):
-                for m in plan.measures:
-                    key = (rep.id, m.name)
-                    if key not in year_basis or year_basis[key][1] <= 0:
-                        continue
-                    ti_y, q_y, c_y = year_basis[key]
-                    annual = cents(
-                        ti_y * Decimal(str(float(payout_fraction(m.rates, float(c_y / q_y)))))
-                    )
-                    due = annual - year_paid.get(key, ZERO)
-                    if due > 0:
-                        add(
-                            "true_up",
-                            due,
-                            f"{m.name}: annual attainment {float(c_y / q_y):.1%} pays {annual:,.2f}; periods paid {year_paid.get(key, ZERO):,.2f}",
-                            m.name,
-                        )
-            for i, ln in enumerate(rep_lines, start=1):
+            _commission_lines(st, crm, plan, ote, mine, state, above, notes)
+            _spiff_lines(st, plan, mine)
+            _clawback_lines(st, plan, inputs.adjustments, deals, state)
+            _draw_lines(st, plan, state)
+            _true_up_lines(st, crm, plan, state)
+            for i, ln in enumerate(st.lines, start=1):
                 ln["line"] = i
-            lines += rep_lines
+            lines += st.lines
     df = pd.DataFrame(lines, columns=LINE_COLUMNS)
-    if len(df):
-        totals = df.groupby(["period", "rep_id", "rep_name"], sort=False)["amount"].apply(
-            lambda s: sum(s, ZERO)
-        )
-        totals = totals.rename("total").reset_index()
-        totals["lines"] = df.groupby(["period", "rep_id"], sort=False).size().to_numpy()
-    else:
-        totals = pd.DataFrame(columns=["period", "rep_id", "rep_name", "total", "lines"])
     above_df = pd.DataFrame(above, columns=["period", "rep_id", "measure", "amount"])
-    return StatementResult(df, totals, notes, above_df)
+    return StatementResult(df, _statement_totals(df), notes, above_df)

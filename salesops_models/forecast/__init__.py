@@ -4,10 +4,11 @@
 >>> model = BookingsForecastModel().fit(crm, as_of="2026-08-15")  # doctest: +SKIP
 """
 
+from ..diagnostics import Diagnostics
 from . import ledger
 from .backtest import backtest, baselines, crps_from_draws, goals, summarize
 from .data import TrainingData, build_training_data, make_levels
-from .model import BookingsForecastModel, Diagnostics
+from .model import BookingsForecastModel
 from .simulate import Forecast, forecast_period
 
 __all__ = [

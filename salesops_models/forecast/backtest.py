@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..crm import CRM
+from ..draws import interval
 from ..pipeline import max_stage_reached
 from ..schema import DEFAULT_STAGE_PROBABILITY, OPEN_STAGES, WON_STAGE
 from .data import make_levels
@@ -105,8 +106,7 @@ def score(draws: np.ndarray | None, point: float, actual: float) -> dict:
         if draws is None:
             out[f"covered_{level}"] = np.nan
         else:
-            a = (100 - level) / 200
-            lo, hi = np.quantile(draws, [a, 1 - a])
+            lo, hi = interval(draws, level / 100)
             out[f"covered_{level}"] = float(lo <= actual <= hi)
     out["crps"] = crps_from_draws(draws, actual) if draws is not None else abs(point - actual)
     out["crps_pct"] = 100 * out["crps"] / actual if actual else np.nan
@@ -121,7 +121,7 @@ def backtest(
     model_config: dict | None = None,
     sampler_config: dict | None = None,
     draws: int = 400,
-    random_seed: int = 0,
+    seed: int = 0,
     progress: bool = True,
     min_history_days: int = 150,
 ) -> pd.DataFrame:
@@ -151,8 +151,8 @@ def backtest(
     for i, (p, name, off) in enumerate(tqdm(jobs, desc="backtest", disable=not progress)):
         as_of = p.start + pd.Timedelta(days=off)
         actual = crm.bookings(p)
-        model.fit(crm, as_of, random_seed=random_seed + i, levels=levels)
-        fc = model.forecast(p, draws=draws, random_seed=random_seed + i)
+        model.fit(crm, as_of, seed=seed + i, levels=levels)
+        fc = model.forecast(p, draws=draws, seed=seed + i)
         diag = model.diagnostics()
         base = {"period": p.label, "point": name, "as_of": as_of.date().isoformat()}
         rows.append(

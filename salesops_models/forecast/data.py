@@ -408,3 +408,26 @@ def _log_stats(df: pd.DataFrame, key: str, col: str, index) -> pd.DataFrame:
         },
         index=pd.Index(list(index), name=key),
     )
+
+
+COVARIATES = {  # name -> (cell column, levels); the level with index `reference` has effect 0
+    "type": ("type", OPPORTUNITY_TYPES, 0),
+    "push": ("push", PUSH_LEVELS, 0),
+    "size": ("size", SIZE_LEVELS, 1),
+    "call": ("call", CALL_LEVELS, 1),
+    "age": ("age", AGE_LEVELS, 0),
+}
+
+
+def covariate_patterns() -> dict[str, np.ndarray]:
+    """Every combination of covariate levels (a pattern) and each covariate's level in it."""
+    sizes = [len(levels) for _, levels, _ in COVARIATES.values()]
+    grid = np.indices(sizes).reshape(len(sizes), -1)
+    return {name: grid[i] for i, name in enumerate(COVARIATES)}
+
+
+def pattern_index(frame: pd.DataFrame) -> np.ndarray:
+    """Pattern id (see :func:`covariate_patterns`) of each row's covariate levels."""
+    sizes = [len(levels) for _, levels, _ in COVARIATES.values()]
+    cols = [frame[col].to_numpy() for col, _, _ in COVARIATES.values()]
+    return np.ravel_multi_index(cols, sizes)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import config
 from ..crm import CRM
+from ..draws import legacy_labels
 
 LEDGER = config.REPORTS_DIR / "forecast_ledger.jsonl"
 
@@ -28,8 +29,7 @@ def record(fc, source: str, path: Path | str = LEDGER, **extra) -> dict:
             "recorded_at": pd.Timestamp.now().isoformat(timespec="seconds"),
             "fingerprint": fc.meta.get("fingerprint"),
             "converged": bool(fc.diagnostics.get("ok", False)),
-            "p80_low": float(np.quantile(fc.total, 0.1)),
-            "p80_high": float(np.quantile(fc.total, 0.9)),
+            **dict(zip(("p80_low", "p80_high"), fc.interval(0.8), strict=True)),
         }
         | extra
     )
@@ -49,7 +49,8 @@ def read(path: Path | str = LEDGER, source: str | None = None) -> pd.DataFrame:
         df = pd.DataFrame()
         df.attrs["problems"] = problems
         return df
-    df = pd.DataFrame(rows)
+    # ledgers written before 0.2 labelled quantiles P10/P50/P90
+    df = pd.DataFrame([{legacy_labels([k]).get(k, k): v for k, v in r.items()} for r in rows])
     df.attrs["problems"] = problems
     if source is not None and len(df):
         df = df[df["source"] == str(source)]
@@ -74,12 +75,12 @@ def scored(crm: CRM, path: Path | str = LEDGER, source: str | None = None) -> pd
                 "period": r.period,
                 "as_of": r.as_of,
                 "days_into_period": (pd.Timestamp(r.as_of) - p.start).days,
-                "P50": r.P50,
-                "P10": r.P10,
-                "P90": r.P90,
+                "p50": r.p50,
+                "p10": r.p10,
+                "p90": r.p90,
                 "actual": actual,
-                "error_pct": 100 * (r.P50 - actual) / actual if actual else np.nan,
-                "covered_80": r.P10 <= actual <= r.P90,
+                "error_pct": 100 * (r.p50 - actual) / actual if actual else np.nan,
+                "covered_80": r.p10 <= actual <= r.p90,
             }
         )
     return pd.DataFrame(rows)

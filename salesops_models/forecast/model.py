@@ -42,43 +42,33 @@ Weekly creations per segment ``~ NegativeBinomial(mu, alpha)`` with
 month-of-year effect shared by the segments. Future deals then run through the same hazards.
 
 The class follows the pymc-marketing pattern: ``model_config`` / ``sampler_config`` merged
-over defaults, ``fit(..., random_seed) -> InferenceData``, convergence checked on every fit,
+over defaults, ``fit(..., seed) -> InferenceData``, convergence checked on every fit,
 netCDF save/load with the configs, data fingerprint and as-of date in ``attrs``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from pathlib import Path
 
 import arviz as az
 import numpy as np
 import pandas as pd
 
+from ..bayes import DEFAULT_SAMPLER_CONFIG as BASE_SAMPLER_CONFIG
+from ..bayes import BayesModel, NotFittedError, quiet
 from ..crm import CRM
-from ..diagnostics import Diagnostics, diagnose
 from .data import (
-    AGE_LEVELS,
-    CALL_LEVELS,
+    COVARIATES,
     DURATION_EDGES,
     N_STAGES,
-    OPPORTUNITY_TYPES,
-    PUSH_LEVELS,
-    SIZE_LEVELS,
     TrainingData,
     build_training_data,
+    covariate_patterns,
     make_levels,
+    pattern_index,
 )
 
 RISKS = ("advance", "lost")
-COVARIATES = {  # name -> (cell column, levels); the level with index `reference` has effect 0
-    "type": ("type", OPPORTUNITY_TYPES, 0),
-    "push": ("push", PUSH_LEVELS, 0),
-    "size": ("size", SIZE_LEVELS, 1),
-    "call": ("call", CALL_LEVELS, 1),
-    "age": ("age", AGE_LEVELS, 0),
-}
 
 DEFAULT_MODEL_CONFIG = {
     "history_quarters": 4,  # quarters of stage exposure used (bounds fit cost); 0 = all
@@ -100,13 +90,7 @@ DEFAULT_MODEL_CONFIG = {
     # exposure piece (the naive per-deal formulation, same posterior; benchmark baseline)
     "likelihood": "cells",
 }
-DEFAULT_SAMPLER_CONFIG = {
-    "draws": 1000,
-    "tune": 1000,
-    "chains": 2,
-    "target_accept": 0.85,
-    "backend": "auto",
-}
+DEFAULT_SAMPLER_CONFIG = dict(BASE_SAMPLER_CONFIG)
 
 
 FREE_PARAMETERS = (
@@ -144,7 +128,7 @@ def select_window(td: TrainingData, history_quarters: int) -> pd.DataFrame:
     return cells[cells["quarter"] > current - history_quarters]
 
 
-class BookingsForecastModel:
+class BookingsForecastModel(BayesModel):
     """Hierarchical Bayesian model of deal outcomes, timing, amounts and arrivals.
 
     Examples
@@ -152,19 +136,20 @@ class BookingsForecastModel:
     >>> from salesops_models.synthetic import generate_org
     >>> crm = generate_org(n_reps=12, years=2, seed=3).crm
     >>> model = BookingsForecastModel(sampler_config={"draws": 200, "tune": 200})
-    >>> idata = model.fit(crm, as_of="2026-08-15", random_seed=1)      # doctest: +SKIP
-    >>> fc = model.forecast("2026-Q3", random_seed=2)                  # doctest: +SKIP
+    >>> idata = model.fit(crm, as_of="2026-08-15", seed=1)      # doctest: +SKIP
+    >>> fc = model.forecast("2026-Q3", seed=2)                  # doctest: +SKIP
     >>> fc.quantiles()                                                 # doctest: +SKIP
     """
 
+    model_type = "bookings_forecast"
+    default_model_config = DEFAULT_MODEL_CONFIG
+    default_sampler_config = DEFAULT_SAMPLER_CONFIG
+    free_parameters = FREE_PARAMETERS
+
     def __init__(self, model_config: dict | None = None, sampler_config: dict | None = None):
-        self.model_config = DEFAULT_MODEL_CONFIG | dict(model_config or {})
-        self.sampler_config = DEFAULT_SAMPLER_CONFIG | dict(sampler_config or {})
-        self.idata: az.InferenceData | None = None
+        super().__init__(model_config, sampler_config)
         self.data: TrainingData | None = None
         self.crm: CRM | None = None
-        self.fingerprint: str | None = None
-        self.fit_seconds: float | None = None
 
     # --- data -------------------------------------------------------------------------------
     def training_data(self, crm: CRM, as_of) -> TrainingData:
@@ -377,7 +362,7 @@ class BookingsForecastModel:
         return model
 
     # --- workflow ---------------------------------------------------------------------------
-    def prior_predictive(self, crm: CRM, as_of, samples: int = 200, random_seed: int = 0):
+    def prior_predictive(self, crm: CRM, as_of, samples: int = 200, seed: int = 0):
         """Prior draws of the parameters and what they imply (see :func:`.simulate.implied`):
         win rate from creation, median cycle days and weekly creations per segment, to check
         that the priors allow every plausible org and not much more."""
@@ -387,13 +372,13 @@ class BookingsForecastModel:
         model = self.build_model(td)
         import warnings
 
-        with _quiet(), model, warnings.catch_warnings():
+        with quiet(), model, warnings.catch_warnings():
             # only parameter draws are used (the likelihood terms are Potentials)
             warnings.simplefilter("ignore", UserWarning)
-            prior = pm.sample_prior_predictive(samples, random_seed=random_seed)
+            prior = pm.sample_prior_predictive(samples, random_seed=seed)
         from .simulate import implied_summary
 
-        return implied_summary(prior.prior, td, random_seed=random_seed)
+        return implied_summary(prior.prior, td, seed=seed)
 
     def _compiled(self, td: TrainingData, backend: str):
         """Compile once per (levels, config, backend); later as-of dates swap the data."""
@@ -431,13 +416,13 @@ class BookingsForecastModel:
         if backend == "nutpie":
             import nutpie
 
-            with _quiet():
+            with quiet():
                 compiled = nutpie.compile_pymc_model(model)
         self._cache = (key, model, compiled)
         return model, compiled, data
 
     def fit(
-        self, crm: CRM, as_of=None, random_seed: int = 0, progressbar: bool = False, levels=None
+        self, crm: CRM, as_of=None, seed: int = 0, progressbar: bool = False, levels=None
     ) -> az.InferenceData:
         """Fit on the history visible as of ``as_of`` (default: the data's last day).
 
@@ -446,93 +431,54 @@ class BookingsForecastModel:
         """
         import time
 
-        import pymc as pm
-
         as_of = pd.Timestamp(as_of if as_of is not None else crm.data_end)
         t0 = time.perf_counter()
         rows = self.model_config["likelihood"] == "rows"
         levels = levels or make_levels(crm, through=as_of + pd.offsets.QuarterEnd(2))
         td = build_training_data(crm, as_of, levels, keep_pieces=rows)
-        sc = self.sampler_config
-        backend = sc.get("backend", "auto")
-        if backend == "auto":
-            backend = "nutpie" if _has_nutpie() else "pymc"
+        backend = self.backend()
         model, compiled, _ = self._compiled(td, backend)
-        with _quiet():
-            if backend == "nutpie":
-                import nutpie
-
-                idata = nutpie.sample(
-                    compiled,
-                    draws=sc["draws"],
-                    tune=sc["tune"],
-                    chains=sc["chains"],
-                    seed=random_seed,
-                    progress_bar=progressbar,
-                    target_accept=sc["target_accept"],
-                    **sc.get("nutpie_kwargs", {}),
-                )
-            else:
-                with model:
-                    idata = pm.sample(
-                        draws=sc["draws"],
-                        tune=sc["tune"],
-                        chains=sc["chains"],
-                        random_seed=random_seed,
-                        progressbar=progressbar,
-                        target_accept=sc["target_accept"],
-                        cores=min(2, sc["chains"]),
-                    )
-        self.fit_seconds = time.perf_counter() - t0
-        self.crm, self.data, self.idata = crm, td, idata
-        self.fingerprint = crm.fingerprint()
-        idata.attrs.update(
-            model_config=json.dumps(self.model_config),
-            sampler_config=json.dumps(self.sampler_config),
+        idata = self.sample(
+            model, seed=seed, progressbar=progressbar, compiled=compiled, backend=backend
+        )
+        self.crm, self.data = crm, td
+        return self.record_fit(
+            idata,
+            as_of=as_of,
+            fingerprint=crm.fingerprint(),
+            started=t0,
             backend=backend,
-            as_of=str(as_of.date()),
-            data_fingerprint=self.fingerprint,
             n_cells=len(self.cells),
             n_pieces=td.n_pieces,
-            fit_seconds=self.fit_seconds,
             period_slots=json.dumps(self.period_slots),
             period_stages=json.dumps(self.period_stages(td)),
         )
-        return idata
 
-    def diagnostics(self) -> Diagnostics:
-        names = [v for v in FREE_PARAMETERS if v in self.idata.posterior]
-        # ESS goal: 100 per chain (400 with the usual 4 chains)
-        return diagnose(self.idata, names, ess_goal=100.0 * self.idata.posterior.sizes["chain"])
+    @property
+    def ess_goal(self) -> float:
+        # 100 per chain (400 with the usual 4 chains)
+        return 100.0 * self.check_fitted().posterior.sizes["chain"]
 
-    def forecast(self, period, *, draws: int | None = None, random_seed: int = 0):
+    def forecast(self, period, *, draws: int | None = None, seed: int = 0):
         """Simulate the period's bookings from the posterior (see :mod:`.simulate`)."""
         from .simulate import forecast_period
 
-        return forecast_period(self, period, draws=draws, random_seed=random_seed)
+        self.check_fitted()
+        if self.data is None:
+            raise NotFittedError(
+                "this model was loaded without its CRM: BookingsForecastModel.load(path, crm)"
+            )
+        return forecast_period(self, period, draws=draws, seed=seed)
 
     # --- persistence ------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """netCDF with the configs, the as-of date and the data fingerprint in ``attrs``."""
-        path = Path(path)
-        self.idata.to_netcdf(str(path))
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path, crm: CRM) -> BookingsForecastModel:
-        """Load a saved fit; ``crm`` must be the data it was fitted on (fingerprint checked)."""
-        idata = az.from_netcdf(str(path))
-        fp = crm.fingerprint()
-        if idata.attrs.get("data_fingerprint") != fp:
-            raise ValueError(
-                f"{path}: fitted on data {idata.attrs.get('data_fingerprint')}, this CRM is {fp}"
-            )
-        m = cls(json.loads(idata.attrs["model_config"]), json.loads(idata.attrs["sampler_config"]))
-        as_of = pd.Timestamp(idata.attrs["as_of"])
-        m.crm, m.idata, m.fingerprint = crm, idata, fp
-        m.data = m.training_data(crm, as_of)
-        m.model_data(m.data)  # sets cells and period slots
-        return m
+    def _restore(self, idata, crm=None) -> None:
+        """Rebuild the training data of the fit's as-of date from ``crm`` (checked by
+        fingerprint in :meth:`load`); without a CRM only the posterior is available."""
+        if crm is None:
+            return
+        self.crm = crm
+        self.data = self.training_data(crm, pd.Timestamp(idata.attrs["as_of"]))
+        self.model_data(self.data)  # sets cells and period slots
 
 
 def collapse_cells(cells: pd.DataFrame, period_stages) -> pd.DataFrame:
@@ -542,20 +488,6 @@ def collapse_cells(cells: pd.DataFrame, period_stages) -> pd.DataFrame:
     cells.loc[~cells["stage"].isin(list(period_stages)), "quarter"] = -1
     keys = [c for c in cells.columns if c not in ("exposure", "n_advance", "n_lost")]
     return cells.groupby(keys, sort=True).sum().reset_index()
-
-
-def covariate_patterns() -> dict[str, np.ndarray]:
-    """Every combination of covariate levels (a pattern) and each covariate's level in it."""
-    sizes = [len(levels) for _, levels, _ in COVARIATES.values()]
-    grid = np.indices(sizes).reshape(len(sizes), -1)
-    return {name: grid[i] for i, name in enumerate(COVARIATES)}
-
-
-def pattern_index(frame: pd.DataFrame) -> np.ndarray:
-    """Pattern id (see :func:`covariate_patterns`) of each row's covariate levels."""
-    sizes = [len(levels) for _, levels, _ in COVARIATES.values()]
-    cols = [frame[col].to_numpy() for col, _, _ in COVARIATES.values()]
-    return np.ravel_multi_index(cols, sizes)
 
 
 def cell_indices(cells: pd.DataFrame, lv, n_quarters: int) -> dict[str, np.ndarray]:
@@ -602,21 +534,3 @@ def _normal_stats(pm, d, name, mu, sd) -> None:
     pm.Potential(
         f"{name}_loglik", (d[f"{name}_w1"] * lp_mean).sum() + (d[f"{name}_w2"] * lp_ss).sum()
     )
-
-
-def _has_nutpie() -> bool:
-    try:
-        import nutpie  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-class _quiet:
-    def __enter__(self):
-        self.logger = logging.getLogger("pymc")
-        self.level = self.logger.level
-        self.logger.setLevel(logging.WARNING)
-
-    def __exit__(self, *exc):
-        self.logger.setLevel(self.level)

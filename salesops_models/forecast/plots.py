@@ -63,11 +63,11 @@ def plot_bridge(fc, target: float | None = None, ax=None):
     lo, hi = np.quantile(fc.total, [0.1, 0.9])
     ax.bar(len(parts), p50, color="grey")
     ax.errorbar(len(parts), p50, yerr=[[p50 - lo], [hi - p50]], color="black", capsize=6)
-    ax.text(len(parts), p50 / 2, f"P50 {p50 / 1e6:,.2f}M", ha="center", va="center", fontsize=9)
+    ax.text(len(parts), p50 / 2, f"p50 {p50 / 1e6:,.2f}M", ha="center", va="center", fontsize=9)
     if target:
         ax.axhline(target, color="C3", ls=":", label=f"target {target / 1e6:,.2f}M")
         ax.legend(loc="upper left", fontsize=8)
-    ax.set_xticks(range(len(parts) + 1), [p[0] for p in parts] + ["forecast (P10-P90)"])
+    ax.set_xticks(range(len(parts) + 1), [p[0] for p in parts] + ["forecast (p10-p90)"])
     ax.set_title("Bridge: closed to forecast (medians of each part)")
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1e6:,.0f}M"))
     return ax
@@ -83,7 +83,7 @@ def plot_distribution(fc, target: float | None = None, ax=None):
             target, color="C3", ls=":", lw=2, label=f"P(reach target) = {fc.p_reach(target):.0%}"
         )
         ax.legend(fontsize=8)
-    ax.set_title("Posterior distribution of the period's bookings (P10 / P50 / P90)")
+    ax.set_title("Posterior distribution of the period's bookings (p10 / p50 / p90)")
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M"))
     return ax
 
@@ -103,7 +103,7 @@ def plot_backtest(bt: pd.DataFrame, point: str, ax=None):
         fmt="o",
         color="C0",
         capsize=4,
-        label="model P50 (P10-P90)",
+        label="model P50 (p10-p90)",
     )
     for i, method in enumerate(["stage-weighted", "commit roll-up", "seasonal naive"]):
         s = b[b["method"] == method].set_index("period").reindex(periods)

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..crm import CRM
+from ..draws import interval
 from ..schema import DEFAULT_FORECAST_CATEGORY, OPEN_STAGES, STAGES, empty_table
-from .data import DURATION_EDGES, N_STAGES, ORIGIN
-from .model import COVARIATES, covariate_patterns
+from .data import COVARIATES, DURATION_EDGES, N_STAGES, ORIGIN, covariate_patterns
 from .simulate import PosteriorDraws, simulate_paths
 
 
@@ -191,11 +191,10 @@ def recovery_table(
     effect, the type effects and the rep-effect scales."""
     post = model.idata.posterior
     lv = model.data.levels
-    a = (1 - cred) / 2
     rows = []
 
     def add(name, draws, true):
-        lo, hi = np.quantile(draws, [a, 1 - a])
+        lo, hi = interval(draws, cred)
         rows.append(
             {
                 "parameter": name,

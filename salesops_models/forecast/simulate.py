@@ -27,16 +27,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .. import draws as draw_stats
 from ..schema import OPEN_STAGES
 from .data import (
+    COVARIATES,
     DURATION_EDGES,
     N_STAGES,
     WON_INDEX,
     age_bin,
+    covariate_patterns,
     from_days,
     to_days,
 )
-from .model import COVARIATES, covariate_patterns
 
 EDGES = np.r_[np.asarray(DURATION_EDGES), np.inf]
 PATTERN_SHAPE = tuple(len(levels) for _, levels, _ in COVARIATES.values())
@@ -226,19 +228,19 @@ class Forecast:
     diagnostics: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
 
-    def quantiles(self, q=(0.1, 0.5, 0.9)) -> pd.Series:
-        return pd.Series(np.quantile(self.total, q), index=[f"P{round(x * 100)}" for x in q])
+    def quantiles(self, q=draw_stats.DEFAULT_Q) -> pd.Series:
+        """Quantiles of the period's bookings, labelled ``p10``/``p50``/``p90``."""
+        return draw_stats.quantiles(self.total, q)
 
     def interval(self, level: float) -> tuple[float, float]:
-        a = (1 - level) / 2
-        lo, hi = np.quantile(self.total, [a, 1 - a])
-        return float(lo), float(hi)
+        """Equal-tailed posterior interval of the period's bookings."""
+        return draw_stats.interval(self.total, level)
 
     def p_reach(self, target: float) -> float:
         """Posterior probability that the period's bookings reach ``target``."""
-        return float((self.total >= target).mean())
+        return draw_stats.p_at_least(self.total, target)
 
-    def rollup(self, by: str = "region", q=(0.1, 0.5, 0.9)) -> pd.DataFrame:
+    def rollup(self, by: str = "region", q=draw_stats.DEFAULT_Q) -> pd.DataFrame:
         """Quantiles per ``by`` (rep, team, manager, region, segment) from summed draws."""
         key = self.reps.set_index("rep_id")[by] if by != "rep" else None
         da = self.by_rep
@@ -253,11 +255,11 @@ class Forecast:
         dim = by if by != "rep" else "rep"
         qs = da.quantile(list(q), dim="draw")
         out = qs.to_pandas().T
-        out.columns = [f"P{round(x * 100)}" for x in q]
+        out.columns = [draw_stats.label(x) for x in q]
         out["mean"] = da.mean("draw").to_pandas()
         return out.sort_values("mean", ascending=False).rename_axis(dim)
 
-    def to_dataset(self) -> xr.Dataset:
+    def to_xarray(self) -> xr.Dataset:
         """Draws as an xarray Dataset (dims ``draw``, ``rep``), with the period in attrs."""
         ds = xr.Dataset(
             {
@@ -271,6 +273,8 @@ class Forecast:
         )
         ds.attrs.update(period=self.period.label, as_of=str(self.as_of.date()), closed=self.closed)
         return ds
+
+    to_dataset = to_xarray  # the name earlier releases used
 
     def summary(self) -> dict:
         q = self.quantiles((0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95))
@@ -286,9 +290,9 @@ class Forecast:
         }
 
 
-def forecast_period(model, period, *, draws: int | None = None, random_seed: int = 0) -> Forecast:
+def forecast_period(model, period, *, draws: int | None = None, seed: int = 0) -> Forecast:
     """Bookings of ``period`` as of the model's fit date (see module docstring)."""
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(seed)
     td = model.data
     lv = td.levels
     crm = model.crm
@@ -581,10 +585,10 @@ def rep_table(crm, lv) -> pd.DataFrame:
     return out
 
 
-def implied_summary(prior, td, random_seed: int = 0, n_deals: int = 200) -> pd.DataFrame:
+def implied_summary(prior, td, seed: int = 0, n_deals: int = 200) -> pd.DataFrame:
     """What parameter draws imply per segment: P(win) from creation, median days to a win and
     mean weekly creations (for prior predictive checks and posterior sanity checks)."""
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(seed)
     lv = td.levels
     flat = prior.stack(sample=("chain", "draw"))
     D = flat.sizes["sample"]

@@ -133,26 +133,61 @@ def worse(*statuses: str) -> str:
     return max(known, key=STATUSES.index) if known else "n/a"
 
 
+def _read_band_file(path) -> tuple[dict, str]:
+    """The raw mapping of a band file (or a dict given directly) and where it came from."""
+    if isinstance(path, dict):
+        return path, "<dict>"
+    p = Path(path) if path else BANDS_FILE
+    if not p.is_absolute() and not p.exists():
+        p = config.PROJECT_ROOT / p
+    if not p.exists():
+        raise BandError(f"{p}: band file not found")
+    if p.is_dir():
+        raise BandError(f"{p}: is a folder, not a band file")
+    from ..yamlio import YamlError, load_yaml
+
+    try:
+        return load_yaml(p) or {}, str(p)
+    except YamlError as exc:
+        raise BandError(str(exc)) from None
+
+
+def _band(cfg: dict, unit: str, where: str) -> Band:
+    """The healthy/watch band of ``cfg``; watch must contain healthy."""
+    h = _range(cfg["healthy"], f"{where}.healthy")
+    w = _range(cfg["watch"], f"{where}.watch")
+    if w[0] > h[0] or w[1] < h[1]:
+        raise BandError(f"{where}.watch {list(w)} must contain healthy {list(h)}")
+    return Band(h, w, unit)
+
+
+def _metric_settings(raw, key: str, where: str) -> dict:
+    """One metric's checked settings with ``band`` (and ``also_band``) as :class:`Band`."""
+    if not isinstance(raw, dict):
+        raise BandError(f"{where}: {key} must be a mapping, got {raw!r}")
+    cfg = dict(raw)
+    for name in SETTINGS:
+        if name in cfg:
+            _setting(cfg, name, f"{where}: {key}.{name}")
+    unit = cfg.get("unit", "ratio")
+    if unit not in UNITS:
+        raise BandError(f"{where}: {key}.unit {unit!r} is not one of {UNITS}")
+    for req in ("healthy", "watch", "title"):
+        if req not in cfg:
+            raise BandError(f"{where}: {key} has no {req!r}")
+    cfg["band"] = _band(cfg, unit, f"{where}: {key}")
+    if "also" in cfg:
+        if not isinstance(cfg["also"], dict):
+            raise BandError(f"{where}: {key}.also must be a mapping")
+        also = dict(cfg["also"])
+        cfg["also_band"] = _band(also, also.get("unit", "ratio"), f"{where}: {key}.also")
+    return cfg
+
+
 def load_bands(path: str | Path | dict | None = None) -> dict[str, dict]:
     """Read and check a band file; returns {metric: settings} with ``band`` (and
     ``also_band``) as :class:`Band` objects. Errors name the file and the metric."""
-    if isinstance(path, dict):
-        raw, where = path, "<dict>"
-    else:
-        p = Path(path) if path else BANDS_FILE
-        if not p.is_absolute() and not p.exists():
-            p = config.PROJECT_ROOT / p
-        if not p.exists():
-            raise BandError(f"{p}: band file not found")
-        if p.is_dir():
-            raise BandError(f"{p}: is a folder, not a band file")
-        from ..yamlio import YamlError, load_yaml
-
-        try:
-            raw = load_yaml(p) or {}
-        except YamlError as exc:
-            raise BandError(str(exc)) from None
-        where = str(p)
+    raw, where = _read_band_file(path)
     if not isinstance(raw, dict):
         raise BandError(f"{where}: expected a mapping of metric -> bands")
     missing = [m for m in METRICS if m not in raw]
@@ -161,34 +196,4 @@ def load_bands(path: str | Path | dict | None = None) -> dict[str, dict]:
     unknown = [m for m in raw if m not in METRICS]
     if unknown:
         raise BandError(f"{where}: unknown metric(s) {', '.join(unknown)}; known: {METRICS}")
-    out = {}
-    for key in METRICS:
-        if not isinstance(raw[key], dict):
-            raise BandError(f"{where}: {key} must be a mapping, got {raw[key]!r}")
-        cfg = dict(raw[key])
-        for name in SETTINGS:
-            if name in cfg:
-                _setting(cfg, name, f"{where}: {key}.{name}")
-        unit = cfg.get("unit", "ratio")
-        if unit not in UNITS:
-            raise BandError(f"{where}: {key}.unit {unit!r} is not one of {UNITS}")
-        for req in ("healthy", "watch", "title"):
-            if req not in cfg:
-                raise BandError(f"{where}: {key} has no {req!r}")
-        h = _range(cfg["healthy"], f"{where}: {key}.healthy")
-        w = _range(cfg["watch"], f"{where}: {key}.watch")
-        if w[0] > h[0] or w[1] < h[1]:
-            raise BandError(f"{where}: {key}.watch {list(w)} must contain healthy {list(h)}")
-        cfg["band"] = Band(h, w, unit)
-        if "also" in cfg:
-            if not isinstance(cfg["also"], dict):
-                raise BandError(f"{where}: {key}.also must be a mapping")
-            a = dict(cfg["also"])
-            au = a.get("unit", "ratio")
-            ah = _range(a["healthy"], f"{where}: {key}.also.healthy")
-            aw = _range(a["watch"], f"{where}: {key}.also.watch")
-            if aw[0] > ah[0] or aw[1] < ah[1]:
-                raise BandError(f"{where}: {key}.also.watch must contain its healthy band")
-            cfg["also_band"] = Band(ah, aw, au)
-        out[key] = cfg
-    return out
+    return {key: _metric_settings(raw[key], key, where) for key in METRICS}

@@ -33,6 +33,7 @@ import pandas as pd
 from scipy.special import gammaln
 
 from ..crm import CRM
+from ..draws import tails
 
 MAX_MONTHS = 24
 
@@ -245,8 +246,8 @@ def fit_ramp(
                 "max_tenure": int(c["tenure_month"].max()),
                 "median": q(0.5),
                 "mean": float((mu_grid * post).sum()),
-                "lo": q((1 - cred) / 2),
-                "hi": q(1 - (1 - cred) / 2),
+                "lo": q(tails(cred)[0]),
+                "hi": q(tails(cred)[1]),
                 "p_over_6": float(post[mu_grid > 6].sum()),
                 "p_over_9": float(post[mu_grid > 9].sum()),
             }

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from ..crm import CRM, as_of_cutoff
+from ..crm import CRM
 from .bands import BANDS_FILE, METRICS, STATUSES, fmt, load_bands
 from .metrics import METRIC_FUNCTIONS, Metric
 
@@ -88,37 +86,6 @@ class Scorecard:
         return text
 
 
-@contextmanager
-def _shared_snapshots(crm: CRM, max_rows: int = 2_000_000):
-    """While the scorecard runs, ``crm.as_of`` keeps its most recent snapshots: the
-    metrics ask for the same quarter ends and trend dates again and again (83 calls, 24
-    distinct dates on the sample org). At most about ``max_rows`` opportunity rows are kept
-    (4-32 snapshots), which bounds memory on large orgs. Callers get copies; the tables do
-    not change while scoring, and the plain method is back afterwards."""
-    maxsize = max(4, min(32, max_rows // max(len(crm.opportunities), 1)))
-    cache: OrderedDict = OrderedDict()
-    plain = crm.as_of
-
-    def as_of(when, *, include_closed: bool = True):
-        key = as_of_cutoff(when)
-        if key in cache:
-            cache.move_to_end(key)
-        else:
-            cache[key] = plain(when)  # open-only views are filtered from the full snapshot
-            if len(cache) > maxsize:
-                cache.popitem(last=False)
-        full = cache[key]
-        out = full.copy() if include_closed else full[~full["is_closed"]].reset_index(drop=True)
-        out["as_of"] = pd.Timestamp(when)
-        return out
-
-    crm.as_of = as_of
-    try:
-        yield
-    finally:
-        del crm.as_of
-
-
 def health_scorecard(
     crm: CRM,
     as_of=None,
@@ -181,7 +148,7 @@ def health_scorecard(
         "backtest_csv": backtest_csv,
         "seed": seed,
     }
-    with _shared_snapshots(crm):
+    with crm.cached_snapshots():
         for key in it:
             out.append(_one(key, crm, as_of, cfgs[key], timings, strict, kwargs))
     bands_file = "<dict>" if isinstance(bands, dict) else str(bands or BANDS_FILE)

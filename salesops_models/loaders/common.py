@@ -194,7 +194,9 @@ class _Lines:
         return self.lines[self.pos - 1]
 
 
-def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataFrame:
+def _csv_header(path: Path, lines: list[str]) -> tuple[int, list[str]]:
+    """The index of the header line (the first non-blank one) and its column names; a
+    missing, unreadable or duplicated header is a :class:`LoadError`."""
     import csv
 
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
@@ -215,6 +217,13 @@ def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataF
                 f"column {h!r} appears twice in the header (columns {seen[h] + 1} and {k + 1})",
             )
         seen[h] = k
+    return first, header
+
+
+def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataFrame:
+    import csv
+
+    first, header = _csv_header(path, lines)
     ncols = len(header)
     records: list[list[str]] = []
     rows: list[int] = []

@@ -74,21 +74,7 @@ def assemble(
     if r:
         b, df = r
         b.reject_duplicates(df)
-        reps = b.accepted(df)
-        if "role" not in reps or reps["role"].isna().all():
-            reps["role"] = "AE"
-        reps["role"] = reps["role"].where(reps["role"].notna(), "AE")
-        bad_mgr = (
-            reps["manager_id"].notna() & ~reps["manager_id"].isin(reps["id"])
-            if "manager_id" in reps
-            else pd.Series(False, index=reps.index)
-        )
-        if bad_mgr.any():
-            notes.append(
-                f"reps: {int(bad_mgr.sum())} manager_id values point to users not in the file; left empty"
-            )
-            reps.loc[bad_mgr, "manager_id"] = None
-        accepted["reps"] = reps
+        accepted["reps"] = _finish_reps(b.accepted(df), notes)
     # accounts
     a = build("accounts")
     if a:
@@ -122,6 +108,48 @@ def assemble(
         notes.append(f"no accounts file: {len(ids)} accounts created from opportunity account ids")
     # history
     h = build("opportunity_history")
+    hist = _history_table(h, opps, notes)
+    accepted["opportunity_history"] = hist
+    q = build("quotas")
+    if q:
+        b, df = q
+        reject_orphans(b, df, "rep_id", accepted["reps"]["id"], "reps")
+        accepted["quotas"] = b.accepted(df)
+    crm = make_crm(accepted, {"source": source_name}, fiscal_year_start_month)
+    rejects = (
+        pd.concat([b.rejects_frame() for b in builders], ignore_index=True)
+        if builders
+        else pd.DataFrame(columns=REJECT_COLUMNS)
+    )
+    rejects = rejects.astype({"value": object})
+    rejects["value"] = rejects["value"].map(
+        lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+    )
+    summary = summarize(builders)
+    return LoadResult(crm=crm, rejects=rejects, summary=summary, notes=notes + stats.notes)
+
+
+def _finish_reps(reps: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Default role AE; a manager_id pointing outside the file is emptied (with a note)."""
+    if "role" not in reps or reps["role"].isna().all():
+        reps["role"] = "AE"
+    reps["role"] = reps["role"].where(reps["role"].notna(), "AE")
+    bad_mgr = (
+        reps["manager_id"].notna() & ~reps["manager_id"].isin(reps["id"])
+        if "manager_id" in reps
+        else pd.Series(False, index=reps.index)
+    )
+    if bad_mgr.any():
+        notes.append(
+            f"reps: {int(bad_mgr.sum())} manager_id values point to users not in the file; left empty"
+        )
+        reps.loc[bad_mgr, "manager_id"] = None
+    return reps
+
+
+def _history_table(h, opps: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """The accepted field history, closed so its last state is each deal's current state
+    (rows of unknown opportunities or dated before their creation are rejects)."""
     if h:
         b, df = h
         reject_orphans(
@@ -158,21 +186,4 @@ def assemble(
         notes.append(
             "no field history: as-of views use each deal's current state from its creation date (later edits leak into past views)"
         )
-    accepted["opportunity_history"] = hist
-    q = build("quotas")
-    if q:
-        b, df = q
-        reject_orphans(b, df, "rep_id", accepted["reps"]["id"], "reps")
-        accepted["quotas"] = b.accepted(df)
-    crm = make_crm(accepted, {"source": source_name}, fiscal_year_start_month)
-    rejects = (
-        pd.concat([b.rejects_frame() for b in builders], ignore_index=True)
-        if builders
-        else pd.DataFrame(columns=REJECT_COLUMNS)
-    )
-    rejects = rejects.astype({"value": object})
-    rejects["value"] = rejects["value"].map(
-        lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-    )
-    summary = summarize(builders)
-    return LoadResult(crm=crm, rejects=rejects, summary=summary, notes=notes + stats.notes)
+    return hist

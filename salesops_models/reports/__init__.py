@@ -3,8 +3,9 @@
 from .catalog import ParameterError, available, coerce_parameters, parameters
 from .context import ReportContext, context
 from .dates import resolve_date, resolve_period
-from .engine import ReportFailed, RunRecord, read_ledger, run_report
+from .engine import ReportFailed, run_report
 from .index import write_index
+from .ledger import RunRecord, read_ledger
 from .schedule import due_entries, load_schedule, run_entries
 
 __all__ = [

@@ -26,19 +26,19 @@ import shutil
 import time
 import traceback
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 
-from .. import __version__, config
+from .. import config
 from ..errors import SalesOpsError
-from ..jsonl import append_jsonl, locked, read_jsonl
+from ..jsonl import locked
 from .catalog import ParameterError, coerce_parameters, notebook_path, parameters
 from .context import reference_date, resolve_source
 from .dates import resolve_date
-
-LEDGER = "runs.jsonl"
+from .index import write_index
+from .ledger import RunRecord, append_run
 
 
 class ReportFailed(SalesOpsError, RuntimeError):
@@ -49,26 +49,6 @@ class ReportFailed(SalesOpsError, RuntimeError):
             f"report {record.name} failed: {record.error} (executed notebook: {record.failed_dir})"
         )
         self.record = record
-
-
-@dataclass
-class RunRecord:
-    run_id: str
-    name: str
-    report: str
-    parameters: dict
-    status: str = "running"
-    started: str = ""
-    finished: str = ""
-    seconds: float = 0.0
-    version: str = __version__
-    data_fingerprint: str = ""
-    html: str | None = None
-    notebook: str | None = None
-    failed_dir: str | None = None
-    error: str | None = None
-    schedule: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def file_fingerprint(path: Path) -> str:
@@ -124,23 +104,6 @@ def resolve_parameters(report: str, params: dict, notebooks_dir: Path) -> tuple[
     return merged, label
 
 
-def _append_ledger(reports_dir: Path, record: RunRecord) -> None:
-    append_jsonl(Path(reports_dir) / LEDGER, asdict(record))
-
-
-def read_ledger(reports_dir: Path = config.REPORTS_DIR) -> pd.DataFrame:
-    """The run ledger; unreadable lines are skipped and listed in ``df.attrs["problems"]``."""
-    path = Path(reports_dir) / LEDGER
-    rows, problems = read_jsonl(path)
-    cols = list(RunRecord.__dataclass_fields__)
-    df = pd.DataFrame(rows) if rows else pd.DataFrame(columns=cols)
-    for c in cols:
-        if c not in df:
-            df[c] = None
-    df.attrs["problems"] = problems
-    return df
-
-
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -157,7 +120,7 @@ def check_plain_name(value: str, what: str) -> str:
 
 def clean_stale_work(base: Path) -> int:
     """Remove work folders of runs whose process is gone (killed runs), under ``base/.work``."""
-    from ..store import pid_alive
+    from ..runtime import pid_alive
 
     work = Path(base) / ".work"
     if not work.is_dir():
@@ -323,8 +286,6 @@ def run_report(
 def _finish(record: RunRecord, t0: float, reports_dir: Path, update_index: bool) -> None:
     record.finished = pd.Timestamp.now().isoformat(timespec="seconds")
     record.seconds = round(time.perf_counter() - t0, 2)
-    _append_ledger(reports_dir, record)
+    append_run(reports_dir, record)
     if update_index:
-        from .index import write_index
-
         write_index(reports_dir)

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 from .. import config
-from .engine import locked, read_ledger
+from ..jsonl import locked
+from .ledger import read_ledger
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#212529}

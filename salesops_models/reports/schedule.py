@@ -26,7 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .. import config
 from .catalog import ParameterError
-from .engine import ReportFailed, RunRecord, read_ledger, run_report
+from .engine import ReportFailed, run_report
+from .ledger import RunRecord, read_ledger
 
 SCHEDULE_FILE = config.PROJECT_ROOT / "reports.yml"
 

@@ -13,7 +13,13 @@ from .design import (
 )
 from .exact import Band, Solution, TerritoryProblem, TerritorySolverError, pareto_frontier, solve
 from .metrics import balance_metrics, territory_table
-from .simulate import account_rates, simulate_territories, structural_summary
+from .simulate import (
+    TerritorySimulation,
+    account_rates,
+    simulate_territories,
+    structural_summary,
+    territory_wars,
+)
 
 __all__ = [
     "EXACT_MAX_PAIRS",
@@ -36,5 +42,7 @@ __all__ = [
     "rebalance",
     "simulate_territories",
     "structural_summary",
+    "TerritorySimulation",
+    "territory_wars",
     "territory_table",
 ]

@@ -30,13 +30,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import SalesOpsError
+from ..errors import InfeasibleTerritories
+from .exact import Band, TerritoryProblem, TerritorySolverError, new_highs, solve
 
 EARTH_KM = 6371.0
-
-
-class InfeasibleTerritories(SalesOpsError, ValueError):
-    """The balance bounds, locks and accounts cannot all be satisfied; says which."""
 
 
 def unit_vectors(lat, lon) -> np.ndarray:
@@ -193,7 +190,6 @@ def _solve_lp(cost_cand, cand, p, w, k, bounds_p, bounds_w, locks):
     lp.a_matrix_.start_ = np.arange(0, cols * per + 1, per, dtype=np.int32)
     lp.a_matrix_.index_ = idx.ravel()
     lp.a_matrix_.value_ = val.ravel()
-    from .exact import TerritorySolverError, new_highs
 
     h = new_highs()  # the thread count stays HiGHS's default (changing it breaks later solves)
     if h.passModel(lp) == highspy.HighsStatus.kError:
@@ -408,7 +404,6 @@ def _problem(
 ):
     """The exact model of a design: objective = (weighted) distance, hard bands for
     potential (relative), workload (relative) and any extra ``balance`` measures."""
-    from .exact import Band, TerritoryProblem
 
     acc = accounts.reset_index(drop=True).copy()
     bal = {"potential": Band.relative(tolerance)}
@@ -468,6 +463,20 @@ def _centers_frame(centers: pd.DataFrame | None, k: int | None):
     return labels, unit_vectors(centers["lat"], centers["lon"])
 
 
+def _distance_table(distance, n_accounts: int, labels):
+    """Territory labels and the (accounts x territories) float64 table of a planner's
+    distance matrix (a DataFrame's columns label the territories)."""
+    if isinstance(distance, pd.DataFrame):
+        labels = labels or list(distance.columns)
+    dist = np.asarray(distance, dtype=np.float64)
+    if dist.ndim != 2 or dist.shape[0] != n_accounts:
+        raise ValueError(f"distance must be (accounts, territories), got {dist.shape}")
+    labels = labels or list(range(dist.shape[1]))
+    if len(labels) != dist.shape[1]:
+        raise ValueError(f"distance has {dist.shape[1]} columns for {len(labels)} territories")
+    return labels, dist
+
+
 def design_territories(
     accounts: pd.DataFrame,
     k: int | None = None,
@@ -514,19 +523,21 @@ def design_territories(
     stops at a relative gap of ``mip_gap`` (default 0.01%; 0 proves the exact optimum) or at
     ``time_limit``, and the gap is reported either way (``Design.gap``). ``locks``
     maps account id -> territory (index or label).
+
+    Examples
+    --------
+    >>> from salesops_models.synthetic import generate_org
+    >>> from salesops_models.territory import balance_metrics
+    >>> accounts = generate_org(n_reps=8, years=1, seed=1).crm.accounts
+    >>> d = design_territories(accounts, 4, tolerance=0.10)
+    >>> balance_metrics(d.accounts)["max_deviation"] <= 0.10 + 1e-9
+    True
     """
     if not 0 < tolerance < 1:
         raise ValueError("tolerance must be in (0, 1)")
     labels, cxyz = _centers_frame(centers, k)
     if distance is not None:
-        if isinstance(distance, pd.DataFrame):
-            labels = labels or list(distance.columns)
-        dist = np.asarray(distance, dtype=np.float64)
-        if dist.ndim != 2 or dist.shape[0] != len(accounts):
-            raise ValueError(f"distance must be (accounts, territories), got {dist.shape}")
-        labels = labels or list(range(dist.shape[1]))
-        if len(labels) != dist.shape[1]:
-            raise ValueError(f"distance has {dist.shape[1]} columns for {len(labels)} territories")
+        labels, dist = _distance_table(distance, len(accounts), labels)
     k = len(labels) if labels is not None else k
     if k is None or not 1 <= k <= len(accounts):
         raise ValueError(
@@ -553,7 +564,6 @@ def design_territories(
     if distance is not None or (fixed_centers and use_exact):
         if distance is None:
             dist = distance_km(unit_vectors(accounts["lat"], accounts["lon"]), cxyz)
-        from .exact import solve
 
         prob = _problem(
             accounts,
@@ -615,7 +625,6 @@ def design_territories(
     cen = pd.DataFrame({"territory": labels, "lat": lat, "lon": lon})
     if exact:
         # the best assignment for the final centers, proven (the centers stay heuristic)
-        from .exact import solve
 
         prob = _problem(
             accounts,
@@ -730,8 +739,6 @@ def rebalance(
         dist = None
     use_exact = exact if exact is not None else len(p) * k <= EXACT_MAX_PAIRS
     if use_exact or distance is not None or balance:
-        from .exact import solve
-
         if dist is None:
             dist = distance_km(xyz, cxyz)
         acc = accounts.assign(__cur__=labels[cur])

@@ -39,16 +39,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import SalesOpsError
-from .design import InfeasibleTerritories
+from ..errors import InfeasibleTerritories, TerritorySolverError
 
 #: A solve is "optimal" when its objective is within this of HiGHS's dual bound, in the
 #: objective's own units (km, index value, ...), and within a relative 1e-9.
 ABS_GAP = 1e-7
-
-
-class TerritorySolverError(SalesOpsError, RuntimeError):
-    """The MIP solver itself failed (not an infeasible instance); the message says how."""
 
 
 @dataclass(frozen=True)

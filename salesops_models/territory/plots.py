@@ -73,7 +73,7 @@ def plot_attainment_spread(summary_before: pd.DataFrame, summary_after: pd.DataF
     ax.axhline(1, color="#c92a2a", ls="--", lw=1)
     ax.set_xlabel("territories (sorted by median attainment)")
     ax.set_ylabel("attainment of the same strong rep")
-    ax.set_title("Territory wars: P10-P90 attainment of one rep placed in each territory")
+    ax.set_title("Territory wars: p10-p90 attainment of one rep placed in each territory")
     ax.legend(fontsize=8)
     ax.figure.tight_layout()
     return ax.figure

@@ -13,10 +13,14 @@ variance is reported.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from ..crm import CRM
+from ..draws import DEFAULT_Q, DRAW, label
 
 
 def account_rates(crm: CRM, accounts: pd.DataFrame, years: float | None = None) -> pd.DataFrame:
@@ -57,18 +61,78 @@ def account_rates(crm: CRM, accounts: pd.DataFrame, years: float | None = None) 
     return a
 
 
-def simulate_territories(
+@dataclass
+class TerritorySimulation:
+    """Territory-wars draws: bookings (draw, territory) of the same rep in every territory.
+
+    ``quota`` is the equal quota every territory carries; attainment = bookings / quota.
+    """
+
+    bookings: np.ndarray  # (draw, territory)
+    territories: pd.Index
+    quota: float
+    skill: float
+
+    @property
+    def attainment(self) -> np.ndarray:
+        return self.bookings / self.quota
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long frame: territory, draw, bookings, attainment (draw-major order)."""
+        n_draws, n_terr = self.bookings.shape
+        out = pd.DataFrame(
+            {
+                "territory": np.tile(self.territories, n_draws),
+                DRAW: np.repeat(np.arange(n_draws), n_terr),
+                "bookings": self.bookings.ravel(),
+            }
+        )
+        out["attainment"] = out["bookings"] / self.quota
+        return out
+
+    def to_xarray(self) -> xr.Dataset:
+        """Bookings and attainment with dims ``draw`` and ``territory``; quota in attrs."""
+        coords = {DRAW: np.arange(self.bookings.shape[0]), "territory": self.territories}
+        return xr.Dataset(
+            {
+                "bookings": ((DRAW, "territory"), self.bookings),
+                "attainment": ((DRAW, "territory"), self.attainment),
+            },
+            coords=coords,
+            attrs={"quota": self.quota, "skill": self.skill},
+        )
+
+    def by_territory(self) -> pd.DataFrame:
+        """Per territory attainment p10/p50/p90 and P(at quota) (see :func:`structural_summary`)."""
+        return structural_summary(self.to_frame())
+
+    def summary(self) -> dict:
+        """One row: the structural share of attainment variance, the median attainment of the
+        worst and best territory, and how many territories give the rep under 40% odds of
+        reaching quota."""
+        t = self.by_territory()
+        return {
+            "territories": len(t),
+            "structural_share": t.attrs["structural_share"],
+            "p50_worst_territory": float(t["p50"].min()),
+            "p50_best_territory": float(t["p50"].max()),
+            "territories_p_at_quota_under_40pct": int((t["p_at_quota"] < 0.4).sum()),
+        }
+
+
+def territory_wars(
     rates: pd.DataFrame,
     col: str = "territory",
     *,
-    n_scenarios: int = 2000,
+    n_draws: int = 2000,
     skill: float = 1.3,
     quota_stretch: float = 1.0,
     seed: int = 0,
-) -> pd.DataFrame:
-    """Annual bookings and attainment (scenario x territory) for a rep of ``skill``.
+) -> TerritorySimulation:
+    """Annual bookings (draw x territory) for a rep of ``skill`` placed in every territory.
 
-    Returns a long frame: territory, scenario, bookings, attainment.
+    See the module docstring for the model. ``rates`` is :func:`account_rates`' frame with a
+    ``col`` column naming each account's territory.
     """
     rng = np.random.default_rng(seed)
     terr = pd.Index(sorted(rates[col].unique()))
@@ -79,8 +143,8 @@ def simulate_territories(
     mean_deal = np.exp(rates["mu"] + rates["sigma"] ** 2 / 2).to_numpy()
     expected = np.bincount(tid, weights=lam * mean_deal, minlength=len(terr))
     quota = expected.sum() / len(terr) * quota_stretch
-    # wins per account and scenario, then lognormal deals summed per territory and scenario
-    wins = rng.poisson(lam[None, :], size=(n_scenarios, len(lam)))
+    # wins per account and draw, then lognormal deals summed per territory and draw
+    wins = rng.poisson(lam[None, :], size=(n_draws, len(lam)))
     s_idx, a_idx = np.nonzero(wins)
     reps = wins[s_idx, a_idx]
     a_rep = np.repeat(a_idx, reps)
@@ -89,28 +153,35 @@ def simulate_territories(
         rates["mu"].to_numpy()[a_rep]
         + rates["sigma"].to_numpy()[a_rep] * rng.standard_normal(len(a_rep))
     )
-    book = np.zeros((n_scenarios, len(terr)))
+    book = np.zeros((n_draws, len(terr)))
     np.add.at(book, (s_rep, tid[a_rep]), deals)
-    out = pd.DataFrame(
-        {
-            "territory": np.tile(terr, n_scenarios),
-            "scenario": np.repeat(np.arange(n_scenarios), len(terr)),
-            "bookings": book.ravel(),
-        }
-    )
-    out["attainment"] = out["bookings"] / quota
-    return out
+    return TerritorySimulation(book, terr, float(quota), float(skill))
 
 
-def structural_summary(sim: pd.DataFrame) -> pd.DataFrame:
-    """Per territory: attainment P10/P50/P90 and P(at quota); overall: structural share of the
+def simulate_territories(
+    rates: pd.DataFrame,
+    col: str = "territory",
+    *,
+    n_scenarios: int = 2000,
+    skill: float = 1.3,
+    quota_stretch: float = 1.0,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`territory_wars` as a long frame (territory, draw, bookings, attainment)."""
+    return territory_wars(
+        rates, col, n_draws=n_scenarios, skill=skill, quota_stretch=quota_stretch, seed=seed
+    ).to_frame()
+
+
+def structural_summary(sim) -> pd.DataFrame:
+    """Per territory: attainment p10/p50/p90 and P(at quota); overall: structural share of the
     attainment variance (between territories / total)."""
+    if isinstance(sim, TerritorySimulation):
+        sim = sim.to_frame()
     g = sim.groupby("territory")["attainment"]
     table = pd.DataFrame(
         {
-            "p10": g.quantile(0.1),
-            "p50": g.median(),
-            "p90": g.quantile(0.9),
+            **{label(q): g.quantile(q) for q in DEFAULT_Q},
             "p_at_quota": g.apply(lambda s: float((s >= 1).mean())),
         }
     ).reset_index()

@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import config
-from .crm import CRM
-from .schema import OPEN_STAGES, STAGE_ORDER
+from .. import config
+from ..crm import CRM
+from ..draws import tails
+from ..schema import OPEN_STAGES, STAGE_ORDER
 
 COVERAGE_BAND = (3.0, 4.0)
 WATERFALL_BUCKETS = (
@@ -108,6 +109,14 @@ def coverage(
     open_without_close_date (open amount that cannot be placed in any period), gross_coverage,
     remaining_coverage, status (against the 3-4x band on remaining coverage).
     ``target`` defaults to :func:`default_target` (quotas; group rows use quotas only).
+
+    Examples
+    --------
+    >>> from salesops_models.synthetic import generate_org
+    >>> crm = generate_org(n_reps=8, years=1, seed=1).crm
+    >>> cov = coverage(crm, "2026-06-30", "2026-Q3")      # the day before Q3 starts
+    >>> cov.loc[0, "group"], bool(cov.loc[0, "remaining_coverage"] > 0)
+    ('Total', True)
     """
     p = _period(crm, period, as_of)
     if target is None or target <= 0:
@@ -164,7 +173,7 @@ def max_stage_reached(crm: CRM, as_of=None) -> pd.Series:
     """Highest open-stage index (0-4) each deal reached by ``as_of``; 5 if won."""
     h = crm._history()
     if as_of is not None:
-        from .crm import as_of_cutoff
+        from ..crm import as_of_cutoff
 
         h = h[h["changed_at"] < as_of_cutoff(as_of)]
     order = h["stage"].map(STAGE_ORDER).where(h["stage"] != "Closed Lost", -1)
@@ -217,8 +226,9 @@ def jeffreys_interval(wins, losses, cred: float = 0.9) -> tuple[np.ndarray, np.n
     """Equal-tailed Jeffreys interval for a binomial rate (Beta(w+1/2, l+1/2))."""
     a = np.asarray(wins, float) + 0.5
     b = np.asarray(losses, float) + 0.5
-    lo = stats.beta.ppf((1 - cred) / 2, a, b)
-    hi = stats.beta.ppf(1 - (1 - cred) / 2, a, b)
+    lo_q, hi_q = tails(cred)
+    lo = stats.beta.ppf(lo_q, a, b)
+    hi = stats.beta.ppf(hi_q, a, b)
     return np.where(np.asarray(wins) == 0, 0.0, lo), np.where(np.asarray(losses) == 0, 1.0, hi)
 
 
@@ -358,7 +368,7 @@ def stage_durations(crm: CRM, as_of=None) -> pd.DataFrame:
     """Days spent in each open stage by every completed stage visit (from history)."""
     h = crm._history()
     if as_of is not None:
-        from .crm import as_of_cutoff
+        from ..crm import as_of_cutoff
 
         h = h[h["changed_at"] < as_of_cutoff(as_of)]
     same_next = h["opportunity_id"].eq(h["opportunity_id"].shift(-1))
@@ -386,7 +396,7 @@ def at_risk_deals(
     Reasons: stale (no change in ``stale_days``), past due, pushed twice or more, stuck
     (in its stage more than twice the historical median for that stage), no amount.
     """
-    from .quality import deal_flags
+    from ..quality import deal_flags
 
     p = _period(crm, period, as_of)
     f = deal_flags(crm, as_of, stale_days)
@@ -427,110 +437,3 @@ def at_risk_deals(
 
 
 # --- plots ---------------------------------------------------------------------------------
-def plot_coverage(cov: pd.DataFrame, ax=None):
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.subplots(figsize=(8, 0.45 * len(cov) + 1.2))[1]
-    c = cov.iloc[::-1]
-    colors = (
-        c["status"]
-        .map({"low": "#c92a2a", "healthy": "#2b8a3e", "high": "#e67700"})
-        .fillna("#868e96")
-    )
-    ax.barh(c["group"].astype(str), c["remaining_coverage"].fillna(0), color=colors)
-    ax.axvspan(*COVERAGE_BAND, color="#2b8a3e", alpha=0.12, label="healthy 3-4x")
-    ax.set_xlabel("open pipeline / remaining target")
-    ax.set_title(f"Coverage of {cov.attrs.get('period', '')} as of {cov.attrs.get('as_of', '')}")
-    ax.legend(loc="lower right")
-    ax.figure.tight_layout()
-    return ax.figure
-
-
-def plot_funnel(conv: pd.DataFrame, ax=None):
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.subplots(figsize=(8, 3.6))[1]
-    c = conv[conv["group"] == "All"]
-    ax.bar(c["stage"], c["reached"], color="#1c7ed6")
-    for x, (n, r) in enumerate(zip(c["reached"], c["conversion"], strict=True)):
-        ax.text(x, n, f"{n:,}\n{r:.0%} advance", ha="center", va="bottom", fontsize=8)
-    ax.set_ylabel("deals that reached the stage")
-    ax.set_title("Stage funnel (deals closed in the window)")
-    ax.margins(y=0.25)
-    ax.figure.tight_layout()
-    return ax.figure
-
-
-def plot_win_rates(wr: pd.DataFrame, by: str, ax=None):
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.subplots(figsize=(8, 0.35 * len(wr) + 1.2))[1]
-    w = wr.iloc[::-1]
-    y = np.arange(len(w))
-    ax.errorbar(
-        w["win_rate"],
-        y,
-        xerr=[w["win_rate"] - w["lo"], w["hi"] - w["win_rate"]],
-        fmt="o",
-        color="#1c7ed6",
-    )
-    ax.set_yticks(y, w[by].astype(str))
-    ax.set_xlabel("win rate (90% Jeffreys interval)")
-    ax.set_title(f"Win rate by {by}")
-    ax.figure.tight_layout()
-    return ax.figure
-
-
-def plot_cycle_lengths(closed: pd.DataFrame, by: str = "segment", ax=None):
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.subplots(figsize=(8, 3.6))[1]
-    won = closed[closed["is_won"]]
-    groups = sorted(won[by].dropna().unique())
-    data = [won.loc[won[by] == g, "cycle_days"].to_numpy() for g in groups]
-    if data:
-        ax.boxplot(data, tick_labels=[str(g) for g in groups], showfliers=False)
-    ax.set_ylabel("days from creation to close (won)")
-    ax.set_title(f"Sales cycle by {by}")
-    ax.figure.tight_layout()
-    return ax.figure
-
-
-def plot_waterfall(buckets: pd.DataFrame, ax=None):
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.subplots(figsize=(9, 3.8))[1]
-    labels = [
-        "start",
-        "new",
-        "pulled in",
-        "reopened",
-        "pushed out",
-        "won",
-        "lost",
-        "amount +/-",
-        "end",
-    ]
-    vals = buckets["amount"].to_numpy()
-    bottoms, heights, colors = [], [], []
-    running = 0.0
-    for i, v in enumerate(vals):
-        if i == 0 or i == len(vals) - 1:
-            bottoms.append(0.0)
-            heights.append(v)
-            colors.append("#495057")
-            running = v
-        else:
-            bottoms.append(running if v >= 0 else running + v)
-            heights.append(abs(v))
-            colors.append("#2b8a3e" if v >= 0 else "#c92a2a")
-            running += v
-    ax.bar(labels, heights, bottom=bottoms, color=colors)
-    ax.set_ylabel("pipeline amount")
-    ax.set_title(
-        f"Pipeline waterfall {buckets.attrs.get('period', '')}: "
-        f"{buckets.attrs.get('start', '')} to {buckets.attrs.get('end', '')}"
-    )
-    ax.tick_params(axis="x", rotation=20)
-    ax.figure.tight_layout()
-    return ax.figure

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import config
-from .crm import CRM
-from .schema import OPEN_STAGES, STAGE_ORDER
+from .. import config
+from ..crm import CRM
+from ..schema import OPEN_STAGES, STAGE_ORDER
 
 KEY_OPPORTUNITY_FIELDS = (
     "amount",
@@ -92,7 +92,7 @@ def stage_moves(crm: CRM, as_of=None) -> pd.DataFrame:
     """Per opportunity, from history up to ``as_of``: stage skips and close-date pushes."""
     h = crm._history()
     if as_of is not None:
-        from .crm import as_of_cutoff
+        from ..crm import as_of_cutoff
 
         h = h[h["changed_at"] < as_of_cutoff(as_of)]
     same = h["opportunity_id"].eq(h["opportunity_id"].shift())
@@ -161,8 +161,17 @@ def quality_by(
     return out.sort_values("stale", ascending=False).reset_index()
 
 
-def scorecard(crm: CRM, as_of=None, stale_days: int = config.STALE_DAYS) -> pd.DataFrame:
-    """One table of the headline hygiene measures with their healthy marks."""
+def hygiene_scorecard(crm: CRM, as_of=None, stale_days: int = config.STALE_DAYS) -> pd.DataFrame:
+    """One table of the headline hygiene measures with their healthy marks.
+
+    Examples
+    --------
+    >>> from salesops_models.synthetic import generate_org
+    >>> crm = generate_org(n_reps=8, years=1, seed=1).crm
+    >>> card = hygiene_scorecard(crm, "2026-06-30")
+    >>> card["measure"].iloc[0]
+    'key-field completeness (min)'
+    """
     as_of = as_of or crm.data_end
     comp = completeness(crm, as_of)
     flags = deal_flags(crm, as_of, stale_days)
@@ -216,38 +225,3 @@ def scorecard(crm: CRM, as_of=None, stale_days: int = config.STALE_DAYS) -> pd.D
     out["as_of"] = pd.Timestamp(as_of).date()
     out["open_deals"] = len(flags)
     return out
-
-
-def plot_quality(crm: CRM, as_of=None, stale_days: int = config.STALE_DAYS, ax=None):
-    """Completeness per key field against the 95% mark, and stale/past-due share per team."""
-    import matplotlib.pyplot as plt
-
-    comp = completeness(crm, as_of)
-    teams = quality_by(crm, as_of, by="team", stale_days=stale_days).head(15)
-    if ax is None:
-        fig, ax = plt.subplots(1, 2, figsize=(13, 4.8))
-    else:
-        fig = ax[0].figure
-    labels = comp["table"].str.split(" ").str[0].str[:4] + "." + comp["field"]
-    colors = np.where(comp["healthy"], "#2b8a3e", "#c92a2a")
-    ax[0].barh(labels, comp["completeness"], color=colors)
-    ax[0].axvline(
-        config.COMPLETENESS_GOAL,
-        color="k",
-        ls="--",
-        lw=1,
-        label=f"goal {config.COMPLETENESS_GOAL:.0%}",
-    )
-    ax[0].set_xlim(0, 1)
-    ax[0].set_title("Completeness of key fields")
-    ax[0].legend(loc="lower left")
-    y = np.arange(len(teams))
-    ax[1].barh(
-        y - 0.2, teams["stale"], height=0.4, label=f"stale (> {stale_days} d)", color="#e67700"
-    )
-    ax[1].barh(y + 0.2, teams["past_due"], height=0.4, label="past due", color="#5f3dc4")
-    ax[1].set_yticks(y, teams.iloc[:, 0].astype(str))
-    ax[1].set_title("Open deals: stale and past-due share by team")
-    ax[1].legend(loc="lower right")
-    fig.tight_layout()
-    return fig

@@ -1,0 +1,257 @@
+"""The base of the workbench's Bayesian models (the pymc-marketing ``ModelBuilder`` pattern).
+
+A model class states what is its own (``model_type``, default configs, the PyMC graph, the
+free parameters whose convergence is checked, what it keeps beside the posterior) and inherits
+the workflow every model shares:
+
+- ``model_config`` / ``sampler_config`` merged over the class defaults;
+- one sampler choice (:meth:`BayesModel.backend`): nutpie when installed, else PyMC's NUTS,
+  overridable with ``sampler_config["backend"]``; one :meth:`BayesModel.sample` path;
+- metadata in ``idata.attrs`` on every fit: ``model_type``, package version, both configs,
+  the backend, the data fingerprint, the as-of date and the fit time;
+- :meth:`BayesModel.diagnostics`: rank-normalized r_hat, bulk ESS and divergences over the
+  free parameters (Vehtari et al. 2021), via :func:`salesops_models.diagnostics.diagnose`;
+- :meth:`BayesModel.save` to netCDF and :meth:`BayesModel.load` that refuses a file written
+  by another model type (:class:`ModelFileError`);
+- :class:`NotFittedError` (scikit-learn's name) from anything that needs a posterior before
+  :meth:`fit` ran or a model was loaded.
+
+Examples
+--------
+>>> from salesops_models.capacity import ProductivityModel
+>>> model = ProductivityModel(sampler_config={"draws": 200})
+>>> model.sampler_config["draws"], model.sampler_config["tune"]
+(200, 1000)
+>>> model.diagnostics()
+Traceback (most recent call last):
+...
+salesops_models.bayes.NotFittedError: ProductivityModel is not fitted yet: call fit() or load() first
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import arviz as az
+import pandas as pd
+
+from .diagnostics import Diagnostics, diagnose
+from .errors import SalesOpsError
+
+DEFAULT_SAMPLER_CONFIG = {
+    "draws": 1000,
+    "tune": 1000,
+    "chains": 2,
+    "target_accept": 0.85,
+    "backend": "auto",  # "auto" (nutpie when installed), "nutpie" or "pymc"
+}
+
+
+class NotFittedError(SalesOpsError, ValueError, AttributeError):
+    """A result was asked of a model that has no posterior yet (scikit-learn's convention:
+    both a ``ValueError`` and an ``AttributeError``)."""
+
+
+class ModelFileError(SalesOpsError, ValueError):
+    """A saved model file is of another model type, or does not fit the data given."""
+
+
+def has_nutpie() -> bool:
+    try:
+        import nutpie  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class quiet:
+    """Context manager: PyMC's INFO chatter (sampler banners) off while sampling."""
+
+    def __enter__(self):
+        self.logger = logging.getLogger("pymc")
+        self.level = self.logger.level
+        self.logger.setLevel(logging.WARNING)
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.setLevel(self.level)
+
+
+class BayesModel:
+    """Shared workflow of the PyMC models (see the module docstring).
+
+    Subclasses set ``model_type``, ``default_model_config``, ``default_sampler_config`` and
+    ``free_parameters``, implement ``fit`` (usually: build the data, build the graph, call
+    :meth:`sample`, then :meth:`record_fit`), and may extend :meth:`_save_attrs` /
+    :meth:`_restore` with what they keep beside the posterior.
+    """
+
+    model_type: ClassVar[str] = "base"
+    default_model_config: ClassVar[dict] = {}
+    default_sampler_config: ClassVar[dict] = DEFAULT_SAMPLER_CONFIG
+    free_parameters: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, model_config: dict | None = None, sampler_config: dict | None = None):
+        self.model_config = dict(self.default_model_config) | dict(model_config or {})
+        self.sampler_config = dict(self.default_sampler_config) | dict(sampler_config or {})
+        self.idata: az.InferenceData | None = None
+        self.fingerprint: str | None = None
+        self.fit_seconds: float | None = None
+
+    def __repr__(self) -> str:
+        state = "fitted" if self.idata is not None else "not fitted"
+        as_of = self.idata.attrs.get("as_of") if self.idata is not None else None
+        return f"{type(self).__name__}({state}{f', as of {as_of}' if as_of else ''})"
+
+    # --- configuration ----------------------------------------------------------------------
+    def get_params(self) -> dict:
+        """Both configs (scikit-learn's name), JSON-ready."""
+        return {
+            "model_config": dict(self.model_config),
+            "sampler_config": dict(self.sampler_config),
+        }
+
+    def backend(self) -> str:
+        """The sampler this model runs with: ``sampler_config["backend"]``, where ``"auto"``
+        means nutpie when it is installed (compiled with numba, faster per gradient), else
+        PyMC's own NUTS."""
+        choice = self.sampler_config.get("backend", "auto")
+        if choice == "auto":
+            return "nutpie" if has_nutpie() else "pymc"
+        if choice not in ("nutpie", "pymc"):
+            raise ValueError(f"sampler backend must be 'auto', 'nutpie' or 'pymc', not {choice!r}")
+        return choice
+
+    # --- fitting ----------------------------------------------------------------------------
+    def sample(
+        self, model, *, seed: int, progressbar: bool = False, compiled=None, backend=None
+    ) -> az.InferenceData:
+        """Draw the posterior of the PyMC ``model`` with the configured sampler.
+
+        ``compiled`` is a nutpie compiled model to reuse (a backtest swaps only the data).
+        """
+        import pymc as pm
+
+        sc = self.sampler_config
+        backend = backend or self.backend()
+        with quiet():
+            if backend == "nutpie":
+                import nutpie
+
+                if compiled is None:
+                    compiled = nutpie.compile_pymc_model(model)
+                return nutpie.sample(
+                    compiled,
+                    draws=sc["draws"],
+                    tune=sc["tune"],
+                    chains=sc["chains"],
+                    seed=seed,
+                    progress_bar=progressbar,
+                    target_accept=sc["target_accept"],
+                    **sc.get("nutpie_kwargs", {}),
+                )
+            with model:
+                return pm.sample(
+                    draws=sc["draws"],
+                    tune=sc["tune"],
+                    chains=sc["chains"],
+                    random_seed=seed,
+                    progressbar=progressbar,
+                    target_accept=sc["target_accept"],
+                    cores=min(2, sc["chains"]),
+                )
+
+    def record_fit(
+        self, idata: az.InferenceData, *, as_of=None, fingerprint=None, started=None, **extra
+    ) -> az.InferenceData:
+        """Keep ``idata`` as the model's posterior and stamp its metadata into ``attrs``."""
+        from . import __version__
+
+        self.idata = idata
+        self.fingerprint = fingerprint
+        if started is not None:
+            self.fit_seconds = time.perf_counter() - started
+        attrs = {
+            "model_type": self.model_type,
+            "salesops_models_version": __version__,
+            "model_config": json.dumps(self.model_config),
+            "sampler_config": json.dumps(self.sampler_config),
+            "backend": extra.pop("backend", None) or self.backend(),
+        }
+        if as_of is not None:
+            attrs["as_of"] = str(pd.Timestamp(as_of).date())
+        if fingerprint is not None:
+            attrs["data_fingerprint"] = fingerprint
+        if self.fit_seconds is not None:
+            attrs["fit_seconds"] = self.fit_seconds
+        idata.attrs.update(attrs | extra)
+        return idata
+
+    def check_fitted(self) -> az.InferenceData:
+        """The posterior, or :class:`NotFittedError`."""
+        if self.idata is None:
+            raise NotFittedError(
+                f"{type(self).__name__} is not fitted yet: call fit() or load() first"
+            )
+        return self.idata
+
+    # --- results ----------------------------------------------------------------------------
+    @property
+    def ess_goal(self) -> float:
+        """Total bulk ESS each parameter must reach (Vehtari et al. 2021: 400)."""
+        return 400.0
+
+    def diagnostics(self) -> Diagnostics:
+        """Rank-normalized r_hat, bulk ESS and divergences over the free parameters."""
+        idata = self.check_fitted()
+        names = [v for v in self.free_parameters if v in idata.posterior]
+        return diagnose(idata, names, ess_goal=self.ess_goal)
+
+    def summary(self, var_names=None) -> pd.DataFrame:
+        """ArviZ's posterior summary of the free parameters (or ``var_names``)."""
+        idata = self.check_fitted()
+        names = var_names or [v for v in self.free_parameters if v in idata.posterior]
+        return az.summary(idata, var_names=names)
+
+    # --- persistence ------------------------------------------------------------------------
+    def _save_attrs(self) -> dict:
+        """Extra ``attrs`` a subclass needs to restore itself (JSON strings)."""
+        return {}
+
+    def _restore(self, idata: az.InferenceData, crm=None) -> None:
+        """Rebuild what a subclass keeps beside the posterior after :meth:`load`."""
+
+    def save(self, path: str | Path) -> Path:
+        """The posterior and its metadata (configs, model type, as-of, fingerprint) as netCDF."""
+        idata = self.check_fitted()
+        path = Path(path)
+        idata.attrs.update(self._save_attrs())
+        idata.to_netcdf(str(path))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, crm=None):
+        """A model saved by :meth:`save`. A file of another model type is refused; when the
+        model keeps data beside its posterior, ``crm`` must be the data it was fitted on
+        (checked by fingerprint)."""
+        idata = az.from_netcdf(str(path))
+        kind = idata.attrs.get("model_type")
+        if kind is not None and kind != cls.model_type:
+            raise ModelFileError(f"{path}: a saved {kind!r} model, not a {cls.model_type!r} model")
+        m = cls(
+            json.loads(idata.attrs.get("model_config", "{}")),
+            json.loads(idata.attrs.get("sampler_config", "{}")),
+        )
+        m.idata = idata
+        m.fingerprint = idata.attrs.get("data_fingerprint")
+        m.fit_seconds = idata.attrs.get("fit_seconds")
+        if crm is not None and m.fingerprint is not None:
+            fp = crm.fingerprint()
+            if fp != m.fingerprint:
+                raise ModelFileError(f"{path}: fitted on data {m.fingerprint}, this CRM is {fp}")
+        m._restore(idata, crm)
+        return m
