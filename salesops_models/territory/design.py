@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InfeasibleTerritories
-from .exact import Band, TerritoryProblem, TerritorySolverError, new_highs, solve
+from . import exact as _exact
+from .exact import Band, TerritoryProblem, TerritorySolverError, solve
 
 EARTH_KM = 6371.0
 
@@ -191,7 +192,9 @@ def _solve_lp(cost_cand, cand, p, w, k, bounds_p, bounds_w, locks):
     lp.a_matrix_.index_ = idx.ravel()
     lp.a_matrix_.value_ = val.ravel()
 
-    h = new_highs()  # the thread count stays HiGHS's default (changing it breaks later solves)
+    # looked up on the module so tests can replace it; the thread count stays
+    # HiGHS's default (changing it breaks later solves)
+    h = _exact.new_highs()
     if h.passModel(lp) == highspy.HighsStatus.kError:
         raise TerritorySolverError("HiGHS rejected the assignment LP")
     run_status = h.run()
