@@ -76,6 +76,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/bench_capacity.py
 	$(BIN)/python benchmarks/bench_comp.py
+	$(BIN)/python benchmarks/bench_statements.py
 	$(BIN)/python benchmarks/bench_territory.py
 	$(BIN)/python benchmarks/bench_forecast.py
 	$(BIN)/python benchmarks/bench_health.py

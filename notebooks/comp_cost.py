@@ -46,7 +46,9 @@ from salesops_models.config import PROJECT_ROOT
 from salesops_models.exports import styled, write_excel
 from salesops_models.reports import context
 
-crm = context(source).crm
+ctx = context(source)
+crm = ctx.crm
+comp_inputs = ctx.comp_inputs()  # cancellations etc. from the store (salesops comp load)
 plans = {"A": comp.load_plan(PROJECT_ROOT / plan_a), "B": comp.load_plan(PROJECT_ROOT / plan_b)}
 display(
     styled(
@@ -99,12 +101,21 @@ result = cap.capacity(
     crm, model, cap.CapacityPlan(plan_start, 12), target, n_scenarios=scenarios, seed=seed
 )
 quotas = cap.allocate_quotas(crm, result, model.rep_productivity(), target, buffer=buffer)
-inputs = comp.capacity_inputs(plans["A"], result, quotas)  # attainment, target incentive
+# won deals of the last 12 months: deal size, SPIFF-qualifying shares, cancel rates
+mix = comp.DealMix.from_crm(
+    crm, list(plans.values()), start.start_time - pd.Timedelta(days=1),
+    adjustments=comp_inputs.adjustments,
+)  # fmt: skip
+inputs = comp.capacity_inputs(plans["A"], result, quotas, deals=mix, seed=seed)
 quarter_quota, bookings = inputs.quotas, inputs.bookings
 display(
     Markdown(
         f"{scenarios:,} scenarios x {len(quotas)} seats x {quarter_quota.shape[1]} quarters; target {target:,.0f}, quotas "
-        f"{quotas.annual_quota.sum():,.0f}. The renewals measure uses the bookings attainment as its proxy."
+        f"{quotas.annual_quota.sum():,.0f}. The renewals measure uses the bookings attainment as its proxy. "
+        f"Deals simulated behind the bookings: mean won deal {mix.mean_value:,.0f} "
+        f"({mix.n_deals:,} deals), cancel rates "
+        + (", ".join(f"{k}: {v:.1%}" for k, v in mix.cancel_rates.items()) or "none")
+        + "."
     )
 )
 
@@ -112,20 +123,34 @@ display(
 # ## Cost against budget, plan A vs plan B
 
 # %%
-plan_inputs = {k: comp.capacity_inputs(p, result, quotas) for k, p in plans.items()}
-costs = {k: plan_inputs[k].evaluate(p, spiff_rate=0.001) for k, p in plans.items()}
+plan_inputs = {
+    k: comp.capacity_inputs(p, result, quotas, deals=mix, seed=seed) for k, p in plans.items()
+}  # same seed: both plans see the same simulated deals
+costs = {k: plan_inputs[k].evaluate(p) for k, p in plans.items()}
 att, ti = inputs.attainment | plan_inputs["B"].attainment, inputs.target_incentive
+same = {"bookings": bookings, "quota": inputs.quotas, "deals": inputs.deals,
+        "months_since_hire": inputs.months_since_hire}  # fmt: skip
 budget_value = budget or float(np.median(costs["A"].total)) * 1.05
 plots.plot_cost_distribution(costs, budget_value)
 plt.show()
-summary = comp.compare(plans, att, ti, bookings=bookings, budget=budget_value)
+summary = pd.DataFrame({k: c.summary(budget_value) for k, c in costs.items()}).T
 display(styled(summary).format("{:,.3f}"))
+for k, c in costs.items():
+    for note in c.notes:
+        display(Markdown(f"Plan {k}: {note}"))
+
+# %% [markdown]
+# ## Cash timing: draws, recoveries and clawbacks by quarter (median)
+
+# %%
+cash = pd.DataFrame({k: c.cash_by_period()["p50"] for k, c in costs.items()})
+display(styled(cash).format("{:,.0f}"))
 
 # %% [markdown]
 # ## Sensitivity (plan A): quota level and accelerator rates
 
 # %%
-sens = comp.sensitivity(plans["A"], att, ti, bookings=bookings)
+sens = comp.sensitivity(plans["A"], att, ti, **same)
 display(styled(sens).format({"mean_cost": "{:,.0f}", "vs_plan": "{:+.1%}"}))
 
 # %% [markdown]
@@ -158,6 +183,7 @@ write_excel(
     {
         "Summary": summary.reset_index(),
         "Sensitivity": sens,
+        "Cash": cash.reset_index(names="period"),
         "PerRep": per_rep,
         "Scenarios": pd.DataFrame({k: c.total for k, c in costs.items()})
         .rename_axis("draw")
@@ -167,6 +193,6 @@ write_excel(
 )
 display(
     HTML(
-        '<p>Scenario summary for finance: <a href="comp_cost.xlsx">comp_cost.xlsx</a> (Summary, Sensitivity, PerRep, Scenarios)</p>'
+        '<p>Scenario summary for finance: <a href="comp_cost.xlsx">comp_cost.xlsx</a> (Summary, Sensitivity, Cash, PerRep, Scenarios)</p>'
     )
 )

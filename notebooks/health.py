@@ -60,6 +60,7 @@ card = health_scorecard(
     when,
     bands=config.PROJECT_ROOT / bands,
     plan=(config.PROJECT_ROOT / plan) if plan else None,
+    comp_inputs=ctx.comp_inputs() if plan else None,
     ledger_path=config.PROJECT_ROOT / ledger,
     ledger_source=ctx.source.name,
     backtest_csv=bt_path,

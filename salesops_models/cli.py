@@ -362,35 +362,101 @@ def comp_curve(plan: Path = typer.Option(..., help="Plan YAML file.")):
     console.print(_table(df, "Payout curve (fraction of target incentive)"))
 
 
+@comp_app.command("load")
+def comp_load(
+    splits: Path | None = typer.Option(
+        None, help="CSV/Excel: opportunity_id, rep_id, percent[, kind]."
+    ),
+    adjustments: Path | None = typer.Option(
+        None, help="CSV/Excel: opportunity_id, event (cancelled|unpaid), date."
+    ),
+    deal_attributes: Path | None = typer.Option(
+        None, help="CSV/Excel: opportunity_id[, term_months, margin, discount]."
+    ),
+    leaves: Path | None = typer.Option(None, help="CSV/Excel: rep_id, start, end."),
+    db: Path = DB_OPTION,
+    dayfirst: bool = typer.Option(False, help="Dates like 31/01/2026."),
+):
+    """Load compensation inputs into the store (each file replaces its table); rows that
+    cannot be used are rejects with file, row, column and reason."""
+    from .loaders.comp_inputs import load_comp_inputs
+    from .store import load_duckdb
+
+    files = {
+        k: v
+        for k, v in {
+            "splits": splits,
+            "adjustments": adjustments,
+            "deal_attributes": deal_attributes,
+            "leaves": leaves,
+        }.items()
+        if v is not None
+    }
+    if not files:
+        raise UserInputError(
+            "give at least one of --splits, --adjustments, --deal-attributes, --leaves"
+        )
+    res = load_comp_inputs(load_duckdb(db), files, dayfirst=dayfirst or None)
+    console.print(_table(res.summary, "Comp inputs (rows read = accepted + rejected)"))
+    if len(res.rejects):
+        top = res.rejects.head(20)[["table", "file", "row", "column", "value", "reason"]]
+        console.print(_table(top, f"Rejected rows ({len(res.rejects)})"))
+    for note in res.notes:
+        console.print(f"- {_cell(note)}", highlight=False)
+    res.save(db)
+    console.print(
+        f"store: [bold]{escape(str(db))}[/] (tables {', '.join(res.tables)}; rejects in "
+        "comp_load_rejects)"
+    )
+
+
 @comp_app.command("statements")
 def comp_statements(
     plan: Path = typer.Option(..., help="Plan YAML file."),
-    period: str = typer.Option(..., help="Plan period, e.g. 2026-Q3."),
+    period: str = typer.Option(..., help="Plan period, e.g. 2026-Q3 or 2027-01."),
     db: Path = DB_OPTION,
     out: Path | None = typer.Option(None, help="Output folder (default reports/comp/<period>)."),
 ):
-    """Exact statements to the cent: per rep, line items per deal and rule; Excel + payroll CSV."""
+    """Exact statements to the cent: per rep, line items per deal and rule, with balances
+    (paid per deal, draws, clawbacks) carried from the plan's start across fiscal years;
+    the splits, adjustments, deal attributes and leaves of the store are applied.
+    Writes statements.xlsx (the fiscal year to date), payroll.csv and one HTML statement
+    per rep (this period)."""
     from .comp import compute_statements
     from .exports import outputs_together
-    from .store import load_duckdb
+    from .store import load_comp_inputs, load_duckdb
 
     p = _plan(plan)
     crm = load_duckdb(db)
-    res = compute_statements(crm, p, period)  # the year's periods up to this one
+    inputs, account = load_comp_inputs(db)
     label = crm.period(period).label
+    res = compute_statements(crm, p, period, inputs, progress=True)
+    year = crm.calendar.year(crm.period(period).start)
+    in_year = [x for x in res.totals["period"].unique() if crm.period(x).start >= year.start]
     cur = res.for_period(label)
     out = Path(out or config.REPORTS_DIR / "comp" / label)
     with outputs_together(out) as tmp:  # statements and payroll land together or not at all
-        res.to_excel(tmp / "statements.xlsx")
+        res.for_periods(in_year).to_excel(tmp / "statements.xlsx")
         cur.to_csv(tmp / "payroll.csv")
-    xlsx, csv = out / "statements.xlsx", out / "payroll.csv"
+        cur.to_html(tmp / "statements", plan=p)
     t = cur.totals.assign(total=cur.totals["total"].map(lambda d: f"{d:,.2f}"))
-    console.print(_table(t.head(30), f"{p.name}: statements {period} ({len(cur.totals)} reps)"))
+    console.print(f"inputs from the store: {account}", highlight=False)
+    console.print(_table(t.head(30), f"{p.name}: statements {label} ({len(cur.totals)} reps)"))
     grand = sum(cur.totals["total"]) if len(cur.totals) else 0
-    console.print(f"total variable pay {period}: {grand:,.2f}; lines: {len(cur.lines)}")
-    for n in res.notes[:10]:
+    console.print(f"total variable pay {label}: {grand:,.2f}; lines: {len(cur.lines)}")
+    first = res.totals["period"].iloc[0] if len(res.totals) else label
+    console.print(
+        f"computed {first}..{label}, balances carried across periods and fiscal years",
+        highlight=False,
+    )
+    for n in cur.notes[:10]:
         console.print(f"- {_cell(n)}", highlight=False)
-    console.print(f"written: {xlsx} (all periods of the year to date), {csv} (this period)")
+    if len(cur.notes) > 10:
+        console.print(f"- ... {len(cur.notes) - 10} more notes in statements.xlsx (Notes)")
+    console.print(
+        f"written: {out / 'statements.xlsx'} (the fiscal year to date), {out / 'payroll.csv'} "
+        f"and {out / 'statements'}/ (one HTML statement per rep, this period)"
+    )
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -613,7 +679,7 @@ def health(
     """
     from .forecast.ledger import LEDGER
     from .health import health_scorecard, load_bands
-    from .store import load_duckdb
+    from .store import load_comp_inputs, load_duckdb
 
     if fail_on not in ("", "watch", "act"):
         raise typer.BadParameter(f"--fail-on must be watch or act, got {fail_on!r}")
@@ -625,6 +691,7 @@ def health(
         as_of or None,
         bands=bands,
         plan=plan or None,
+        comp_inputs=load_comp_inputs(db)[0] if plan else None,
         ledger_path=LEDGER,
         ledger_source=Path(db).name,
         backtest_csv=bt,

@@ -161,7 +161,14 @@ def outputs_together(folder: str | Path) -> Iterator[Path]:
     try:
         yield tmp
         for f in sorted(tmp.iterdir()):
-            os.replace(f, folder / f.name)
+            target = folder / f.name
+            if f.is_dir() and target.is_dir():  # a folder of files (HTML statements) swaps whole
+                old = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-old-", dir=folder))
+                os.replace(target, old / f.name)
+                os.replace(f, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(f, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -179,7 +179,62 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
         _c("amount", "money", False, "Bookings quota for the period."),
     ),
 }
+#: The five CRM tables every store holds.
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
+
+#: Optional inputs of the compensation statements, stored beside the CRM tables (``salesops
+#: comp load``); a store without them pays owners 100% with no cancellations or leaves.
+COMP_TABLES: dict[str, tuple[ColumnSpec, ...]] = {
+    "comp_splits": (
+        _c("opportunity_id", "id", False, "The won deal whose credit is split."),
+        _c("rep_id", "id", False, "A rep credited with part of the deal."),
+        _c(
+            "percent",
+            "float",
+            False,
+            "Share of the deal credited to the rep, in percent; the `split` rows of a deal "
+            "add to exactly 100.",
+        ),
+        _c(
+            "kind",
+            "str",
+            True,
+            "`split` (shares of the deal, default) or `overlay` (credited on top to overlay reps).",
+            ("split", "overlay"),
+            False,
+        ),
+    ),
+    "comp_adjustments": (
+        _c("opportunity_id", "id", False, "The won deal the event is about."),
+        _c(
+            "event",
+            "str",
+            False,
+            "What happened after the close (clawback events of the plan).",
+            ("cancelled", "unpaid"),
+        ),
+        _c("date", "date", False, "Day of the event; the clawback lands in that period."),
+    ),
+    "comp_deal_attributes": (
+        _c("opportunity_id", "id", False, "The won deal."),
+        _c(
+            "term_months",
+            "float",
+            True,
+            "Contract term in months (ACV = amount x 12 / term).",
+            required=False,
+        ),
+        _c("margin", "float", True, "Gross margin as a share (0.35 = 35%).", required=False),
+        _c("discount", "float", True, "Discount as a share of list (0.2 = 20%).", required=False),
+    ),
+    "comp_leaves": (
+        _c("rep_id", "id", False, "The rep on leave."),
+        _c("start", "date", False, "First day of the leave."),
+        _c("end", "date", False, "Last day of the leave (inclusive)."),
+    ),
+}
+COMP_TABLE_NAMES: tuple[str, ...] = tuple(COMP_TABLES)
+TABLES.update(COMP_TABLES)
 
 #: Text is pandas' Arrow-backed ``str`` dtype (pandas >= 3): compact and fast; missing is NaN.
 _PANDAS_DTYPE = {
@@ -303,9 +358,16 @@ SCHEMAS["quotas"] = pa.DataFrameSchema(
 
 
 def data_dictionary_markdown() -> str:
-    """The data dictionary (Markdown) generated from :data:`TABLES`."""
+    """The data dictionary (Markdown) generated from :data:`TABLES` (the CRM tables, then the
+    compensation inputs)."""
     lines = []
     for table, cols in TABLES.items():
+        if table == COMP_TABLE_NAMES[0]:
+            lines += [
+                "Compensation inputs (optional tables of the store, loaded with `salesops comp "
+                "load`; read by `salesops comp statements` and the comp-cost report):",
+                "",
+            ]
         lines += [
             f"### `{table}`",
             "",

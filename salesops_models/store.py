@@ -60,6 +60,65 @@ def save_duckdb(
     return path
 
 
+def save_tables(path: str | Path, tables: dict[str, pd.DataFrame]) -> Path:
+    """Add or replace ``tables`` in an existing store, atomically (a copy of the file is
+    changed and renamed over it); the CRM tables and every other table stay as they were."""
+    import shutil
+
+    path = Path(path)
+    _require(path)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f"{path.stem}.{os.getpid()}.", suffix=".tmp.duckdb", dir=path.parent
+    )
+    os.close(fd)
+    try:
+        shutil.copyfile(path, tmp)
+        con = duckdb.connect(tmp)
+        try:
+            for name, df in tables.items():
+                if name in TABLE_NAMES:
+                    raise ValueError(f"save_tables does not replace the CRM table {name!r}")
+                con.register("_df", df)
+                con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _df')
+                con.unregister("_df")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, tmp + ".wal"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+    return path
+
+
+def load_comp_inputs(path: str | Path = config.DEFAULT_DB):
+    """The compensation inputs held by a store (:class:`~salesops_models.comp.CompInputs`;
+    tables the store lacks are ``None``) and a one-line account of them."""
+    from .comp.statements import CompInputs
+    from .schema import COMP_TABLE_NAMES, conform
+
+    path = Path(path)
+    _require(path)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        have = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        found = {
+            t: conform(t, con.execute(f'SELECT * FROM "{t}"').df())
+            for t in COMP_TABLE_NAMES
+            if t in have
+        }
+    finally:
+        con.close()
+    inputs = CompInputs(
+        splits=found.get("comp_splits"),
+        adjustments=found.get("comp_adjustments"),
+        deal_attributes=found.get("comp_deal_attributes"),
+        leaves=found.get("comp_leaves"),
+    )
+    account = ", ".join(f"{len(df):,} {t.removeprefix('comp_')}" for t, df in found.items())
+    return inputs, account or "none (owners credited 100%, no adjustments or leaves)"
+
+
 def _require(path: Path) -> None:
     if not path.exists():
         raise FileNotFoundError(

@@ -230,12 +230,25 @@ def test_spiffs_per_deal_and_milestone():
 
 
 def test_proration_for_a_mid_quarter_hire():
-    # hired 2026-08-16: active 46 of 92 days in Q3 -> TI = 12,500 x 46/92 = 6,250; the quota table
-    # quota stays 100,000 here, so BCR = 0.0625 and a 50,000 deal pays 3,125.00
+    # hired 2026-08-16: active 46 of 92 days in Q3 -> TI = 12,500 x 46/92 = 6,250; the
+    # quotas-table quota is prorated the same way (100,000 x 46/92 = 50,000), so the BCR stays
+    # the plan's 0.125 and a 50,000 deal pays 6,250.00 (100% attainment pays 100% of TI)
     crm = crm_with([("d1", "r3", 50_000, "2026-09-01")], reps=[("r3", "2026-08-16", None)])
     res = compute_statements(crm, plan([{"from": 0, "rate": 1.0}]), "2026-Q3")
-    assert total(res, "r3") == Decimal("3125.00")
+    assert total(res, "r3") == Decimal("6250.00")
+    assert "BCR 0.125000" in lines(res, "r3")["rule"].iloc[0]
     assert total(res, "r3", "2026-Q2") == Decimal(0)  # not yet hired
+    # a quota row already cut at the hire date (50,000 for Aug 16 - Sep 30) is not cut again
+    cut = crm.quotas[crm.quotas["period_start"] != pd.Timestamp("2026-07-01")]
+    row = pd.DataFrame(
+        {"rep_id": ["r3"], "period_start": [pd.Timestamp("2026-08-16")],
+         "period_end": [pd.Timestamp("2026-09-30")], "amount": [50_000.0]}
+    )  # fmt: skip
+    crm2 = CRM(crm.reps, crm.accounts, crm.opportunities, crm.opportunity_history,
+               pd.concat([cut, row], ignore_index=True))  # fmt: skip
+    assert total(compute_statements(crm2, plan([{"from": 0, "rate": 1.0}]), "2026-Q3"), "r3") == (
+        Decimal("6250.00")
+    )
 
 
 def test_recoverable_draw_is_carried_and_recovered():
@@ -344,7 +357,7 @@ def test_lines_add_up_and_runs_are_reproducible(small_org):
         ),
         (
             lambda d: d["measures"][0].__setitem__("weight", 0.9),
-            "weights must sum to 100%, got 90%",
+            "measures\\[\\*\\].weight: weights must sum to 100%, got 90%",
         ),
         (
             lambda d: d.__setitem__(
@@ -572,14 +585,14 @@ def test_rate_cap_and_non_recoverable_draw():
 
 
 def test_leave_prorates_the_target_incentive():
-    # a 46-day leave in Q3 (92 days): TI 12,500 x 46/92 = 6,250 and the quotas-table quota stays 100,000:
-    # BCR 0.0625, a 40,000 deal pays 2,500.00
+    # a 46-day leave in Q3 (92 days): TI 12,500 x 46/92 = 6,250 and the quotas-table quota
+    # 100,000 x 46/92 = 50,000: the BCR stays 0.125, a 40,000 deal pays 5,000.00
     crm = crm_with([("d1", "r1", 40_000, "2026-07-10")])
     leaves = pd.DataFrame({"rep_id": ["r1"], "start": ["2026-08-16"], "end": ["2026-09-30"]})
     res = compute_statements(
         crm, plan([{"from": 0, "rate": 1.0}]), "2026-Q3", CompInputs(leaves=leaves)
     )
-    assert total(res) == Decimal("2500.00")
+    assert total(res) == Decimal("5000.00")
 
 
 def test_accelerator_premium_is_reported_beside_the_statements():

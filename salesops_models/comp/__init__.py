@@ -3,6 +3,8 @@
 from .cost import (
     CostInputs,
     CostResult,
+    DealDraws,
+    DealMix,
     capacity_inputs,
     compare,
     evaluate,
@@ -17,6 +19,8 @@ __all__ = [
     "CompInputs",
     "CostInputs",
     "CostResult",
+    "DealDraws",
+    "DealMix",
     "Plan",
     "PlanError",
     "StatementResult",

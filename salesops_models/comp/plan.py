@@ -16,11 +16,31 @@ Payout convention (the usual "base commission rate with tier multipliers"):
   most cap x TI).
 
 So the payout of a measure is ``TI x g(a)`` with ``g(a) = sum_k rate_k * overlap([0, a], band_k)``
-(marginal) or ``rate_k(a) * a`` (retroactive), then gate and caps.
+(marginal), ``rate_k(a) * a`` (retroactive: the whole amount at the reached tier's rate) or
+``r(a) * a`` with ``r`` linear between tier points (interpolated: the rate runs from a tier's
+rate at its start to the next tier's rate at its end), then gate and caps.
+
+Rate tables as users write them:
+
+- ``basis: attainment`` (default): tier bounds are attainment (1.0 = 100% of quota) and rates
+  are multipliers of the BCR; ``basis: amount``: bounds are credited amounts in the plan's
+  currency and ``rate`` is the commission rate itself (``0.08`` = 8% of sales), so a rate table
+  "8% of the first 250,000, 12% above" is written as it reads;
+- ``per: period`` (default): tiers are climbed by the period's (or the year's, see
+  ``attainment``) cumulative credit; ``per: transaction``: every deal starts again at the
+  first tier (per-deal rate tables);
+- the last tier is open-ended: credit above a bounded last tier would be paid in one mode
+  and not in another, so a bounded last tier is an error (``cap_attainment`` caps credit).
+
+``attainment: ytd`` (plan level) measures each period's attainment on the fiscal year to date
+(YTD credit / YTD quota, YTD target incentive) and pays *YTD earned minus YTD paid*, the usual
+ICM convention for monthly or quarterly payouts of an annual plan.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -68,7 +88,15 @@ class Tier(_Model):
 
 
 class RateTable(_Model):
-    method: Literal["marginal", "retroactive"] = "marginal"
+    method: Literal["marginal", "retroactive", "interpolated"] = "marginal"
+    basis: Literal["attainment", "amount"] = Field(
+        "attainment",
+        description="tier bounds as attainment of quota (rates multiply the BCR) or as "
+        "credited amounts in currency (rates are commission rates, 0.08 = 8%)",
+    )
+    per: Literal["period", "transaction"] = Field(
+        "period", description="climb tiers with the period's credit, or restart per deal"
+    )
     tiers: list[Tier] = Field(min_length=1)
     gate: float = Field(0.0, ge=0)
     cap_attainment: float | None = Field(None, gt=0)
@@ -92,6 +120,12 @@ class RateTable(_Model):
                 raise ValueError(
                     f"tiers leave a gap: tier {i} starts at {cur.start} but tier {i - 1} ends at {prev.end}"
                 )
+        if tiers[-1].end is not None:
+            raise ValueError(
+                f"the last tier (tier {len(tiers) - 1}) must be open-ended (no 'to'): above "
+                f"{tiers[-1].end:g} marginal and retroactive tables would disagree; set "
+                "cap_attainment to stop counting credit"
+            )
         return tiers
 
 
@@ -151,8 +185,11 @@ class Spiff(_Model):
 class Draw(_Model):
     amount: float = Field(gt=0, description="guaranteed variable pay per payout period")
     recoverable: bool = True
-    periods: int = Field(
-        2, ge=1, description="payout periods from the rep's start that carry the draw"
+    periods: int | None = Field(
+        2,
+        ge=1,
+        description="guarantee period: payout periods from the rep's start that carry the "
+        "draw; empty = every period (an ongoing draw)",
     )
 
 
@@ -165,6 +202,20 @@ class Clawback(_Model):
     events: list[Literal["cancelled", "unpaid"]] = Field(
         default_factory=lambda: ["cancelled", "unpaid"]
     )
+    share: float = Field(
+        1.0, gt=0, le=1, description="share of what was paid for the deal that is clawed back"
+    )
+    on_termination: bool = Field(
+        False,
+        description="when a rep leaves, deals still inside their window are clawed back in "
+        "the rep's last period",
+    )
+    measures: dict[str, int] = Field(
+        default_factory=dict, description="window in days per measure (default: days)"
+    )
+
+    def window(self, measure: str | None) -> int:
+        return self.measures.get(measure, self.days) if measure else self.days
 
 
 class DiscountBand(_Model):
@@ -195,6 +246,16 @@ class Plan(_Model):
     roles: list[str] = Field(default_factory=lambda: ["AE"])
     period: Literal["month", "quarter", "year"] = "quarter"
     annual_true_up: bool = False
+    attainment: Literal["period", "ytd"] = Field(
+        "period",
+        description="measure attainment per period, or year to date and pay YTD earned "
+        "minus YTD paid",
+    )
+    effective_from: date | None = Field(
+        None,
+        description="first day the plan pays; empty = the fiscal year of the first "
+        "credited deal (balances before it start at zero)",
+    )
     ote: float | None = Field(None, gt=0, description="OTE for everyone; empty = each rep's OTE")
     pay_mix: PayMix = Field(default_factory=lambda: PayMix(base=0.5, variable=0.5))
     measures: list[Measure] = Field(min_length=1)
@@ -208,10 +269,21 @@ class Plan(_Model):
     def _consistent(self):
         total = sum(m.weight for m in self.measures)
         if abs(total - 1) > 1e-9:
-            raise ValueError(f"measure weights must sum to 100%, got {total:.0%}")
+            parts = " + ".join(
+                f"measures[{i}].weight {m.weight:g}" for i, m in enumerate(self.measures)
+            )
+            raise ValueError(
+                f"measures[*].weight: weights must sum to 100%, got {total:.0%} ({parts})"
+            )
         names = [m.name for m in self.measures]
         if len(set(names)) != len(names):
             raise ValueError(f"measure names must be unique: {names}")
+        if self.clawback is not None:
+            for name in self.clawback.measures:
+                if name not in names:
+                    raise ValueError(
+                        f"clawback.measures: unknown measure {name!r} (measures: {', '.join(names)})"
+                    )
         for i, s in enumerate(self.spiffs):
             if s.kind == "milestone" and s.measure not in names:
                 raise ValueError(
@@ -257,6 +329,9 @@ def parse_plan(data: dict, source: str = "<plan>") -> Plan:
             if any(str(part).startswith("literal[") for part in loc):
                 continue  # the other branch of a "quotas" | number field says what is wrong
             loc = [p for p in loc if p not in ("float", "int", "str")]
+            if not loc and re.match(r"^[\w\[\]*.]+: ", msg):
+                msgs.append(msg)  # the validator named the field path itself
+                continue
             msgs.append(f"{_path(loc) or '(plan)'}: {msg}")
         raise PlanError(f"{source}: invalid plan\n  " + "\n  ".join(msgs)) from None
 

@@ -92,6 +92,7 @@ def health_scorecard(
     *,
     bands=None,
     plan=None,
+    comp_inputs=None,
     ledger_path: str | Path | None = None,
     ledger_source: str | None = None,
     backtest_csv: str | Path | None = None,
@@ -110,6 +111,9 @@ def health_scorecard(
         Band file (default ``health_bands.yml`` at the project root).
     plan : Plan or path, optional
         Compensation plan for the comp-cost metric (not graded without one).
+    comp_inputs : CompInputs, optional
+        Splits, cancellations, deal attributes and leaves for its statements (the store's
+        comp tables: :func:`~salesops_models.store.load_comp_inputs`).
     ledger_path, ledger_source, backtest_csv : optional
         Where past forecasts are scored from (forecast accuracy): the forecast ledger (with
         the source name its entries carry) and a backtest CSV of ``salesops forecast backtest``.
@@ -143,6 +147,7 @@ def health_scorecard(
         it = tqdm(keys, desc="health metrics")
     kwargs = {
         "plan": plan,
+        "comp_inputs": comp_inputs,
         "ledger_path": ledger_path,
         "ledger_source": ledger_source,
         "backtest_csv": backtest_csv,

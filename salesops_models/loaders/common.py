@@ -34,6 +34,7 @@ from ..schema import (
     DEFAULT_FORECAST_CATEGORY,
     FORECAST_CATEGORIES,
     STAGES,
+    TABLE_NAMES,
     TABLES,
     WON_STAGE,
     conform,
@@ -702,7 +703,7 @@ def close_history(opps: pd.DataFrame, history: pd.DataFrame) -> tuple[pd.DataFra
 
 def make_crm(tables: dict[str, pd.DataFrame], meta: dict, fiscal_year_start_month: int) -> CRM:
     full = {}
-    for name in TABLES:
+    for name in TABLE_NAMES:
         df = tables.get(name)
         full[name] = empty_table(name) if df is None else conform(name, df)
     return CRM(**full, fiscal_year_start_month=fiscal_year_start_month, meta=meta)

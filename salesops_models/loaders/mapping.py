@@ -29,7 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .. import config
-from ..schema import STAGES, TABLES
+from ..schema import STAGES, TABLE_NAMES, TABLES
 from .common import LoadError, LoadResult, read_raw, require_columns
 from .pipeline import SourceTable, assemble
 
@@ -58,8 +58,8 @@ class Mapping(BaseModel):
     @classmethod
     def _known_tables(cls, v: dict[str, TableMapping]):
         for table, tm in v.items():
-            if table not in TABLES:
-                raise ValueError(f"unknown table {table!r}; known: {', '.join(TABLES)}")
+            if table not in TABLE_NAMES:
+                raise ValueError(f"unknown table {table!r}; known: {', '.join(TABLE_NAMES)}")
             known = {c.name for c in TABLES[table]}
             for col in tm.columns:
                 if col not in known:

@@ -40,6 +40,13 @@ class ReportContext:
     period: Period
     compare_to: pd.Timestamp
 
+    def comp_inputs(self):
+        """The compensation inputs held by the store (splits, cancellations, deal attributes,
+        leaves; :func:`~salesops_models.store.load_comp_inputs`)."""
+        from ..store import load_comp_inputs
+
+        return load_comp_inputs(self.source)[0]
+
     def describe(self) -> str:
         import html
 

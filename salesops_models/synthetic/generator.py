@@ -85,12 +85,36 @@ class SyntheticOrg:
     def truth_json(self) -> dict:
         return {"params": self.params.to_dict()}
 
+    def comp_adjustments(self, rate: float = 0.02, unpaid: float = 0.005) -> pd.DataFrame:
+        """Post-close events for the ``comp_adjustments`` table: a ``rate`` share of won deals
+        cancelled and an ``unpaid`` share unpaid, 5-80 days after the close (events after the
+        data's last day are not known yet). Seeded by the org's seed, so the same org gets
+        the same events."""
+        rng = np.random.default_rng([self.params.seed, 15])
+        won = self.crm.opportunities[self.crm.opportunities["is_won"]]
+        won = won.sort_values("id", kind="stable")
+        u = rng.random(len(won))
+        event = np.where(u < rate, "cancelled", np.where(u < rate + unpaid, "unpaid", ""))
+        days = rng.integers(5, 81, len(won))
+        out = pd.DataFrame(
+            {
+                "opportunity_id": won["id"].to_numpy(),
+                "event": event,
+                "date": (won["close_date"] + pd.to_timedelta(days, unit="D")).to_numpy(),
+            }
+        )
+        out = out[(out["event"] != "") & (out["date"] <= self.crm.data_end)]
+        return out.reset_index(drop=True)
+
     def save(self, path: str | Path = config.DEFAULT_DB) -> Path:
-        """Write the CRM and ``truth_*`` tables to DuckDB, and ``<name>.truth.json`` beside."""
+        """Write the CRM, the ``comp_adjustments`` table (:meth:`comp_adjustments`) and the
+        ``truth_*`` tables to DuckDB, and ``<name>.truth.json`` beside."""
+        from ..schema import conform
         from ..store import save_duckdb
 
         path = Path(path)
         extra = {f"truth_{k}": v for k, v in self.truth.items()}
+        extra["comp_adjustments"] = conform("comp_adjustments", self.comp_adjustments())
         save_duckdb(self.crm, path, extra=extra)
         truth_file = path.with_suffix(".truth.json")
         truth_file.write_text(json.dumps(self.truth_json(), indent=2, default=str))

@@ -95,8 +95,17 @@ def test_failed_statements_run_leaves_the_previous_outputs_together(tmp_path, mo
         str(out),
     ]
     assert runner.invoke(app, args).exit_code == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert set(before) == {"statements.xlsx", "payroll.csv"}
+
+    def contents(folder):
+        return {
+            str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+        }
+
+    first = contents(out)
+    assert {"statements.xlsx", "payroll.csv", "statements/index.html"} <= set(first)
+    assert runner.invoke(app, args).exit_code == 0  # a second run replaces the statements folder
+    before = contents(out)
+    assert set(before) == set(first) and before["payroll.csv"] == first["payroll.csv"]
     from salesops_models.comp import statements
 
     def boom(self, path):
@@ -105,8 +114,7 @@ def test_failed_statements_run_leaves_the_previous_outputs_together(tmp_path, mo
     monkeypatch.setattr(statements.StatementResult, "to_csv", boom)
     res = runner.invoke(app, args)
     assert res.exit_code == 3 and "internal error" in res.output
-    after = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert after == before  # statements.xlsx was not replaced by a lone new file
+    assert contents(out) == before  # statements.xlsx was not replaced by a lone new file
 
 
 def test_health_gate_trips_on_an_errored_metric_and_rejects_bad_bands(tmp_path, small_org):

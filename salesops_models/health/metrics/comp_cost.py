@@ -19,7 +19,7 @@ from .base import (
 
 
 # --- comp cost ------------------------------------------------------------------------------------------
-def comp_cost(crm: CRM, as_of, cfg: dict, *, plan=None, **_) -> Metric:
+def comp_cost(crm: CRM, as_of, cfg: dict, *, plan=None, comp_inputs=None, **_) -> Metric:
     from ...comp import compute_statements, load_plan
 
     key = "comp_cost"
@@ -30,16 +30,11 @@ def comp_cost(crm: CRM, as_of, cfg: dict, *, plan=None, **_) -> Metric:
     if len(qs) < 4 or crm.quotas.empty:
         return _na(key, cfg, "needs quotas for 4 complete quarters")
     labels = [p.label for p in qs]
-    lines, above = [], []
-    years = {}
-    for p in qs:
-        years[crm.calendar.year(p.start).label] = p  # last quarter of each fiscal year
-    for p in years.values():
-        st = compute_statements(crm, plan, p)
-        lines.append(st.lines[st.lines["period"].isin(labels)])
-        above.append(st.accelerators[st.accelerators["period"].isin(labels)])
-    lines = pd.concat(lines, ignore_index=True)
-    above = pd.concat(above, ignore_index=True)
+    # one run from the plan's start through the last quarter: balances (draws, clawbacks of
+    # earlier deals, year-to-date) carried across the fiscal years inside the window
+    st = compute_statements(crm, plan, qs[-1], comp_inputs)
+    lines = st.lines[st.lines["period"].isin(labels)].copy()
+    above = st.accelerators[st.accelerators["period"].isin(labels)]
     lines["amount_f"] = lines["amount"].astype(float)
     variable = float(lines["amount_f"].sum())
     spiff = float(lines.loc[lines["kind"] == "spiff", "amount_f"].sum())
