@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -23,6 +25,32 @@ from .runtime import pid_alive
 from .schema import TABLE_NAMES
 
 
+@contextmanager
+def _replacing(path: Path, *, copy: bool):
+    """A DuckDB connection on a temporary file beside ``path`` (a copy of it with ``copy``)
+    that is renamed over ``path`` when the block ends without an error; a failed write
+    leaves ``path`` as it was."""
+    fd, tmp = tempfile.mkstemp(
+        prefix=f"{path.stem}.{os.getpid()}.", suffix=".tmp.duckdb", dir=path.parent
+    )
+    os.close(fd)
+    if copy:
+        shutil.copyfile(path, tmp)
+    else:
+        os.unlink(tmp)  # duckdb wants to create the file itself
+    try:
+        con = duckdb.connect(tmp)
+        try:
+            yield con
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, tmp + ".wal"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+
+
 def save_duckdb(
     crm: CRM, path: str | Path = config.DEFAULT_DB, extra: dict[str, pd.DataFrame] | None = None
 ) -> Path:
@@ -30,64 +58,35 @@ def save_duckdb(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_temporaries(path.parent)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f"{path.stem}.{os.getpid()}.", suffix=".tmp.duckdb", dir=path.parent
-    )
-    os.close(fd)
-    os.unlink(tmp)  # duckdb wants to create the file itself
-    try:
-        con = duckdb.connect(tmp)
-        try:
-            tables = dict(crm.tables)
-            tables.update(extra or {})
-            for name, df in tables.items():
-                con.register("_df", df)
-                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
-                con.unregister("_df")
-            meta = {"fiscal_year_start_month": crm.fiscal_year_start_month, **crm.meta}
-            con.execute("CREATE TABLE _meta (key VARCHAR, value VARCHAR)")
-            con.executemany(
-                "INSERT INTO _meta VALUES (?, ?)",
-                [(k, json.dumps(v, default=str)) for k, v in meta.items()],
-            )
-        finally:
-            con.close()
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, tmp + ".wal"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
+    with _replacing(path, copy=False) as con:
+        tables = dict(crm.tables)
+        tables.update(extra or {})
+        for name, df in tables.items():
+            con.register("_df", df)
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
+            con.unregister("_df")
+        meta = {"fiscal_year_start_month": crm.fiscal_year_start_month, **crm.meta}
+        con.execute("CREATE TABLE _meta (key VARCHAR, value VARCHAR)")
+        con.executemany(
+            "INSERT INTO _meta VALUES (?, ?)",
+            [(k, json.dumps(v, default=str)) for k, v in meta.items()],
+        )
     return path
 
 
 def save_tables(path: str | Path, tables: dict[str, pd.DataFrame]) -> Path:
     """Add or replace ``tables`` in an existing store, atomically (a copy of the file is
     changed and renamed over it); the CRM tables and every other table stay as they were."""
-    import shutil
-
     path = Path(path)
     _require(path)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f"{path.stem}.{os.getpid()}.", suffix=".tmp.duckdb", dir=path.parent
-    )
-    os.close(fd)
-    try:
-        shutil.copyfile(path, tmp)
-        con = duckdb.connect(tmp)
-        try:
-            for name, df in tables.items():
-                if name in TABLE_NAMES:
-                    raise ValueError(f"save_tables does not replace the CRM table {name!r}")
-                con.register("_df", df)
-                con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _df')
-                con.unregister("_df")
-        finally:
-            con.close()
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, tmp + ".wal"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
+    for name in tables:
+        if name in TABLE_NAMES:
+            raise ValueError(f"save_tables does not replace the CRM table {name!r}")
+    with _replacing(path, copy=True) as con:
+        for name, df in tables.items():
+            con.register("_df", df)
+            con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _df')
+            con.unregister("_df")
     return path
 
 
