@@ -30,10 +30,14 @@ from __future__ import annotations
 
 import importlib
 
-from .crm import CRM
-from .errors import SalesOpsError
-from .periods import FiscalCalendar, Period
-from .store import load_duckdb, load_folder, read_table, save_duckdb, save_folder
+from .blas import configure_pytensor_blas
+
+configure_pytensor_blas()  # before anything imports PyTensor: no BLAS probe warning
+
+from .crm import CRM  # noqa: E402
+from .errors import SalesOpsError  # noqa: E402
+from .periods import FiscalCalendar, Period  # noqa: E402
+from .store import load_duckdb, load_folder, read_table, save_duckdb, save_folder  # noqa: E402
 
 __version__ = "0.2.0"
 

@@ -48,6 +48,9 @@ DEFAULT_SAMPLER_CONFIG = {
     "chains": 2,
     "target_accept": 0.85,
     "backend": "auto",  # "auto" (nutpie when installed), "nutpie" or "pymc"
+    # a fit that fails the convergence check samples again with twice the tuning and draws
+    # (a new seed), up to this many times; the attempts are kept in ``idata.attrs``
+    "retries": 2,
 }
 
 
@@ -94,6 +97,11 @@ class BayesModel:
     default_model_config: ClassVar[dict] = {}
     default_sampler_config: ClassVar[dict] = DEFAULT_SAMPLER_CONFIG
     free_parameters: ClassVar[tuple[str, ...]] = ()
+    #: what the convergence check looks at (default: the free parameters); a model whose
+    #: free parameters include a reparameterization's unused half checks the quantity itself
+    diagnosed_parameters: ClassVar[tuple[str, ...]] = ()
+    #: the parameters in plain words, for the check's report
+    parameter_words: ClassVar[dict[str, str]] = {}
 
     def __init__(self, model_config: dict | None = None, sampler_config: dict | None = None):
         self.model_config = dict(self.default_model_config) | dict(model_config or {})
@@ -133,11 +141,33 @@ class BayesModel:
         """Draw the posterior of the PyMC ``model`` with the configured sampler.
 
         ``compiled`` is a nutpie compiled model to reuse (a backtest swaps only the data).
+        A draw that fails the convergence check (:meth:`diagnostics`) is retried with twice
+        the tuning and draws, a target acceptance halfway closer to 1 and the next seed, ``sampler_config["retries"]`` times; the
+        attempts are listed in ``idata.attrs["sampling_attempts"]``. A fit that still fails
+        keeps its last draw and says so in :meth:`diagnostics` (which parameter, in words).
         """
+        sc = dict(self.sampler_config)
+        backend = backend or self.backend()
+        attempts = []
+        for attempt in range(int(sc.get("retries", 0)) + 1):
+            idata = self._draw(model, sc, seed + attempt, progressbar, compiled, backend)
+            diag = self._diagnose(idata)
+            attempts.append(
+                f"tune {sc['tune']}, draws {sc['draws']}, target_accept "
+                f"{sc['target_accept']:.4g}, seed {seed + attempt}: " + diag.summary()
+            )
+            if diag.ok:
+                break
+            sc["tune"], sc["draws"] = 2 * sc["tune"], 2 * sc["draws"]
+            # halve the distance to 1 of the target acceptance: smaller steps for the
+            # curvature that made a transition diverge (0.85 -> 0.925 -> 0.9625)
+            sc["target_accept"] = 1.0 - (1.0 - sc["target_accept"]) / 2
+        idata.attrs["sampling_attempts"] = json.dumps(attempts)
+        return idata
+
+    def _draw(self, model, sc, seed, progressbar, compiled, backend) -> az.InferenceData:
         import pymc as pm
 
-        sc = self.sampler_config
-        backend = backend or self.backend()
         with quiet():
             if backend == "nutpie":
                 import nutpie
@@ -206,10 +236,20 @@ class BayesModel:
         return 400.0
 
     def diagnostics(self) -> Diagnostics:
-        """Rank-normalized r_hat, bulk ESS and divergences over the free parameters."""
-        idata = self.check_fitted()
-        names = [v for v in self.free_parameters if v in idata.posterior]
-        return diagnose(idata, names, ess_goal=self.ess_goal)
+        """Rank-normalized r_hat, bulk ESS and divergences over the diagnosed parameters."""
+        return self._diagnose(self.check_fitted())
+
+    def _diagnose(self, idata: az.InferenceData) -> Diagnostics:
+        checked = self.diagnosed_parameters or self.free_parameters
+        names = [v for v in checked if v in idata.posterior]
+        return diagnose(idata, names, ess_goal=self.ess_goal, words=self.parameter_words)
+
+    @property
+    def sampling_attempts(self) -> list[str]:
+        """One line per sampling attempt of the last fit (more than one: the first failed the
+        convergence check and was retried with more tuning)."""
+        raw = self.check_fitted().attrs.get("sampling_attempts")
+        return json.loads(raw) if raw else []
 
     def summary(self, var_names=None) -> pd.DataFrame:
         """ArviZ's posterior summary of the free parameters (or ``var_names``)."""

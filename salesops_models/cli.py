@@ -564,7 +564,8 @@ def forecast_run(
     db: Path = DB_OPTION,
     as_of: str = typer.Option("", help="As-of date (default: the data's last day)."),
     period: str = typer.Option("", help="Period label (default: the as-of date's quarter)."),
-    draws: int = typer.Option(1000, help="Posterior draws per chain (and tuning steps)."),
+    draws: int = typer.Option(1000, help="Posterior draws per chain (four chains)."),
+    tune: int = typer.Option(500, help="Tuning steps per chain (doubled on a retry)."),
     seed: int = typer.Option(0, help="Random seed (same seed, same numbers)."),
     save: Path | None = typer.Option(None, help="Save the fitted model (netCDF)."),
     record: bool = typer.Option(True, help="Append the forecast to the forecast ledger."),
@@ -578,12 +579,16 @@ def forecast_run(
     crm = load_duckdb(db)
     when = pd.Timestamp(as_of) if as_of else crm.data_end
     p = crm.period(period) if period else crm.quarter(when)
-    model = BookingsForecastModel(sampler_config={"draws": draws, "tune": draws})
+    model = BookingsForecastModel(sampler_config={"draws": draws, "tune": tune})
     model.fit(crm, when, seed=seed)
     fc = model.forecast(p, seed=seed)
     diag = model.diagnostics()
     color = "green" if diag.ok else "yellow"
-    console.print(f"[{color}]convergence {diag.summary()}[/]")
+    for line in model.sampling_attempts[:-1]:
+        console.print(f"[yellow]retried with more tuning after: {escape(line)}[/]")
+    console.print(f"[{color}]convergence {escape(diag.summary())}[/]")
+    if not diag.ok:
+        console.print(f"[{color}]{escape(diag.plain())}[/]")
     q = fc.quantiles()
     console.print(
         f"{p.label} as of {when.date()}: p10 {q['p10']:,.0f}  p50 {q['p50']:,.0f}  "
@@ -606,12 +611,13 @@ def forecast_backtest(
         "day 1=0,week 4=27,week 8=55",
         help="Points in each quarter: name=day offset, comma separated.",
     ),
-    draws: int = typer.Option(500, help="Posterior draws per chain (and tuning steps)."),
+    draws: int = typer.Option(1000, help="Posterior draws per chain (four chains)."),
+    tune: int = typer.Option(500, help="Tuning steps per chain (doubled on a retry)."),
     seed: int = typer.Option(0, help="Random seed."),
     out: Path | None = typer.Option(None, help="CSV of every score (default reports/forecast/)."),
 ):
     """Replay past quarters using only as-of data; score the model next to four baselines."""
-    from .forecast.backtest import backtest, goals, summarize
+    from .forecast.backtest import backtest, convergence, goals, summarize
     from .store import load_duckdb
 
     crm = load_duckdb(db)
@@ -624,7 +630,7 @@ def forecast_backtest(
         crm,
         quarters=quarters,
         points=pts,
-        sampler_config={"draws": draws, "tune": draws},
+        sampler_config={"draws": draws, "tune": tune},
         seed=seed,
     )
     out = Path(out or config.REPORTS_DIR / "forecast" / f"backtest_{Path(db).stem}.csv")
@@ -632,6 +638,8 @@ def forecast_backtest(
     bt.to_csv(out, index=False)
     s = summarize(bt)
     console.print(_table(s.round(3), f"Backtest: {bt['period'].nunique()} quarters"))
+    ok = bt.loc[bt["method"] == "model", "converged"].all()
+    console.print(f"[{'green' if ok else 'yellow'}]{escape(convergence(bt))}[/]")
     for point in pts:
         g = goals(s, point)
         if len(g):

@@ -239,6 +239,25 @@ def test_goal_table_reads_the_summary():
     assert g.iloc[0] and not g.iloc[1] and g.iloc[2]  # 3.3% error; coverage 67%; 67% lower
 
 
+def test_backtest_convergence_sentence_names_the_failed_fits():
+    fits = pd.DataFrame(
+        {
+            "period": ["2026-Q1", "2026-Q1", "2026-Q2"],
+            "point": ["day 1", "week 4", "day 1"],
+            "method": "model",
+            "converged": [True, True, False],
+            "max_r_hat": [1.004, 1.006, 1.03],
+            "divergences": [0, 0, 2],
+            "worst_parameter": ["", "", "sd_rep[advance]"],
+            "attempts": [1, 2, 2],
+        }
+    )
+    text = bt.convergence(fits)
+    assert text.startswith("2 of 3 fits converged (max r_hat 1.030, 2 divergences, 2 after")
+    assert "Not converged: 2026-Q2 day 1 (why: sd_rep[advance])" in text
+    assert bt.convergence(fits.iloc[:2]).endswith("1 after a retry with more tuning).")
+
+
 # --- real sampling ------------------------------------------------------------------------
 
 
@@ -246,7 +265,11 @@ def test_goal_table_reads_the_summary():
 def fitted(small_org):
     from salesops_models.forecast import BookingsForecastModel
 
-    model = BookingsForecastModel(sampler_config={"draws": 200, "tune": 200})
+    # a small budget (two chains, no retry): these tests check the forecast's bookkeeping;
+    # convergence at the default settings is the recovery test's and the notebooks'
+    model = BookingsForecastModel(
+        sampler_config={"draws": 200, "tune": 200, "chains": 2, "retries": 0}
+    )
     model.fit(small_org.crm, "2026-08-12", seed=1)
     return model
 
@@ -286,6 +309,42 @@ def test_forecast_is_coherent_and_reproducible(fitted, small_org, tmp_path):
     other = generate_other_org()
     with pytest.raises(ValueError, match="fitted on data"):
         BookingsForecastModel.load(path, other)
+
+
+@pytest.mark.slow
+def test_what_if_edits_the_pipeline_without_refitting(fitted):
+    from salesops_models.forecast.whatif import WhatIfError
+
+    fc = fitted.forecast("2026-Q3", draws=150, seed=4)
+    same = fitted.what_if("2026-Q3", draws=150, seed=4)
+    np.testing.assert_array_equal(same.total, fc.total)  # no edit: the same forecast
+    ids = fc.deals["id"].tolist()
+    none_open = fitted.what_if("2026-Q3", exclude=ids, draws=150, seed=4)
+    assert none_open.from_open.max() == 0 and len(none_open.deals) == 0
+    np.testing.assert_allclose(none_open.total, none_open.closed + none_open.from_new)
+    # a whale in the last open stage, dated in the quarter, for a known rep
+    rep = fc.deals["rep_id"].iloc[0]
+    whale = {"rep_id": rep, "amount": 5e6, "stage": OPEN_STAGES[-1], "id": "whale ✓ <b>"}
+    big = fitted.what_if("2026-Q3", add=[whale], draws=150, seed=4)
+    row = big.deals.set_index("id").loc["whale ✓ <b>"]
+    assert row["stage"] == OPEN_STAGES[-1] and row["p_win_period"] > 0.1
+    assert big.total.mean() > fc.total.mean() + 0.1 * 5e6
+    # the same deal moved from the first to the last open stage is worth more
+    early = fc.deals[fc.deals["stage"] == OPEN_STAGES[0]]
+    if len(early):
+        d = early["id"].iloc[0]
+        moved = fitted.what_if("2026-Q3", stage={d: OPEN_STAGES[-1]}, draws=150, seed=4)
+        m_row = moved.deals.set_index("id").loc[d]
+        assert m_row["p_win_period"] > early["p_win_period"].iloc[0]
+    for bad, match in (
+        ({"exclude": ["no such deal"]}, "no open deal"),
+        ({"stage": {ids[0]: "Closed Won"}}, "not an open stage"),
+        ({"add": [{"rep_id": "nobody", "amount": 1.0}]}, "not a rep"),
+        ({"add": [{"rep_id": rep, "amount": -5}]}, "positive"),
+        ({"add": [{"rep_id": rep, "amount": 5, "id": ids[0]}]}, "must be new"),
+    ):
+        with pytest.raises(WhatIfError, match=match):
+            fitted.what_if("2026-Q3", **bad)
 
 
 def generate_other_org():
@@ -332,7 +391,9 @@ def test_parameter_recovery_on_data_from_known_hazards():
     assert crm.validate().empty
     model = BookingsForecastModel({"history_quarters": 0}, {"draws": 600, "tune": 600})
     model.fit(crm, crm.data_end, seed=3)
-    assert model.diagnostics().max_r_hat < 1.05
+    # converged by the house's standard (r_hat <= 1.01, bulk ESS >= 400, no divergences),
+    # after at most the one retry with twice the tuning
+    assert model.diagnostics().ok, model.sampling_attempts
     tab = recovery_table(model, truth)
     assert len(tab) >= 60
     # binomial(n, 0.9): at least 80% covered, and the intervals are not trivially wide
@@ -359,7 +420,9 @@ def test_backtest_meets_the_goals_on_the_sample_org():
         crm,
         quarters=8,
         points={"week 4": 27},
-        sampler_config={"draws": 300, "tune": 300},
+        # the accuracy goals, at a budget (two chains, no retry); convergence at the default
+        # settings is checked by the recovery test, the notebooks and the demo's backtests
+        sampler_config={"draws": 300, "tune": 300, "chains": 2, "retries": 0},
         progress=False,
     )
     assert scores["period"].nunique() == 8

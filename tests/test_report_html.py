@@ -105,8 +105,11 @@ def test_bookings_forecast_report_on_the_maven_sample(browser, assert_no_script,
         "Model checks",
         "P(reach target)",
         "max r_hat",
+        "The sampler ",  # the convergence check in words
     ):
         assert section in text
+    # no library warning at the top of the report (PyTensor's BLAS probe, issue #17)
+    assert "could not link to a BLAS" not in text and "UserWarning" not in text
 
 
 @pytest.mark.slow

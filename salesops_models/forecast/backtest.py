@@ -164,13 +164,40 @@ def backtest(
                 "p90": float(np.quantile(fc.total, 0.9)),
                 "converged": diag.ok,
                 "max_r_hat": diag.max_r_hat,
+                "min_ess_bulk": diag.min_ess_bulk,
                 "divergences": diag.divergences,
+                "worst_parameter": diag.culprit,
+                "attempts": len(model.sampling_attempts),
                 "fit_seconds": model.fit_seconds,
             }
         )
         for method, value in baselines(crm, as_of, p).items():
             rows.append(base | {"method": method} | score(None, value, actual))
     return pd.DataFrame(rows)
+
+
+def convergence(bt: pd.DataFrame) -> str:
+    """One sentence on the backtest's fits: how many passed the convergence check (r_hat
+    <= 1.01, bulk ESS >= 400, no divergences), how many needed a retry, which failed."""
+    fits = bt[bt["method"] == "model"]
+    if fits.empty or "converged" not in fits:
+        return "No model fits in this backtest."
+    ok = fits["converged"].astype(bool)
+    text = (
+        f"{int(ok.sum())} of {len(fits)} fits converged (max r_hat "
+        f"{fits['max_r_hat'].max():.3f}, {int(fits['divergences'].sum())} divergences"
+    )
+    if "attempts" in fits:
+        text += f", {int((fits['attempts'] > 1).sum())} after a retry with more tuning"
+    text += ")."
+    if not ok.all():
+        bad = fits[~ok]
+        where = ", ".join(f"{r.period} {r.point}" for r in bad.itertuples())
+        text += f" Not converged: {where}"
+        if "worst_parameter" in bad:
+            text += f" (why: {', '.join(sorted(set(bad['worst_parameter'].astype(str))))})"
+        text += "; read those intervals as rough."
+    return text
 
 
 def summarize(bt: pd.DataFrame) -> pd.DataFrame:

@@ -20,6 +20,10 @@ the last stage reached) or by being *lost*, with hazards per day::
     team[r, j] ~ Normal(0, sd_team[r]);  rep[r, i] ~ Normal(team of i, sd_rep[r])  (rep pooled)
     eps[q] ~ Normal(0, sd_period)    (shared period effect: correlates all deals of a quarter)
 
+The past quarters' effects sum to zero (their mean is the baseline's); the current quarter's
+is a new draw from ``Normal(0, sd_period)`` learned from its own deals as it goes, and a later
+quarter's is simulated from the same distribution.
+
 With exposure ``E`` (days at risk) of a cell, ``n_r ~ Poisson(E * h_r)`` is the exact
 likelihood of the piecewise-exponential model with right-censoring (open deals contribute
 exposure without an event). P(win) and the time to close are *derived* from these hazards by
@@ -38,8 +42,10 @@ lognormal per segment (heavy right tail), pooled across segments. Both use the e
 Arrivals
 --------
 Weekly creations per segment ``~ NegativeBinomial(mu, alpha)`` with
-``log mu = a[g] + trend[g] * years_before_cutoff + season[month]``, season a zero-sum
-month-of-year effect shared by the segments. Future deals then run through the same hazards.
+``log mu = a[g] + trend[g] * (years_before_cutoff - ybar) + season[month]``, season a
+zero-sum month-of-year effect shared by the segments; ``a`` is the level at the middle
+``ybar`` of the counted weeks (uncorrelated with the trend) and the level at the cutoff,
+``a - trend * ybar``, is derived. Future deals then run through the same hazards.
 
 The class follows the pymc-marketing pattern: ``model_config`` / ``sampler_config`` merged
 over defaults, ``fit(..., seed) -> InferenceData``, convergence checked on every fit,
@@ -86,37 +92,86 @@ DEFAULT_MODEL_CONFIG = {
     "beta_sd": 0.5,
     "period_sd": 0.1,
     "amount_change_sd": 0.3,
+    # how far a segment's typical won-deal size sits from the population's (log scale)
+    "won_amount_segment_sd": 0.5,
+    # a baseline hazard cell with at least this many events is sampled centered, with fewer
+    # non-centered (see build_model)
+    "dense_events": 5,
+    # likewise a rep's effect: centered from this many events, where the data pin the effect
+    # (sd ~ 1/sqrt(n)) to a third of the typical rep spread: 1/sqrt(n) <= 0.15/3 -> n >= 400.
+    # Maven's 30 agents (30-240 events) centered from 100 events: 9-40 divergences
+    "dense_rep_events": 400,
     # "cells": Poisson on sufficient statistics (default); "rows": one Poisson term per
     # exposure piece (the naive per-deal formulation, same posterior; benchmark baseline)
     "likelihood": "cells",
 }
-DEFAULT_SAMPLER_CONFIG = dict(BASE_SAMPLER_CONFIG)
+# four chains: r_hat compares four chains, not two
+# (with two, r_hat over ~1,000 parameters is noisy enough to cross 1.01 by chance)
+DEFAULT_SAMPLER_CONFIG = dict(BASE_SAMPLER_CONFIG) | {"chains": 4, "tune": 500, "draws": 1000}
 
 
 FREE_PARAMETERS = (
     "mu_stage",
     "z_bin",
     "sd_segment",
-    "base",
+    "base_centered",
+    "z_base",
     "sd_team",
     "sd_rep",
     "z_team",
+    "rep_centered",
     "z_rep",
     "sd_period",
-    "period_effect",
+    "z_period",
+    "z_period_now",
     *(f"beta_{c}" for c in COVARIATES),
     "mu_amount_change",
     "sd_amount_change",
     "mu_won_amount_pop",
-    "tau_won_amount",
-    "z_won_amount",
+    "mu_won_amount",
     "log_sd_won_amount_pop",
-    "z_sd_won_amount",
-    "arrival_level",
+    "log_sd_won_amount",
+    "arrival_level_mid",
     "arrival_trend",
     "arrival_season",
     "arrival_log_alpha",
 )
+
+
+# checked for convergence: the quantities themselves where a free parameter is half of a
+# mixed reparameterization (the unused half of a cell is a decoupled standard normal)
+DIAGNOSED_PARAMETERS = tuple(
+    p for p in FREE_PARAMETERS if p not in ("base_centered", "z_base", "rep_centered", "z_rep")
+) + ("base", "rep_effect")
+
+PARAMETER_WORDS = {
+    "mu_stage": "typical daily chance of a deal leaving each stage",
+    "z_bin": "how that chance changes with time in the stage",
+    "sd_segment": "how much segments differ in stage speed",
+    "base": "stage speed of one segment, stage and time-in-stage",
+    "sd_team": "how much teams differ in win and loss speed",
+    "sd_rep": "how much reps differ in win and loss speed",
+    "z_team": "one team's win and loss speed",
+    "rep_effect": "one rep's win and loss speed",
+    "sd_period": "how much quarters differ (the shared good/bad quarter effect)",
+    "z_period": "one past quarter's shared effect (standardized)",
+    "z_period_now": "the current quarter's shared effect (standardized)",
+    "mu_amount_change": "typical change of a deal's amount by stage",
+    "sd_amount_change": "spread of amount changes",
+    "mu_won_amount_pop": "typical size of a won deal",
+    "mu_won_amount": "typical size of a won deal in one segment",
+    "log_sd_won_amount_pop": "spread of won-deal sizes",
+    "log_sd_won_amount": "spread of won-deal sizes in one segment",
+    "arrival_level_mid": "weekly new deals per segment",
+    "arrival_trend": "growth of weekly new deals",
+    "arrival_season": "month-of-year pattern of new deals",
+    "arrival_log_alpha": "week-to-week noise of new deals",
+    "beta_type": "effect of the opportunity type (new / expansion / renewal)",
+    "beta_push": "effect of a pushed close date",
+    "beta_size": "effect of deal size",
+    "beta_call": "effect of the rep's forecast category",
+    "beta_age": "effect of deal age",
+}
 
 
 def select_window(td: TrainingData, history_quarters: int) -> pd.DataFrame:
@@ -145,6 +200,8 @@ class BookingsForecastModel(BayesModel):
     default_model_config = DEFAULT_MODEL_CONFIG
     default_sampler_config = DEFAULT_SAMPLER_CONFIG
     free_parameters = FREE_PARAMETERS
+    diagnosed_parameters = DIAGNOSED_PARAMETERS
+    parameter_words = PARAMETER_WORDS
 
     def __init__(self, model_config: dict | None = None, sampler_config: dict | None = None):
         super().__init__(model_config, sampler_config)
@@ -215,9 +272,19 @@ class BookingsForecastModel(BayesModel):
         out["arrival_years"] = arr["years_before"].to_numpy(dtype=float)
         out["arrival_month"] = arr["month"].to_numpy(dtype=int)
         out["arrival_count"] = arr["count"].to_numpy(dtype=float)
+        events = np.stack([out[f"{risk}_by_base"] for risk in RISKS])  # (risk, cell)
+        rep_events = np.stack([out[f"{risk}_by_rep"] for risk in RISKS])  # (risk, rep)
+        out["rep_dense"] = (rep_events >= cfg["dense_rep_events"]).astype(float)
+        out["base_dense"] = (
+            (events >= cfg["dense_events"])
+            .astype(float)
+            .reshape((len(RISKS), len(lv.segments), N_STAGES, len(DURATION_EDGES)))
+        )
         wm = td.won_amounts["mean_log"]
         out["won_amount_center"] = np.array(float(wm.mean()) if wm.notna().any() else 10.0)
         out["arrival_center"] = np.array(np.log(max(arr["count"].mean(), 0.5)) if len(arr) else 0.0)
+        yrs = out["arrival_years"]
+        out["arrival_years_mean"] = np.array(float(yrs.mean()) if len(yrs) else 0.0)
         return out
 
     def n_period_slots(self, lv) -> int:
@@ -240,6 +307,7 @@ class BookingsForecastModel(BayesModel):
             "team": lv.teams,
             "rep": lv.reps,
             "quarter": [f"slot{k}" for k in range(hq)],
+            "past_quarter": [f"slot{k}" for k in range(hq - 1)],
             "month": [f"m{m + 1}" for m in range(12)],
         }
         for name, (_, levels, _) in COVARIATES.items():
@@ -256,23 +324,51 @@ class BookingsForecastModel(BayesModel):
                 cfg["hazard_sd"],
                 dims=("risk", "stage"),
             )
-            z_bin = pm.Normal("z_bin", 0, 1, dims=("risk", "stage", "bin"))
+            # zero-sum over the bins: mu_stage is the mean of its bins' levels, so it has no
+            # ridge with the bin deviations (a free z_bin left mu_stage at bulk ESS ~200)
+            z_bin = pm.ZeroSumNormal("z_bin", sigma=1.0, dims=("risk", "stage", "bin"))
             mu = pm.Deterministic(
                 "mu", mu_stage[:, :, None] + cfg["bin_sd"] * z_bin, dims=("risk", "stage", "bin")
             )
             sd_seg = pm.HalfNormal("sd_segment", cfg["segment_sd"], dims="risk")
-            # centered: every segment x stage x bin has plenty of data
-            base = pm.Normal(
-                "base",
-                mu[:, None, :, :],
-                sd_seg[:, None, None, None],
-                dims=("risk", "segment", "stage", "bin"),
+            # the segment x stage x bin baselines, parameterized by their data: centered where
+            # a cell has enough events to pin it down, non-centered where it has few or none
+            # (an unused stage of another picklist, a rare bin); a centered empty cell is
+            # Neal's funnel with sd_segment (Maven: r_hat 1.016, bulk ESS 169). Both variables
+            # exist for every cell, so shapes do not depend on the data (one compiled model
+            # for a backtest); the unused one of each cell is a standard normal, decoupled.
+            dims4 = ("risk", "segment", "stage", "bin")
+            dense = d["base_dense"]  # 1 where the cell is data-rich
+            mu4 = mu[:, None, :, :] + pm.math.zeros((2, len(lv.segments), 1, 1))
+            sd4 = sd_seg[:, None, None, None] + pm.math.zeros_like(mu4)
+            base_c = pm.Normal(
+                "base_centered",
+                dense * mu4,
+                dense * sd4 + (1 - dense),
+                dims=dims4,
+            )
+            z_base = pm.Normal("z_base", 0, 1, dims=dims4)
+            base = pm.Deterministic(
+                "base", dense * base_c + (1 - dense) * (mu4 + sd4 * z_base), dims=dims4
             )
             sd_team = pm.Gamma("sd_team", 2.0, 2.0 / cfg["team_sd"], dims="risk")
             sd_rep = pm.Gamma("sd_rep", 2.0, 2.0 / cfg["rep_sd"], dims="risk")
             z_team = pm.Normal("z_team", 0, 1, dims=("risk", "team"))
             z_rep = pm.Normal("z_rep", 0, 1, dims=("risk", "rep"))
-            raw = sd_team[:, None] * z_team[:, lv.rep_team] + sd_rep[:, None] * z_rep
+            # a rep's deviation from the team: centered for reps whose many events pin it
+            # down (non-centered, a ridge with sd_rep: the recovery data's 2,000 deals a rep
+            # gave r_hat 1.03), non-centered for new or quiet reps (centered: a funnel)
+            team_part = sd_team[:, None] * z_team[:, lv.rep_team]
+            rep_dense = d["rep_dense"]
+            # (the team part is added, not the rep's prior mean: where a segment is one team,
+            # the segment centering below removes it, and it must then stay decoupled)
+            rep_c = pm.Normal(
+                "rep_centered",
+                0.0,
+                rep_dense * sd_rep[:, None] + (1 - rep_dense),
+                dims=("risk", "rep"),
+            )
+            raw = team_part + rep_dense * rep_c + (1 - rep_dense) * sd_rep[:, None] * z_rep
             # centered within each segment: the segment's baseline hazards carry its mean, so
             # the rep effects have no ridge with `base` (a diagonal mass matrix suffices)
             seg_onehot = np.eye(len(lv.segments))[lv.rep_segment]  # (rep, segment)
@@ -282,8 +378,20 @@ class BookingsForecastModel(BayesModel):
             )
             sd_q = pm.Gamma("sd_period", 2.0, 2.0 / cfg["period_sd"])
             # zero-sum: the quarters' mean is the late stages' baseline (no ridge with `base`);
-            # centered: each quarter's effect is pinned down by thousands of deal-days
-            eps = pm.ZeroSumNormal("period_effect", sigma=sd_q, dims="quarter")
+            # non-centered: on an org without quarter effects (the recovery data) sd_period
+            # heads to 0, where the centered form is a funnel (515 divergences, r_hat 1.22)
+            # The zero sum runs over the past quarters only; the current quarter (the last
+            # slot, the one being forecast) is a new draw N(0, sd_period), learned from its
+            # own deals as the quarter goes on. Inside the zero sum, the current quarter's
+            # effect at day 1 (no data) was minus the sum of the past ones: three good
+            # quarters forced a bad one.
+            if hq > 1:
+                z_past = pm.ZeroSumNormal("z_period", sigma=1.0, dims="past_quarter")
+            else:
+                z_past = pm.math.zeros(0)
+            z_now = pm.Normal("z_period_now", 0.0, 1.0)
+            z_q = pm.math.concatenate([z_past, z_now[None]])
+            eps = pm.Deterministic("period_effect", sd_q * z_q, dims="quarter")
             eps_pad = pm.math.concatenate([eps, pm.math.zeros(1)])  # last slot: no effect
             pattern_terms = []
             for name, (_, levels, ref) in COVARIATES.items():
@@ -331,20 +439,27 @@ class BookingsForecastModel(BayesModel):
             _normal_stats(pm, d, "amount_change", mu_ac, sd_ac)
             # won amounts per segment (for deals not yet created)
             # pooled across segments: a segment with no wins yet (e.g. deals without an
-            # account) borrows the others' sizes instead of the prior's heavy tail
+            # account) borrows the others' sizes instead of the prior's heavy tail.
+            # Centered: each segment's hundreds of wins pin its log mean and log sd, so the
+            # non-centered form (mean + scale x z) left a ridge between the population mean
+            # and the z's that two chains could not cross (r_hat up to 1.8, issue #17)
             mu_wa0 = pm.Normal("mu_won_amount_pop", d["won_amount_center"], 2.0)
-            tau_wa = pm.HalfNormal("tau_won_amount", 0.5)
-            z_wa = pm.Normal("z_won_amount", 0, 1, dims="segment")
-            mu_wa = pm.Deterministic("mu_won_amount", mu_wa0 + tau_wa * z_wa, dims="segment")
+            # a fixed between-segment scale: with 3-4 segments a free scale is barely
+            # identified and, when the segments' sizes agree, its small values make a funnel
+            # with the precisely known segment means (Maven: divergences at small scale)
+            mu_wa = pm.Normal("mu_won_amount", mu_wa0, cfg["won_amount_segment_sd"], dims="segment")
             log_sd_wa0 = pm.Normal("log_sd_won_amount_pop", 0.0, 1.0)
-            z_sd_wa = pm.Normal("z_sd_won_amount", 0, 1, dims="segment")
-            sd_wa = pm.Deterministic(
-                "sd_won_amount", pm.math.exp(log_sd_wa0 + 0.1 * z_sd_wa), dims="segment"
-            )
+            log_sd_wa = pm.Normal("log_sd_won_amount", log_sd_wa0, 0.1, dims="segment")
+            sd_wa = pm.Deterministic("sd_won_amount", pm.math.exp(log_sd_wa), dims="segment")
             _normal_stats(pm, d, "won_amount", mu_wa, sd_wa)
             # arrivals
-            a = pm.Normal("arrival_level", d["arrival_center"], 1.5, dims="segment")
+            # the level is sampled at the middle of the counted weeks, where it is
+            # uncorrelated with the trend; the level at the cutoff (what the forecast uses) is
+            # derived. Sampled at the cutoff, level and trend share a ridge (Maven: r_hat 1.02)
+            ybar = d["arrival_years_mean"]
+            a_mid = pm.Normal("arrival_level_mid", d["arrival_center"], 1.5, dims="segment")
             tr = pm.Normal("arrival_trend", 0, 0.5, dims="segment")
+            a = pm.Deterministic("arrival_level", a_mid - tr * ybar, dims="segment")
             season = pm.ZeroSumNormal("arrival_season", 0.2, dims="month")
             log_alpha = pm.Normal("arrival_log_alpha", 3.0, 1.5)
             s_idx = d["arrival_segment"]
@@ -454,11 +569,6 @@ class BookingsForecastModel(BayesModel):
             period_stages=json.dumps(self.period_stages(td)),
         )
 
-    @property
-    def ess_goal(self) -> float:
-        # 100 per chain (400 with the usual 4 chains)
-        return 100.0 * self.check_fitted().posterior.sizes["chain"]
-
     def forecast(self, period, *, draws: int | None = None, seed: int = 0):
         """Simulate the period's bookings from the posterior (see :mod:`.simulate`)."""
         from .simulate import forecast_period
@@ -469,6 +579,41 @@ class BookingsForecastModel(BayesModel):
                 "this model was loaded without its CRM: BookingsForecastModel.load(path, crm)"
             )
         return forecast_period(self, period, draws=draws, seed=seed)
+
+    def what_if(
+        self,
+        period,
+        *,
+        exclude=(),
+        stage: dict | None = None,
+        add: list[dict] | None = None,
+        draws: int | None = None,
+        seed: int = 0,
+    ):
+        """The period's forecast with the open pipeline edited, reusing this fit (no refit).
+
+        ``exclude`` removes open deals by id; ``stage`` moves deals (``{id: open stage}``,
+        entered at the as-of date); ``add`` adds open deals (dicts with ``rep_id``,
+        ``amount`` and optionally ``stage``, ``type``, ``close_date``, ``id``). See
+        :mod:`.whatif`. Compare with :meth:`forecast` at the same ``seed`` and ``draws``.
+        """
+        from .simulate import forecast_period
+        from .whatif import edit_open_deals
+
+        self.check_fitted()
+        if self.data is None:
+            raise NotFittedError(
+                "this model was loaded without its CRM: BookingsForecastModel.load(path, crm)"
+            )
+        od = edit_open_deals(
+            self.data.open_deals,
+            self.data.levels,
+            self.data.cutoff_days,
+            exclude=exclude,
+            stage=stage,
+            add=add,
+        )
+        return forecast_period(self, period, draws=draws, seed=seed, open_deals=od)
 
     # --- persistence ------------------------------------------------------------------------
     def _restore(self, idata, crm=None) -> None:

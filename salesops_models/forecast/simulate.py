@@ -290,8 +290,14 @@ class Forecast:
         }
 
 
-def forecast_period(model, period, *, draws: int | None = None, seed: int = 0) -> Forecast:
-    """Bookings of ``period`` as of the model's fit date (see module docstring)."""
+def forecast_period(
+    model, period, *, draws: int | None = None, seed: int = 0, open_deals=None
+) -> Forecast:
+    """Bookings of ``period`` as of the model's fit date (see module docstring).
+
+    ``open_deals`` replaces the open pipeline the simulation starts from (a what-if, see
+    :mod:`.whatif`); the fit, the closed bookings and the new-deal arrivals stay as fitted.
+    """
     rng = np.random.default_rng(seed)
     td = model.data
     lv = td.levels
@@ -326,7 +332,7 @@ def forecast_period(model, period, *, draws: int | None = None, seed: int = 0) -
     closed = float(closed_rep.sum())
 
     # open deals
-    od = td.open_deals.reset_index(drop=True)
+    od = (td.open_deals if open_deals is None else open_deals).reset_index(drop=True)
     N = len(od)
     dr = np.repeat(np.arange(D), N)
     ix = np.tile(np.arange(N), D)

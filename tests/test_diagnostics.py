@@ -1,0 +1,118 @@
+"""The convergence check every Bayesian fit reports: thresholds (r_hat <= 1.01, total bulk
+ESS >= 400, no divergences), the failing parameter named down to its cell and in plain words,
+and the retry with more tuning when a draw fails the check."""
+
+from __future__ import annotations
+
+import json
+
+import arviz as az
+import numpy as np
+import pytest
+
+from salesops_models.bayes import BayesModel
+from salesops_models.diagnostics import diagnose
+
+
+def _idata(rng, chains=4, draws=500, shift=0.0, diverging=0):
+    """Two parameters; ``mix[b]`` has its last chain shifted by ``shift`` (chains disagree)."""
+    mix = rng.normal(size=(chains, draws, 3))
+    mix[-1, :, 1] += shift
+    stats = np.zeros((chains, draws), dtype=bool)
+    stats.flat[:diverging] = True
+    return az.from_dict(
+        posterior={"mix": mix, "level": rng.normal(size=(chains, draws))},
+        sample_stats={"diverging": stats},
+        coords={"deal_stage": ["a", "b", "c"]},
+        dims={"mix": ["deal_stage"]},
+    )
+
+
+WORDS = {"mix": "how deals move between stages", "level": "typical level"}
+
+
+def test_well_mixed_draws_pass_and_say_so_plainly():
+    d = diagnose(_idata(np.random.default_rng(0)), ["mix", "level"], words=WORDS)
+    assert d.ok and d.max_r_hat <= 1.01 and d.min_ess_bulk >= 400 and d.divergences == 0
+    assert d.summary().startswith("ok:")
+    assert d.plain().startswith("The sampler converged")
+
+
+def test_disagreeing_chains_name_the_cell_in_words():
+    d = diagnose(_idata(np.random.default_rng(1), shift=1.0), ["mix", "level"], words=WORDS)
+    assert not d.ok and d.max_r_hat > 1.05
+    assert d.worst == "mix[b]" and d.culprit == "mix[b]"
+    assert "worst parameter mix[b] (how deals move between stages)" in d.summary()
+    assert "the chains disagree about mix[b] (how deals move between stages)" in d.plain()
+    assert d.to_dict()["worst"] == "mix[b]" and d.to_dict()["ok"] is False
+
+
+def test_too_few_draws_and_divergences_fail_the_check():
+    few = diagnose(_idata(np.random.default_rng(2), chains=2, draws=60), ["level"])
+    assert not few.ok and few.min_ess_bulk < 400
+    assert "fewest effective draws: level" in few.summary()
+    div = diagnose(_idata(np.random.default_rng(3), diverging=3), ["level"], words=WORDS)
+    assert not div.ok and div.divergences == 3 and "3 transitions diverged" in div.plain()
+    assert div.culprit == "3 divergent transitions" and few.culprit == "level"
+
+
+def test_boundaries_are_inclusive():
+    d = diagnose(_idata(np.random.default_rng(0)), ["level"])
+    d.max_r_hat, d.min_ess_bulk = 1.01, 400.0
+    assert d.ok
+    d.max_r_hat = 1.0101
+    assert not d.ok
+
+
+class _Flaky(BayesModel):
+    """Its first draw has disagreeing chains; a retry (more tuning) mixes."""
+
+    model_type = "flaky"
+    default_sampler_config = {
+        "draws": 500,
+        "tune": 300,
+        "chains": 4,
+        "retries": 1,
+        "target_accept": 0.8,
+    }
+    free_parameters = ("mix", "level")
+    parameter_words = WORDS
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.calls = []
+
+    def _draw(self, model, sc, seed, progressbar, compiled, backend):
+        self.calls.append((sc["tune"], sc["draws"], sc["target_accept"], seed))
+        shift = 1.0 if len(self.calls) == 1 else 0.0
+        return _idata(np.random.default_rng(seed), draws=sc["draws"], shift=shift)
+
+
+def test_a_failed_draw_is_retried_with_twice_the_tuning():
+    m = _Flaky()
+    m.idata = m.sample(None, seed=7, backend="pymc")
+    assert m.calls == [(300, 500, 0.8, 7), (600, 1000, 0.9, 8)]
+    attempts = m.sampling_attempts
+    assert len(attempts) == 2
+    assert attempts[0].startswith("tune 300, draws 500, target_accept 0.8, seed 7: CHECK")
+    assert "mix[b]" in attempts[0]
+    assert attempts[1].startswith("tune 600, draws 1000, target_accept 0.9, seed 8: ok")
+    assert m.diagnostics().ok
+    assert json.loads(m.idata.attrs["sampling_attempts"]) == attempts
+
+
+def test_no_retry_when_retries_is_zero_and_failure_is_reported():
+    m = _Flaky(sampler_config={"retries": 0})
+    m.idata = m.sample(None, seed=1, backend="pymc")
+    assert len(m.calls) == 1 and not m.diagnostics().ok
+    assert "did not converge" in m.diagnostics().plain()
+
+
+def test_the_forecast_names_every_checked_parameter_in_words():
+    from salesops_models.forecast.model import BookingsForecastModel
+
+    m = BookingsForecastModel()
+    assert [p for p in m.diagnosed_parameters if p not in m.parameter_words] == []
+    # the reparameterizations' halves are not checked themselves, the quantities are
+    assert "base" in m.diagnosed_parameters and "z_base" not in m.diagnosed_parameters
+    assert m.sampler_config["chains"] == 4 and m.ess_goal == pytest.approx(400)
