@@ -11,9 +11,11 @@ simulation starts from changes:
 - ``add``: new open deals (``rep_id``, ``amount``, optional ``stage`` (default the first open
   stage), ``type`` (default ``new``), ``close_date``, ``id``), created at the as-of date.
 
-The edits are the same model's forecast of another pipeline, so the forecasts compare draw
-for draw under one seed (common random numbers for the deals not edited are not promised:
-the simulation draws in a fixed order over the deal list).
+The edit is the same model's forecast of another pipeline: compare its distribution with
+:meth:`~salesops_models.forecast.BookingsForecastModel.forecast` at the same seed and draws.
+Draws are not paired deal for deal (the simulation draws in a fixed order over the deal
+list, so removing or adding a deal shifts the random numbers of the others); with no edit
+the forecast is identical.
 
 Examples
 --------
