@@ -39,7 +39,13 @@ def main() -> None:
     ap.add_argument(
         "--gradient-only", action="store_true", help="only time one log-density gradient of each"
     )
+    ap.add_argument(
+        "--simulation-only", action="store_true", help="only time the deal-path simulation"
+    )
     a = ap.parse_args()
+    simulation_cost()
+    if a.simulation_only:
+        return
     t0 = time.perf_counter()
     crm = generate_org(n_reps=a.reps, years=a.years, seed=3).crm
     as_of = crm.data_end - pd.Timedelta(days=45)
@@ -126,6 +132,81 @@ def gradient_cost(crm, as_of, levels, reps: int = 30) -> None:
         out[name] = (time.perf_counter() - t0) / reps
         print(f"gradient ({name}: {len(m.cells):,} terms): {1000 * out[name]:.2f} ms", flush=True)
     print(f"per-gradient speed-up of the sufficient statistics: {out['rows'] / out['cells']:.1f}x")
+
+
+def simulation_cost(draws: int = 1000, deals: int = 5000, seed: int = 0) -> None:
+    """Time the forecast's deal-path simulation (draws x open deals, the shape of a forecast
+    of ~5k open deals) with the compiled kernel and with the vectorized NumPy reference it
+    replaced, on random hazards; the win shares must agree within Monte Carlo error."""
+    from salesops_models.forecast.data import COVARIATES, DURATION_EDGES, N_STAGES
+    from salesops_models.forecast.simulate import PosteriorDraws, simulate_paths
+
+    rng = np.random.default_rng(seed)
+    S, R = 3, 100
+    n_pat = int(np.prod([len(lv) for _, lv, _ in COVARIATES.values()]))
+    counts = np.triu(rng.integers(1, 20, (N_STAGES, N_STAGES + 1)), k=1).astype(float)
+    cdf = np.broadcast_to(
+        np.cumsum(counts / counts.sum(axis=1, keepdims=True), axis=1),
+        (draws, N_STAGES, N_STAGES + 1),
+    ).copy()
+    z = np.zeros(draws)
+    P = PosteriorDraws(
+        base=rng.normal(-3.5, 0.5, (draws, 2, S, N_STAGES, len(DURATION_EDGES))),
+        rep_effect=rng.normal(0, 0.2, (draws, 2, R)),
+        pattern_effect=rng.normal(0, 0.2, (draws, 2, n_pat)),
+        period_now=z,
+        sd_period=z,
+        transition_cdf=cdf,
+        mu_amount_change=np.zeros((draws, N_STAGES)),
+        sd_amount_change=np.zeros((draws, N_STAGES)),
+        mu_won_amount=np.zeros((draws, S)),
+        sd_won_amount=np.zeros((draws, S)),
+        arrival_level=np.zeros((draws, S)),
+        arrival_trend=np.zeros((draws, S)),
+        arrival_season=np.zeros((draws, 12)),
+        arrival_alpha=np.ones(draws),
+        period_stages=(N_STAGES - 1,),
+    )
+    n = draws * deals
+    d = np.repeat(np.arange(draws), deals)
+    ix = np.tile(np.arange(deals), draws)
+    per_deal = {
+        "seg": rng.integers(0, S, deals),
+        "rep": rng.integers(0, R, deals),
+        "stage": rng.integers(0, N_STAGES, deals),
+        "tis": rng.uniform(0, 90, deals),
+        "created": 1000.0 - rng.uniform(0, 200, deals),
+    }
+    covs = {
+        c: np.tile(rng.integers(0, len(lv), deals), draws)
+        for c, (_, lv, _) in COVARIATES.items()
+        if c != "age"
+    }
+    args = (
+        d,
+        per_deal["seg"][ix],
+        per_deal["rep"][ix],
+        per_deal["stage"][ix],
+        per_deal["tis"][ix],
+        np.full(n, 1000.0),
+        per_deal["created"][ix],
+        covs,
+        rng.normal(0, 0.1, draws),
+        1090.0,
+    )
+    head = [a[:10] for a in args[:7]]  # load the compiled kernel before timing
+    simulate_paths(P, *head, {k: v[:10] for k, v in covs.items()}, *args[8:], rng)
+    out = {}
+    for name, extra in (("compiled kernel", {}), ("NumPy reference", {"record": []})):
+        t0 = time.perf_counter()
+        won, _ = simulate_paths(P, *args, np.random.default_rng(seed + 1), **extra)
+        out[name] = (time.perf_counter() - t0, won.mean())
+    (tk, wk), (tr, wr) = out["compiled kernel"], out["NumPy reference"]
+    print(
+        f"simulation ({draws:,} draws x {deals:,} deals): compiled kernel {tk:.2f} s, NumPy "
+        f"reference {tr:.2f} s ({tr / tk:.1f}x); win share {wk:.4f} vs {wr:.4f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

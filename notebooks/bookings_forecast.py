@@ -51,7 +51,13 @@ from salesops_models import pipeline as pl
 from salesops_models.exports import styled
 from salesops_models.forecast import BookingsForecastModel, ledger
 from salesops_models.forecast import plots as fplots
-from salesops_models.forecast.backtest import baselines, convergence, goals, summarize
+from salesops_models.forecast.backtest import (
+    baselines,
+    calibration,
+    convergence,
+    goals,
+    summarize,
+)
 from salesops_models.forecast.simulate import implied_summary
 from salesops_models.reports import context
 
@@ -245,6 +251,21 @@ if bt_path.exists():
         display(styled(goals(summary, point)).hide(axis="index"))
     fplots.plot_backtest(bt, "week 4" if "week 4" in set(bt["point"]) else bt["point"].iloc[0])
     plt.show()
+    if "pit" in bt:
+        display(
+            Markdown(
+                "Calibration: how often the intervals covered the actual, beside the range a "
+                "calibrated forecast shows with this many quarters (p-value: the chance of a "
+                "count this far from nominal if the intervals are right)."
+            )
+        )
+        display(
+            styled(calibration(bt))
+            .format({"coverage": "{:.0%}", "p_value": "{:.2f}"})
+            .hide(axis="index")
+        )
+        fplots.plot_calibration(bt)
+        plt.show()
 else:
     display(
         Markdown(f"No backtest at `{bt_path}` yet: run `salesops forecast backtest --db {source}`.")

@@ -63,6 +63,40 @@ class ModelFileError(SalesOpsError, ValueError):
     """A saved model file is of another model type, or does not fit the data given."""
 
 
+def compile_nutpie(model, placeholders: dict | None = None):
+    """nutpie's numba compile of ``model``, with PyTensor's on-disk cache usable for every op
+    (:mod:`salesops_models.numba_cache`): a second process compiling the same graph loads
+    the log density instead of compiling it again.
+
+    ``placeholders`` (name -> small array of the same rank and dtype) stand in for large
+    ``pm.Data`` arrays while compiling (nutpie bakes the data present at compile time into
+    its callbacks as constants); the model's data are swapped back in after.
+    """
+    import nutpie
+    import pymc as pm
+
+    from .numba_cache import nutpie_wrapper_compile, register
+
+    register()
+    real = {}
+    if placeholders:
+        real = {k: model[k].get_value() for k in placeholders}
+        with model:
+            pm.set_data(placeholders)
+    try:
+        with quiet(), nutpie_wrapper_compile():
+            compiled = nutpie.compile_pymc_model(model)
+    finally:
+        if real:
+            with model:
+                pm.set_data(real)
+    if real:
+        compiled = compiled.with_data(
+            **{k: v for k, v in real.items() if k in compiled.shared_data}
+        )
+    return compiled
+
+
 def has_nutpie() -> bool:
     try:
         import nutpie  # noqa: F401
@@ -151,6 +185,7 @@ class BayesModel:
         attempts = []
         for attempt in range(int(sc.get("retries", 0)) + 1):
             idata = self._draw(model, sc, seed + attempt, progressbar, compiled, backend)
+            idata = self._postprocess(idata)
             diag = self._diagnose(idata)
             attempts.append(
                 f"tune {sc['tune']}, draws {sc['draws']}, target_accept "
@@ -173,7 +208,7 @@ class BayesModel:
                 import nutpie
 
                 if compiled is None:
-                    compiled = nutpie.compile_pymc_model(model)
+                    compiled = compile_nutpie(model)
                 return nutpie.sample(
                     compiled,
                     draws=sc["draws"],
@@ -194,6 +229,10 @@ class BayesModel:
                     target_accept=sc["target_accept"],
                     cores=min(2, sc["chains"]),
                 )
+
+    def _postprocess(self, idata: az.InferenceData) -> az.InferenceData:
+        """What a subclass does to fresh draws before they are checked (default: nothing)."""
+        return idata
 
     def record_fit(
         self, idata: az.InferenceData, *, as_of=None, fingerprint=None, started=None, **extra

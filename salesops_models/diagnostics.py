@@ -3,6 +3,7 @@ rank-normalized r_hat <= 1.01, total bulk ESS >= 400, no divergent transitions).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import arviz as az
@@ -115,8 +116,12 @@ def _extreme_cell(table, names, largest: bool) -> str:
 
 def diagnose(idata, names, ess_goal: float = 400.0, words: dict | None = None) -> Diagnostics:
     """r_hat and bulk ESS over the variables ``names`` and the divergence count of ``idata``."""
-    rhat = az.rhat(idata, var_names=names)
-    ess = az.ess(idata, var_names=names, method="bulk")
+    # a parameter whose draws never change (a stuck sampler, a degenerate trace) has an
+    # undefined r_hat and ESS: counted as failing, not skipped (inf r_hat, zero ESS)
+    with warnings.catch_warnings():  # ArviZ's 0/0 warning for such a parameter
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rhat = az.rhat(idata, var_names=names).fillna(np.inf)
+        ess = az.ess(idata, var_names=names, method="bulk").fillna(0.0)
     stats = idata.sample_stats
     return Diagnostics(
         max_r_hat=max(float(rhat[v].max()) for v in names),

@@ -56,6 +56,16 @@ def test_too_few_draws_and_divergences_fail_the_check():
     assert div.culprit == "3 divergent transitions" and few.culprit == "level"
 
 
+def test_a_frozen_parameter_fails_the_check_instead_of_crashing():
+    """Draws that never move (a stuck chain) have no defined r_hat: the check fails and
+    names the parameter (it used to raise "All-NaN slice encountered")."""
+    idata = _idata(np.random.default_rng(4))
+    idata.posterior["level"][:] = 1.5
+    d = diagnose(idata, ["mix", "level"], words=WORDS)
+    assert not d.ok and d.max_r_hat == np.inf
+    assert d.worst == "level" and "level" in d.summary()
+
+
 def test_boundaries_are_inclusive():
     d = diagnose(_idata(np.random.default_rng(0)), ["level"])
     d.max_r_hat, d.min_ess_bulk = 1.01, 400.0

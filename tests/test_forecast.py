@@ -155,6 +155,65 @@ def test_simulator_matches_competing_risks_closed_form():
     assert won_t.mean() == pytest.approx(0.75 * (1 - np.exp(-(a + lo) * T)), abs=0.005)
 
 
+def test_compiled_paths_match_the_numpy_reference():
+    """The compiled kernel (forecast/paths.py) and the vectorized reference walk the same
+    process: on random hazards by segment, stage and bin, rep, pattern and period effects,
+    deals in every stage and time in stage, the win share and mean close time by starting
+    stage agree within Monte Carlo error, and the kernel repeats itself for the same seed."""
+    rng = np.random.default_rng(11)
+    D, S, R, n = 8, 2, 5, 120_000
+    n_pat = int(np.prod([len(lv) for _, lv, _ in COVARIATES.values()]))
+    base = rng.normal(-3.5, 0.6, (D, 2, S, N_STAGES, len(DURATION_EDGES)))
+    counts = np.triu(rng.integers(1, 20, (N_STAGES, N_STAGES + 1)), k=1).astype(float)
+    cdf = np.cumsum(counts / counts.sum(axis=1, keepdims=True), axis=1)
+    cdf = np.broadcast_to(cdf, (D, N_STAGES, N_STAGES + 1)).copy()
+    cdf[:, :, -1] = 1.0
+    z = np.zeros(D)
+    P = PosteriorDraws(
+        base=base,
+        rep_effect=rng.normal(0, 0.3, (D, 2, R)),
+        pattern_effect=rng.normal(0, 0.3, (D, 2, n_pat)),
+        period_now=z,
+        sd_period=z,
+        transition_cdf=cdf,
+        mu_amount_change=np.zeros((D, N_STAGES)),
+        sd_amount_change=np.zeros((D, N_STAGES)),
+        mu_won_amount=np.zeros((D, S)),
+        sd_won_amount=np.zeros((D, S)),
+        arrival_level=np.zeros((D, S)),
+        arrival_trend=np.zeros((D, S)),
+        arrival_season=np.zeros((D, 12)),
+        arrival_alpha=np.ones(D),
+        period_stages=(N_STAGES - 2, N_STAGES - 1),
+    )
+    rows = {
+        "draw": rng.integers(0, D, n),
+        "seg": rng.integers(0, S, n),
+        "rep": rng.integers(0, R, n),
+        "stage": rng.integers(0, N_STAGES, n),
+        "time_in_stage": rng.uniform(0, 150, n),
+        "now": np.full(n, 1000.0),
+        "created": 1000.0 - rng.uniform(0, 200, n),
+    }
+    covs = {
+        c: rng.integers(0, len(levels), n) for c, (_, levels, _) in COVARIATES.items() if c != "age"
+    }
+    eps = rng.normal(0, 0.3, D)
+    args = [rows[k] for k in rows] + [covs, eps, 1180.0]
+    won_k, close_k = simulate_paths(P, *args, np.random.default_rng(1))
+    won_r, close_r = simulate_paths(P, *args, np.random.default_rng(2), record=[])
+    for k in range(N_STAGES):
+        m = rows["stage"] == k
+        p = won_r[m].mean()
+        assert won_k[m].mean() == pytest.approx(p, abs=4.5 * np.sqrt(2 * p * (1 - p) / m.sum()))
+        dk, dr = close_k[m & won_k] - 1000.0, close_r[m & won_r] - 1000.0
+        se = np.sqrt(dk.var() / len(dk) + dr.var() / len(dr))
+        assert dk.mean() == pytest.approx(dr.mean(), abs=4.5 * se)
+    again = simulate_paths(P, *args, np.random.default_rng(1))
+    np.testing.assert_array_equal(again[0], won_k)
+    np.testing.assert_array_equal(again[1], close_k)
+
+
 def test_simulator_uses_time_in_stage_bins():
     """A deal already 40 days in stage faces the hazards of the 30-60 day bin."""
     rng = np.random.default_rng(1)
@@ -295,6 +354,13 @@ def test_forecast_is_coherent_and_reproducible(fitted, small_org, tmp_path):
     np.testing.assert_array_equal(again.total, fc.total)
     ds = fc.to_dataset()
     assert set(ds.dims) == {"draw", "rep"}
+    # the index spaces were padded to capacities for the compiled model; the posterior keeps
+    # the org's own reps, teams and segments only, in order
+    lv = fitted.data.levels
+    post = fitted.idata.posterior
+    assert list(post["rep"].values) == lv.reps and list(post["team"].values) == lv.teams
+    assert list(post["segment"].values) == lv.segments
+    assert fitted.shapes(lv)["rep"] > len(lv.reps)  # padding was there to drop
     # diagnostics are computed on every fit
     d = fitted.diagnostics()
     assert np.isfinite(d.max_r_hat) and d.min_ess_bulk > 0 and d.divergences >= 0
@@ -345,6 +411,39 @@ def test_what_if_edits_the_pipeline_without_refitting(fitted):
     ):
         with pytest.raises(WhatIfError, match=match):
             fitted.what_if("2026-Q3", **bad)
+
+
+def test_one_compiled_model_serves_orgs_of_other_sizes(small_org):
+    """Orgs with different reps, teams and segments (and as-of dates) map to one graph: the
+    same compile key (so a session that fitted one org reuses the compiled model for the
+    next), the same packed data arrays (nutpie compiles code per array), and a log density
+    every op of which PyTensor can cache on disk (SciPy's digamma could not be)."""
+    import pytensor
+    import pytensor.tensor as pt
+    from pytensor.link.numba.dispatch.basic import numba_funcify_and_cache_key
+
+    from salesops_models.forecast import BookingsForecastModel
+    from salesops_models.numba_cache import register
+
+    register()
+    keys, names = [], []
+    for crm, as_of in ((small_org.crm, "2026-08-12"), (generate_other_org(), "2025-11-20")):
+        m = BookingsForecastModel()
+        td = m.training_data(crm, as_of)
+        keys.append(m.compile_key(td.levels, "nutpie"))
+        names.append(sorted(m.model_data(td)))
+        assert m.shapes(td.levels) == {"segment": 4, "team": 16, "rep": 128, "quarter": 4}
+    assert keys[0] == keys[1]
+    assert names[0] == names[1] and len(names[0]) <= 8
+    model = m.build_model(td)
+    logp = model.logp()
+    fn = pytensor.function(
+        model.value_vars,
+        [logp, *pt.grad(logp, model.value_vars)],
+        mode="NUMBA",
+        on_unused_input="ignore",
+    )
+    assert numba_funcify_and_cache_key(fn.maker.fgraph)[1] is not None
 
 
 def generate_other_org():

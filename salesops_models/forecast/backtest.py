@@ -13,14 +13,19 @@ quarter's actual bookings, next to four baselines computed from the same as-of s
 - **seasonal naive**: the same quarter last year x the trailing-twelve-month growth.
 
 Scores: signed and absolute percentage error of the median (point forecast for baselines),
-whether the 50/80/90% central intervals cover the actual, and the CRPS (continuous ranked
-probability score, Gneiting & Raftery 2007; for a point forecast it is the absolute error).
+whether the 50/80/90% central intervals cover the actual, the CRPS (continuous ranked
+probability score, Gneiting & Raftery 2007; for a point forecast it is the absolute error)
+and the PIT, the forecast's probability of bookings at or below the actual (Dawid 1984):
+a calibrated forecast's PITs are uniform on [0, 1], so its 80% interval covers 80% of
+quarters; PITs piled in the middle mean intervals too wide, at the ends too narrow.
+:func:`calibration` puts the coverage beside what chance allows with this many quarters.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..crm import CRM
 from ..draws import interval
@@ -41,6 +46,13 @@ def crps_from_draws(draws: np.ndarray, y: float) -> float:
     i = np.arange(1, n + 1)
     term2 = (2 * i - n - 1).dot(x) / (n * n)  # = E|X - X'| / 2
     return float(term1 - term2)
+
+
+def pit(draws: np.ndarray, y: float) -> float:
+    """Probability integral transform: the share of forecast draws at or below ``y`` (ties
+    counted half, so a point mass at ``y`` gives 0.5)."""
+    x = np.asarray(draws, dtype=float)
+    return float(((x < y).sum() + 0.5 * (x == y).sum()) / len(x))
 
 
 def closed_so_far(crm: CRM, snap: pd.DataFrame, period) -> float:
@@ -160,6 +172,7 @@ def backtest(
             | {"method": "model"}
             | score(fc.total, float(np.median(fc.total)), actual)
             | {
+                "pit": pit(fc.total, actual),
                 "p10": float(np.quantile(fc.total, 0.1)),
                 "p90": float(np.quantile(fc.total, 0.9)),
                 "converged": diag.ok,
@@ -214,6 +227,43 @@ def summarize(bt: pd.DataFrame) -> pd.DataFrame:
         crps_pct=("crps_pct", "mean"),
     )
     return out.reset_index()
+
+
+def calibration(bt: pd.DataFrame, levels=(50, 80, 90)) -> pd.DataFrame:
+    """Interval coverage of the model per point, beside what chance allows: with ``n``
+    quarters a calibrated ``L%`` interval covers ``Binomial(n, L%) / n`` of them, so the
+    table gives the central 90% range of that share and the two-sided binomial p-value of the
+    observed count (small: the intervals are too wide or too narrow, not just unlucky).
+
+    Examples
+    --------
+    >>> bt = pd.DataFrame({"method": "model", "point": "day 1", "period": list("abcdefgh"),
+    ...                    "covered_80": [1.0] * 8})
+    >>> row = calibration(bt, levels=(80,)).iloc[0]
+    >>> row["covered"], row["expected_range"], round(float(row["p_value"]), 2)
+    ('8/8', '4-8 of 8', 0.37)
+    """
+    fits = bt[bt["method"] == "model"]
+    rows = []
+    for point, g in fits.groupby("point", sort=False):
+        for level in levels:
+            hit = g[f"covered_{level}"].dropna().astype(int)
+            n, k = len(hit), int(hit.sum())
+            if n == 0:
+                continue
+            lo, hi = stats.binom.ppf([0.05, 0.95], n, level / 100).astype(int)
+            test = stats.binomtest(k, n, level / 100)
+            rows.append(
+                {
+                    "point": point,
+                    "interval": f"{level}%",
+                    "covered": f"{k}/{n}",
+                    "coverage": k / n,
+                    "expected_range": f"{lo}-{hi} of {n}",
+                    "p_value": float(test.pvalue),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def goals(summary: pd.DataFrame, point: str = "week 4") -> pd.DataFrame:

@@ -105,6 +105,23 @@ DEFAULT_MODEL_CONFIG = {
     # exposure piece (the naive per-deal formulation, same posterior; benchmark baseline)
     "likelihood": "cells",
 }
+#: index spaces are padded to the next power of two, at least these (see
+#: BookingsForecastModel.shapes): the sample org (3 segments, 13 teams, 85 reps) and the
+#: Maven sample (4, 6, 30) share one graph, so one compiled model on disk
+CAPACITY_FLOORS = {"segment": 4, "team": 16, "rep": 128}
+#: the blocks of the packed ``events`` array, in order
+EVENT_BLOCKS = ("base", "rep", "quarter", "pattern")
+
+
+def capacity(n: int, floor: int) -> int:
+    """The smallest power of two >= ``n`` and >= ``floor``.
+
+    >>> capacity(85, 128), capacity(130, 128), capacity(3, 4)
+    (128, 256, 4)
+    """
+    return max(int(floor), 1 << max(0, int(n) - 1).bit_length())
+
+
 # four chains: r_hat compares four chains, not two
 # (with two, r_hat over ~1,000 parameters is noisy enough to cross 1.01 by chance)
 DEFAULT_SAMPLER_CONFIG = dict(BASE_SAMPLER_CONFIG) | {"chains": 4, "tune": 500, "draws": 1000}
@@ -223,12 +240,32 @@ class BookingsForecastModel(BayesModel):
         return tuple(sorted(set(closing.tolist()) | {max(int(k) - 1, 0) for k in closing}))
 
     # --- model ------------------------------------------------------------------------------
+    def shapes(self, lv) -> dict[str, int]:
+        """The model's index-space sizes: the org's segments, teams and reps padded to
+        capacities (:func:`capacity`), and the configured number of quarter slots. Two orgs
+        in the same capacities have the same graph, so the compiled model on disk serves
+        both (see :mod:`salesops_models.numba_cache`)."""
+        return {
+            "segment": capacity(len(lv.segments), CAPACITY_FLOORS["segment"]),
+            "team": capacity(len(lv.teams), CAPACITY_FLOORS["team"]),
+            "rep": capacity(len(lv.reps), CAPACITY_FLOORS["rep"]),
+            "quarter": self.n_period_slots(lv),
+        }
+
     def model_data(self, td: TrainingData) -> dict[str, np.ndarray]:
         """Every array the likelihood reads (``pm.Data``), so one compiled model is reused
-        for every as-of date with the same levels (backtests refit without recompiling)."""
+        for every as-of date and every org of the same capacities.
+
+        The arrays are packed into a few (nutpie compiles code per data array): ``events``
+        (risk x [base cells, reps, quarter slots, covariate patterns]), ``amounts``
+        ([n, has mean, has SS, mean, SS] x [stages, segments]), ``rep_maps`` (rep x [team
+        one-hot, segment one-hot], zero rows for padding), ``centers`` and the cell and
+        arrival arrays.
+        """
         cfg = self.model_config
         lv = td.levels
-        hq = self.n_period_slots(lv)
+        sh = self.shapes(lv)
+        hq = sh["quarter"]
         if cfg["likelihood"] == "rows":
             if td.pieces is None:
                 raise ValueError(
@@ -253,69 +290,130 @@ class BookingsForecastModel(BayesModel):
             lv.quarters[q] if 0 <= q < len(lv.quarters) else f"q{q}"
             for q in range(first, current + 1)
         ]
-        out = cell_indices(cells, lv, hq)
-        per_row = ("base", "rep", "quarter", "pattern", "n_advance", "n_lost")
+        idx = cell_indices(cells, sh["segment"], sh["rep"], hq)
+        out: dict[str, np.ndarray] = {"cell_exposure": idx["exposure"]}
         if cfg["likelihood"] == "rows":
-            out = {(f"row_{k}" if k in per_row else k): v for k, v in out.items()}
+            out["row_index"] = np.stack([idx[k] for k in ("base", "rep", "quarter", "pattern")])
+            out["row_events"] = np.stack([idx[f"n_{risk}"] for risk in RISKS])
         else:
-            out = {k: v for k, v in out.items() if k not in per_row}
-        for name, stats in (("amount_change", td.amount_change), ("won_amount", td.won_amounts)):
-            n = stats["n"].to_numpy(dtype=float)
-            out[f"{name}_n"] = np.maximum(n, 1.0)
-            out[f"{name}_w1"] = (n >= 1).astype(float)
-            out[f"{name}_w2"] = (n >= 2).astype(float)
-            out[f"{name}_mean"] = np.nan_to_num(stats["mean_log"].to_numpy(dtype=float))
-            out[f"{name}_ss"] = np.maximum(stats["ss_log"].to_numpy(dtype=float), 1e-9)
+            out["cell_index"] = np.stack([idx["base_pattern"], idx["rep_quarter"]])
+        out["events"] = np.stack(
+            [np.concatenate([idx[f"{risk}_by_{k}"] for k in EVENT_BLOCKS]) for risk in RISKS]
+        )
+        amounts = []
+        for stats, width in ((td.amount_change, N_STAGES), (td.won_amounts, sh["segment"])):
+            n = np.zeros(width)
+            n[: len(stats)] = stats["n"].to_numpy(dtype=float)
+            mean = np.zeros(width)
+            mean[: len(stats)] = np.nan_to_num(stats["mean_log"].to_numpy(dtype=float))
+            ss = np.zeros(width)
+            ss[: len(stats)] = stats["ss_log"].to_numpy(dtype=float)
+            amounts.append(
+                np.stack(
+                    [
+                        np.maximum(n, 1.0),
+                        (n >= 1).astype(float),
+                        (n >= 2).astype(float),
+                        mean,
+                        np.maximum(ss, 1e-9),
+                    ]
+                )
+            )
+        out["amounts"] = np.concatenate(amounts, axis=1)
         arr = td.arrivals
         arr = arr[arr["years_before"] <= cfg["arrival_weeks"] * 7 / 365.25]
-        out["arrival_segment"] = arr["segment"].to_numpy(dtype=int)
-        out["arrival_years"] = arr["years_before"].to_numpy(dtype=float)
-        out["arrival_month"] = arr["month"].to_numpy(dtype=int)
-        out["arrival_count"] = arr["count"].to_numpy(dtype=float)
-        events = np.stack([out[f"{risk}_by_base"] for risk in RISKS])  # (risk, cell)
-        rep_events = np.stack([out[f"{risk}_by_rep"] for risk in RISKS])  # (risk, rep)
-        out["rep_dense"] = (rep_events >= cfg["dense_rep_events"]).astype(float)
-        out["base_dense"] = (
-            (events >= cfg["dense_events"])
-            .astype(float)
-            .reshape((len(RISKS), len(lv.segments), N_STAGES, len(DURATION_EDGES)))
-        )
+        out["arrival_index"] = np.stack(
+            [arr["segment"].to_numpy(dtype=int), arr["month"].to_numpy(dtype=int)]
+        ).reshape(2, -1)
+        out["arrival_values"] = np.stack(
+            [arr["years_before"].to_numpy(dtype=float), arr["count"].to_numpy(dtype=float)]
+        ).reshape(2, -1)
+        maps = np.zeros((sh["rep"], sh["team"] + sh["segment"]))
+        reps = np.arange(len(lv.reps))
+        maps[reps, lv.rep_team] = 1.0
+        maps[reps, sh["team"] + lv.rep_segment] = 1.0
+        out["rep_maps"] = maps
         wm = td.won_amounts["mean_log"]
-        out["won_amount_center"] = np.array(float(wm.mean()) if wm.notna().any() else 10.0)
-        out["arrival_center"] = np.array(np.log(max(arr["count"].mean(), 0.5)) if len(arr) else 0.0)
-        yrs = out["arrival_years"]
-        out["arrival_years_mean"] = np.array(float(yrs.mean()) if len(yrs) else 0.0)
+        yrs = out["arrival_values"][0]
+        out["centers"] = np.array(
+            [
+                float(wm.mean()) if wm.notna().any() else 10.0,
+                np.log(max(arr["count"].mean(), 0.5)) if len(arr) else 0.0,
+                float(yrs.mean()) if len(yrs) else 0.0,
+            ]
+        )
         return out
 
     def n_period_slots(self, lv) -> int:
+        """Quarter slots of the period effect: ``history_quarters`` (slots before the data's
+        first quarter stay empty, so an early as-of date has the same graph), or every
+        quarter of the levels when ``history_quarters`` is 0."""
         hq = int(self.model_config["history_quarters"] or len(lv.quarters))
-        return max(1, min(hq, len(lv.quarters)))
+        return max(1, hq)
 
-    def build_model(self, td: TrainingData):
-        """The PyMC model for ``td``'s levels, reading ``model_data(td)`` through ``pm.Data``."""
-        import pymc as pm
+    def coords(self, lv) -> dict[str, list[str]]:
+        """Coordinates of the padded index spaces (padding labelled ``(unused k)``; the
+        posterior keeps only the org's own labels, see :meth:`_postprocess`)."""
+        sh = self.shapes(lv)
 
-        cfg = self.model_config
-        lv = td.levels
-        data = self.model_data(td)
-        hq = self.n_period_slots(lv)
+        def pad(labels, size):
+            return list(labels) + [f"(unused {k})" for k in range(1, size - len(labels) + 1)]
+
+        hq = sh["quarter"]
         coords = {
             "risk": list(RISKS),
-            "segment": lv.segments,
+            "segment": pad(lv.segments, sh["segment"]),
             "stage": [f"stage{k}" for k in range(N_STAGES)],
             "bin": [f"{int(e)}d+" for e in DURATION_EDGES],
-            "team": lv.teams,
-            "rep": lv.reps,
+            "team": pad(lv.teams, sh["team"]),
+            "rep": pad(lv.reps, sh["rep"]),
             "quarter": [f"slot{k}" for k in range(hq)],
             "past_quarter": [f"slot{k}" for k in range(hq - 1)],
             "month": [f"m{m + 1}" for m in range(12)],
         }
         for name, (_, levels, _) in COVARIATES.items():
             coords[f"{name}_level"] = list(levels)
+        return coords
+
+    def build_model(self, td: TrainingData):
+        """The PyMC model for ``td``'s levels, reading ``model_data(td)`` through ``pm.Data``.
+
+        The graph depends only on the capacities (:meth:`shapes`) and the model config: the
+        org's rep -> team and rep -> segment maps are data too."""
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        cfg = self.model_config
+        lv = td.levels
+        data = self.model_data(td)
+        sh = self.shapes(lv)
+        n_seg, n_team, n_rep, hq = sh["segment"], sh["team"], sh["rep"], sh["quarter"]
+        n_bin = len(DURATION_EDGES)
+        n_base = n_seg * N_STAGES * n_bin
+        n_pattern = len(next(iter(covariate_patterns().values())))
+        coords = self.coords(lv)
         sign = np.array([1.0, -1.0])
         patterns = covariate_patterns()
         with pm.Model(coords=coords) as model:
             d = {k: pm.Data(k, v) for k, v in data.items()}
+            # the packed arrays, unpacked (constant offsets: the capacities fix them)
+            ev = d["events"]
+            o_rep = n_base
+            o_q = o_rep + n_rep
+            o_pat = o_q + hq + 1
+            by = {
+                "base": ev[:, :o_rep],
+                "rep": ev[:, o_rep:o_q],
+                "quarter": ev[:, o_q:o_pat],
+                "pattern": ev[:, o_pat : o_pat + n_pattern],
+            }
+            team_onehot = d["rep_maps"][:, :n_team]  # (rep, team)
+            seg_onehot = d["rep_maps"][:, n_team:]  # (rep, segment)
+            won_amount_center, arrival_center, arrival_years_mean = (
+                d["centers"][0],
+                d["centers"][1],
+                d["centers"][2],
+            )
             # population hazard curve over time in stage: a stage level plus bin deviations
             # (correlated across bins, so the prior allows short and very long stages alike)
             mu_stage = pm.Normal(
@@ -338,8 +436,11 @@ class BookingsForecastModel(BayesModel):
             # exist for every cell, so shapes do not depend on the data (one compiled model
             # for a backtest); the unused one of each cell is a standard normal, decoupled.
             dims4 = ("risk", "segment", "stage", "bin")
-            dense = d["base_dense"]  # 1 where the cell is data-rich
-            mu4 = mu[:, None, :, :] + pm.math.zeros((2, len(lv.segments), 1, 1))
+            # 1 where the cell is data-rich
+            dense = pt.cast(pt.ge(by["base"], cfg["dense_events"]), "float64").reshape(
+                (2, n_seg, N_STAGES, n_bin)
+            )
+            mu4 = mu[:, None, :, :] + pm.math.zeros((2, n_seg, 1, 1))
             sd4 = sd_seg[:, None, None, None] + pm.math.zeros_like(mu4)
             base_c = pm.Normal(
                 "base_centered",
@@ -358,8 +459,8 @@ class BookingsForecastModel(BayesModel):
             # a rep's deviation from the team: centered for reps whose many events pin it
             # down (non-centered, a ridge with sd_rep: the recovery data's 2,000 deals a rep
             # gave r_hat 1.03), non-centered for new or quiet reps (centered: a funnel)
-            team_part = sd_team[:, None] * z_team[:, lv.rep_team]
-            rep_dense = d["rep_dense"]
+            team_part = sd_team[:, None] * pm.math.dot(z_team, team_onehot.T)
+            rep_dense = pt.cast(pt.ge(by["rep"], cfg["dense_rep_events"]), "float64")
             # (the team part is added, not the rep's prior mean: where a segment is one team,
             # the segment centering below removes it, and it must then stay decoupled)
             rep_c = pm.Normal(
@@ -371,8 +472,8 @@ class BookingsForecastModel(BayesModel):
             raw = team_part + rep_dense * rep_c + (1 - rep_dense) * sd_rep[:, None] * z_rep
             # centered within each segment: the segment's baseline hazards carry its mean, so
             # the rep effects have no ridge with `base` (a diagonal mass matrix suffices)
-            seg_onehot = np.eye(len(lv.segments))[lv.rep_segment]  # (rep, segment)
-            seg_mean = pm.math.dot(raw, seg_onehot / np.maximum(seg_onehot.sum(0), 1))
+            # (padding reps have no segment: outside every mean, left as drawn)
+            seg_mean = pm.math.dot(raw, seg_onehot / pm.math.maximum(seg_onehot.sum(0), 1.0))
             rep_eff = pm.Deterministic(
                 "rep_effect", raw - pm.math.dot(seg_mean, seg_onehot.T), dims=("risk", "rep")
             )
@@ -405,45 +506,46 @@ class BookingsForecastModel(BayesModel):
             loglik = 0.0
             for r, risk in enumerate(RISKS):
                 if cfg["likelihood"] == "rows":  # naive: one Poisson term per exposure piece
+                    ri = d["row_index"]
                     eta = (
-                        base_flat[r][d["row_base"]]
-                        + rep_eff[r][d["row_rep"]]
-                        + sign[r] * eps_pad[d["row_quarter"]]
-                        + pattern_eff[r][d["row_pattern"]]
+                        base_flat[r][ri[0]]
+                        + rep_eff[r][ri[1]]
+                        + sign[r] * eps_pad[ri[2]]
+                        + pattern_eff[r][ri[3]]
                     )
                     pm.Poisson(
                         f"n_{risk}",
-                        mu=d["exposure"] * pm.math.exp(eta),
-                        observed=d[f"row_n_{risk}"],
+                        mu=d["cell_exposure"] * pm.math.exp(eta),
+                        observed=d["row_events"][r],
                     )
                     continue
                 # two gathers per risk: (base x pattern) and (rep x quarter) outer sums, each
                 # taken with a 1-D index (PyTensor's fast AdvancedSubtensor1 path)
                 bp = (base_flat[r][:, None] + pattern_eff[r][None, :]).ravel()
                 rq = (rep_eff[r][:, None] + sign[r] * eps_pad[None, :]).ravel()
-                eta = bp[d["base_pattern"]] + rq[d["rep_quarter"]]
+                eta = bp[d["cell_index"][0]] + rq[d["cell_index"][1]]
                 # Poisson(E * exp(eta)) log-likelihood without constants: the event term is
                 # linear in the effects, so it only needs event totals per effect level
                 linear = (
-                    pm.math.dot(base_flat[r], d[f"{risk}_by_base"])
-                    + pm.math.dot(rep_eff[r], d[f"{risk}_by_rep"])
-                    + sign[r] * pm.math.dot(eps_pad, d[f"{risk}_by_quarter"])
-                    + pm.math.dot(pattern_eff[r], d[f"{risk}_by_pattern"])
+                    pm.math.dot(base_flat[r], by["base"][r])
+                    + pm.math.dot(rep_eff[r], by["rep"][r])
+                    + sign[r] * pm.math.dot(eps_pad, by["quarter"][r])
+                    + pm.math.dot(pattern_eff[r], by["pattern"][r])
                 )
-                loglik = loglik + linear - pm.math.sum(d["exposure"] * pm.math.exp(eta))
+                loglik = loglik + linear - pm.math.sum(d["cell_exposure"] * pm.math.exp(eta))
             if cfg["likelihood"] != "rows":
                 pm.Potential("stage_hazard_loglik", loglik)
             # amount change from stage amount to won amount
             mu_ac = pm.Normal("mu_amount_change", 0, cfg["amount_change_sd"], dims="stage")
             sd_ac = pm.HalfNormal("sd_amount_change", 0.5, dims="stage")
-            _normal_stats(pm, d, "amount_change", mu_ac, sd_ac)
+            _normal_stats(pm, "amount_change", d["amounts"][:, :N_STAGES], mu_ac, sd_ac)
             # won amounts per segment (for deals not yet created)
             # pooled across segments: a segment with no wins yet (e.g. deals without an
             # account) borrows the others' sizes instead of the prior's heavy tail.
             # Centered: each segment's hundreds of wins pin its log mean and log sd, so the
             # non-centered form (mean + scale x z) left a ridge between the population mean
             # and the z's that two chains could not cross (r_hat up to 1.8, issue #17)
-            mu_wa0 = pm.Normal("mu_won_amount_pop", d["won_amount_center"], 2.0)
+            mu_wa0 = pm.Normal("mu_won_amount_pop", won_amount_center, 2.0)
             # a fixed between-segment scale: with 3-4 segments a free scale is barely
             # identified and, when the segments' sizes agree, its small values make a funnel
             # with the precisely known segment means (Maven: divergences at small scale)
@@ -451,26 +553,26 @@ class BookingsForecastModel(BayesModel):
             log_sd_wa0 = pm.Normal("log_sd_won_amount_pop", 0.0, 1.0)
             log_sd_wa = pm.Normal("log_sd_won_amount", log_sd_wa0, 0.1, dims="segment")
             sd_wa = pm.Deterministic("sd_won_amount", pm.math.exp(log_sd_wa), dims="segment")
-            _normal_stats(pm, d, "won_amount", mu_wa, sd_wa)
+            _normal_stats(pm, "won_amount", d["amounts"][:, N_STAGES:], mu_wa, sd_wa)
             # arrivals
             # the level is sampled at the middle of the counted weeks, where it is
             # uncorrelated with the trend; the level at the cutoff (what the forecast uses) is
             # derived. Sampled at the cutoff, level and trend share a ridge (Maven: r_hat 1.02)
-            ybar = d["arrival_years_mean"]
-            a_mid = pm.Normal("arrival_level_mid", d["arrival_center"], 1.5, dims="segment")
+            ybar = arrival_years_mean
+            a_mid = pm.Normal("arrival_level_mid", arrival_center, 1.5, dims="segment")
             tr = pm.Normal("arrival_trend", 0, 0.5, dims="segment")
             a = pm.Deterministic("arrival_level", a_mid - tr * ybar, dims="segment")
             season = pm.ZeroSumNormal("arrival_season", 0.2, dims="month")
             log_alpha = pm.Normal("arrival_log_alpha", 3.0, 1.5)
-            s_idx = d["arrival_segment"]
+            s_idx = d["arrival_index"][0]
             mu_arr = pm.math.exp(
-                a[s_idx] + tr[s_idx] * d["arrival_years"] + season[d["arrival_month"]]
+                a[s_idx] + tr[s_idx] * d["arrival_values"][0] + season[d["arrival_index"][1]]
             )
             pm.Potential(
                 "arrival_loglik",
                 pm.logp(
                     pm.NegativeBinomial.dist(mu=mu_arr, alpha=pm.math.exp(log_alpha)),
-                    d["arrival_count"],
+                    d["arrival_values"][1],
                 ).sum(),
             )
         self.model = model
@@ -485,32 +587,37 @@ class BookingsForecastModel(BayesModel):
 
         td = self.training_data(crm, as_of)
         model = self.build_model(td)
+        lv = td.levels
+        self._labels = {"segment": lv.segments, "team": lv.teams, "rep": lv.reps}
         import warnings
 
         with quiet(), model, warnings.catch_warnings():
             # only parameter draws are used (the likelihood terms are Potentials)
             warnings.simplefilter("ignore", UserWarning)
             prior = pm.sample_prior_predictive(samples, random_seed=seed)
+        prior = self._postprocess(prior)
         from .simulate import implied_summary
 
         return implied_summary(prior.prior, td, seed=seed)
 
-    def _compiled(self, td: TrainingData, backend: str):
-        """Compile once per (levels, config, backend); later as-of dates swap the data."""
-        lv = td.levels
-        # the graph depends on the index spaces (baked-in rep -> team / segment maps) and the
-        # number of period slots, not on the as-of date: same key, same compiled model
-        key = (
-            tuple(lv.segments),
-            tuple(lv.reps),
-            tuple(lv.teams),
-            lv.rep_team.tobytes(),
-            lv.rep_segment.tobytes(),
-            self.n_period_slots(lv),
+    def compile_key(self, lv, backend: str) -> tuple:
+        """What the compiled model depends on: the capacities, the config and the backend
+        (not the org's labels, its rep -> team map or the as-of date, which are data)."""
+        return (
+            tuple(sorted(self.shapes(lv).items())),
             backend,
             json.dumps(self.model_config, sort_keys=True),
         )
+
+    def _compiled(self, td: TrainingData, backend: str):
+        """Compile once per (capacities, config, backend); later as-of dates and other orgs
+        of the same capacities swap the data (and the labels, see :meth:`_postprocess`).
+        Across processes, PyTensor's numba cache on disk serves the same graph
+        (:mod:`salesops_models.numba_cache`)."""
+        lv = td.levels
+        key = self.compile_key(lv, backend)
         cache = getattr(self, "_cache", None)
+        self._labels = {"segment": lv.segments, "team": lv.teams, "rep": lv.reps}
         data = None
         if cache is not None and cache[0] == key:
             data = self.model_data(td)
@@ -529,12 +636,31 @@ class BookingsForecastModel(BayesModel):
         model = self.build_model(td)
         compiled = None
         if backend == "nutpie":
-            import nutpie
+            from ..bayes import compile_nutpie
 
-            with quiet():
-                compiled = nutpie.compile_pymc_model(model)
+            data = self.model_data(td)
+            per_row = ("cell_exposure", "cell_index", "row_index", "row_events")
+            per_row += ("arrival_index", "arrival_values")
+            compiled = compile_nutpie(
+                model, {k: v[..., :1].copy() for k, v in data.items() if k in per_row}
+            )
         self._cache = (key, model, compiled)
         return model, compiled, data
+
+    def _postprocess(self, idata: az.InferenceData) -> az.InferenceData:
+        """The org's own labels on the padded index spaces, and the padding dropped (it is
+        prior noise with no data), before the convergence check sees the draws."""
+        labels = getattr(self, "_labels", None)
+        if not labels:
+            return idata
+        for group in idata.groups():
+            ds = idata[group]
+            sel = {dim: slice(0, len(lab)) for dim, lab in labels.items() if dim in ds.dims}
+            if not sel:
+                continue
+            ds = ds.isel(sel).assign_coords({dim: list(labels[dim]) for dim in sel})
+            setattr(idata, group, ds)
+        return idata
 
     def fit(
         self, crm: CRM, as_of=None, seed: int = 0, progressbar: bool = False, levels=None
@@ -635,9 +761,12 @@ def collapse_cells(cells: pd.DataFrame, period_stages) -> pd.DataFrame:
     return cells.groupby(keys, sort=True).sum().reset_index()
 
 
-def cell_indices(cells: pd.DataFrame, lv, n_quarters: int) -> dict[str, np.ndarray]:
-    """Flat indices of each cell into the effect vectors, and event totals per effect level."""
-    n_seg, n_bin = len(lv.segments), len(DURATION_EDGES)
+def cell_indices(
+    cells: pd.DataFrame, n_seg: int, n_rep: int, n_quarters: int
+) -> dict[str, np.ndarray]:
+    """Flat indices of each cell into the effect vectors (``n_seg`` segments, ``n_rep`` reps
+    and ``n_quarters`` slots plus the "no period effect" slot), and event totals per level."""
+    n_bin = len(DURATION_EDGES)
     base = (cells["segment"].to_numpy() * N_STAGES + cells["stage"].to_numpy()) * n_bin + cells[
         "bin"
     ].to_numpy()
@@ -653,7 +782,7 @@ def cell_indices(cells: pd.DataFrame, lv, n_quarters: int) -> dict[str, np.ndarr
     n_pattern = int(np.prod([len(levels) for _, levels, _ in COVARIATES.values()]))
     sizes = {
         "base": n_seg * N_STAGES * n_bin,
-        "rep": len(lv.reps),
+        "rep": n_rep,
         "quarter": n_quarters + 1,
         "pattern": n_pattern,
     }
@@ -667,15 +796,12 @@ def cell_indices(cells: pd.DataFrame, lv, n_quarters: int) -> dict[str, np.ndarr
     return out
 
 
-def _normal_stats(pm, d, name, mu, sd) -> None:
-    """Exact normal likelihood of a group's log values from (n, mean, within-SS); groups with
-    fewer than 1 (mean) or 2 (SS) values get weight 0."""
-    n = d[f"{name}_n"]
-    lp_mean = pm.logp(pm.Normal.dist(mu, sd / pm.math.sqrt(n)), d[f"{name}_mean"])
+def _normal_stats(pm, name, stats, mu, sd) -> None:
+    """Exact normal likelihood of a group's log values from ``stats`` rows (n, has mean,
+    has SS, mean, within-SS); groups with fewer than 1 (mean) or 2 (SS) values get weight 0."""
+    n, w1, w2, mean, ss = (stats[i] for i in range(5))
+    lp_mean = pm.logp(pm.Normal.dist(mu, sd / pm.math.sqrt(n)), mean)
     lp_ss = pm.logp(
-        pm.Gamma.dist(alpha=pm.math.maximum(n - 1, 1) / 2.0, beta=1.0 / (2.0 * sd**2)),
-        d[f"{name}_ss"],
+        pm.Gamma.dist(alpha=pm.math.maximum(n - 1, 1) / 2.0, beta=1.0 / (2.0 * sd**2)), ss
     )
-    pm.Potential(
-        f"{name}_loglik", (d[f"{name}_w1"] * lp_mean).sum() + (d[f"{name}_w2"] * lp_ss).sum()
-    )
+    pm.Potential(f"{name}_loglik", (w1 * lp_mean).sum() + (w2 * lp_ss).sum())

@@ -117,3 +117,45 @@ def plot_backtest(bt: pd.DataFrame, point: str, ax=None):
     ax.set_title(f"Backtest at {point}: forecast relative to actual bookings")
     ax.legend(fontsize=8, ncol=2)
     return ax
+
+
+def plot_calibration(bt: pd.DataFrame, axes=None):
+    """Calibration of the backtest's model forecasts: the PIT histogram per point (flat when
+    calibrated: each fifth of the forecast distribution holds a fifth of the actuals) and
+    the 50/80/90% interval coverage per point against the nominal level, with the range a
+    calibrated forecast shows in 90% of backtests of this many quarters."""
+    from scipy import stats
+
+    fits = bt[bt["method"] == "model"]
+    points = list(dict.fromkeys(fits["point"]))
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 4))
+    ax = axes[0]
+    edges = np.linspace(0, 1, 6)
+    width = 0.2 / max(len(points), 1)
+    for i, point in enumerate(points):
+        v = fits.loc[fits["point"] == point, "pit"].dropna() if "pit" in fits else []
+        counts, _ = np.histogram(v, bins=edges)
+        ax.bar(edges[:-1] + i * width, counts, width=width, align="edge", label=point)
+    n = fits.groupby("point")["period"].nunique().max() if len(fits) else 0
+    ax.axhline(n / 5, color="black", lw=0.8, ls="--", label="calibrated")
+    ax.set_xlabel("PIT: forecast probability of bookings <= actual")
+    ax.set_ylabel("quarters")
+    ax.set_title("PIT histogram (flat when calibrated)")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    levels = np.array([50, 80, 90])
+    for i, point in enumerate(points):
+        g = fits[fits["point"] == point]
+        cov = [g[f"covered_{lv}"].mean() for lv in levels]
+        ax.plot(levels + (i - 1) * 0.8, np.array(cov) * 100, "o", label=point)
+    if n:
+        lo = stats.binom.ppf(0.05, n, levels / 100) / n * 100
+        hi = stats.binom.ppf(0.95, n, levels / 100) / n * 100
+        ax.fill_between(levels, lo, hi, color="grey", alpha=0.2, label=f"chance range, {n} qtrs")
+    ax.plot([45, 95], [45, 95], color="black", lw=0.8)
+    ax.set_xlabel("nominal interval (%)")
+    ax.set_ylabel("quarters covered (%)")
+    ax.set_title("Interval coverage")
+    ax.legend(fontsize=8)
+    return axes

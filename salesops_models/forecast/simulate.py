@@ -30,6 +30,7 @@ import xarray as xr
 from .. import draws as draw_stats
 from ..schema import OPEN_STAGES
 from .data import (
+    AGE_EDGES,
     COVARIATES,
     DURATION_EDGES,
     N_STAGES,
@@ -140,8 +141,25 @@ def simulate_paths(
     ``horizon`` (days). Returns (won by the horizon, close time or inf).
 
     With ``record`` (a list), every event is appended as ``(rows, times, codes)``: code ``k``
-    entered open stage k, ``N_STAGES`` won, ``-1`` lost (used to build synthetic histories).
+    entered open stage k, ``N_STAGES`` won, ``-1`` lost (used to build synthetic histories);
+    this vectorized NumPy form is also the reference the compiled kernel
+    (:mod:`.paths`, used without ``record``) is tested against.
     """
+    if record is None:
+        return _simulate_compiled(
+            P,
+            draw,
+            seg,
+            rep,
+            stage,
+            time_in_stage,
+            now,
+            created,
+            covariates,
+            period_eps,
+            horizon,
+            rng,
+        )
     n = len(draw)
     stage = stage.astype(int).copy()
     tis = time_in_stage.astype(float).copy()
@@ -208,6 +226,43 @@ def simulate_paths(
         beyond = ~inside
         t[act[beyond]] = horizon
     return won, close
+
+
+def _simulate_compiled(
+    P, draw, seg, rep, stage, time_in_stage, now, created, covariates, period_eps, horizon, rng
+):
+    """:func:`simulate_paths` through the compiled kernel of :mod:`.paths`."""
+    from .paths import simulate_paths_kernel
+
+    n = len(draw)
+    age_levels = PATTERN_SHAPE[-1]
+    if list(COVARIATES)[-1] != "age" or age_levels != 2 or len(AGE_EDGES) != 2:
+        raise AssertionError("the kernel assumes the age bin is the last pattern digit, 2 levels")
+    digits = [np.asarray(covariates[c]) for c in COVARIATES if c != "age"]
+    digits.append(np.zeros(n, dtype=int))
+    pattern_base = np.ravel_multi_index(digits, PATTERN_SHAPE) if n else np.zeros(0, dtype=int)
+    in_period_stage = np.isin(np.arange(N_STAGES), P.period_stages)
+    return simulate_paths_kernel(
+        np.ascontiguousarray(draw, dtype=np.int64),
+        np.ascontiguousarray(seg, dtype=np.int64),
+        np.ascontiguousarray(rep, dtype=np.int64),
+        np.ascontiguousarray(stage, dtype=np.int64),
+        np.ascontiguousarray(time_in_stage, dtype=np.float64),
+        np.ascontiguousarray(now, dtype=np.float64),
+        np.ascontiguousarray(created, dtype=np.float64),
+        np.ascontiguousarray(pattern_base, dtype=np.int64),
+        np.ascontiguousarray(P.base, dtype=np.float64),
+        np.ascontiguousarray(P.rep_effect, dtype=np.float64),
+        np.ascontiguousarray(P.pattern_effect, dtype=np.float64),
+        np.ascontiguousarray(P.transition_cdf, dtype=np.float64),
+        np.ascontiguousarray(np.broadcast_to(period_eps, (P.n,)), dtype=np.float64),
+        in_period_stage,
+        EDGES.astype(np.float64),
+        float(AGE_EDGES[1]),
+        float(horizon),
+        3 * N_STAGES,
+        rng,
+    )
 
 
 @dataclass
