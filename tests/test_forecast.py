@@ -265,6 +265,36 @@ def test_stage_weighted_and_commit_baselines(small_org):
     assert b["seasonal naive"] > 0
 
 
+def test_pit_and_calibration_table_and_plot():
+    """PIT is the forecast's probability of bookings <= actual (ties half); the calibration
+    table puts each point's coverage beside the binomial range for that many quarters, and
+    the plot draws from the same frame (the report's calibration section)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from salesops_models.forecast.plots import plot_calibration
+
+    draws = np.arange(1.0, 101.0)
+    assert bt.pit(draws, 50.0) == pytest.approx(0.495)  # 49 below, one tie
+    assert bt.pit(draws, 0.0) == 0.0 and bt.pit(draws, 1e9) == 1.0
+    rng = np.random.default_rng(5)
+    rows = []
+    for point, pits in (("day 1", rng.uniform(0.4, 0.6, 10)), ("week 4", rng.uniform(0, 1, 10))):
+        for i, u in enumerate(pits):
+            rows.append(
+                {"period": f"Q{i}", "point": point, "method": "model", "pit": u}
+                | {f"covered_{lv}": float(abs(u - 0.5) <= lv / 200) for lv in (50, 80, 90)}
+            )
+    frame = pd.DataFrame(rows)
+    cal = bt.calibration(frame).set_index(["point", "interval"])
+    assert cal.loc[("day 1", "80%"), "covered"] == "10/10"
+    assert cal.loc[("day 1", "80%"), "expected_range"] == "6-10 of 10"
+    assert cal.loc[("day 1", "50%"), "p_value"] < 0.05  # too wide: PITs all central
+    assert 0 <= cal["p_value"].min() and cal["p_value"].max() <= 1
+    axes = plot_calibration(frame)
+    assert len(axes) == 2 and axes[0].get_title().startswith("PIT histogram")
+
+
 def test_goal_table_reads_the_summary():
     rows = []
     for period, err, cov in (("A", 0.03, 1.0), ("B", -0.05, 1.0), ("C", 0.02, 0.0)):
