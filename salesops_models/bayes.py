@@ -275,8 +275,15 @@ class BayesModel:
         return 400.0
 
     def diagnostics(self) -> Diagnostics:
-        """Rank-normalized r_hat, bulk ESS and divergences over the diagnosed parameters."""
-        return self._diagnose(self.check_fitted())
+        """Rank-normalized r_hat, bulk ESS and divergences over the diagnosed parameters
+        (computed once per posterior: every forecast and what-if reports them)."""
+        idata = self.check_fitted()
+        cached = getattr(self, "_diagnostics_cache", None)
+        if cached is not None and cached[0] is idata:
+            return cached[1]
+        diag = self._diagnose(idata)
+        self._diagnostics_cache = (idata, diag)
+        return diag
 
     def _diagnose(self, idata: az.InferenceData) -> Diagnostics:
         checked = self.diagnosed_parameters or self.free_parameters

@@ -161,7 +161,7 @@ def test_compiled_paths_match_the_numpy_reference():
     deals in every stage and time in stage, the win share and mean close time by starting
     stage agree within Monte Carlo error, and the kernel repeats itself for the same seed."""
     rng = np.random.default_rng(11)
-    D, S, R, n = 8, 2, 5, 120_000
+    D, S, R, n = 8, 2, 5, 240_000  # above MIN_PARALLEL_ROWS: two chunks in threads
     n_pat = int(np.prod([len(lv) for _, lv, _ in COVARIATES.values()]))
     base = rng.normal(-3.5, 0.6, (D, 2, S, N_STAGES, len(DURATION_EDGES)))
     counts = np.triu(rng.integers(1, 20, (N_STAGES, N_STAGES + 1)), k=1).astype(float)

@@ -11,17 +11,50 @@ won, lost or past the horizon.
 Why a kernel: the vectorized form keeps every (draw x deal) row alive through every round and
 bin (a quarter's forecast on the sample org, 4,000 draws x 2,222 open deals, took 27 s);
 a path here costs only the bins and stages it actually visits. Randomness comes from the
-caller's ``np.random.Generator`` (numba draws from the same bit generator), so the same seed
-gives the same paths. Compiled once per machine (``cache=True``).
+caller's ``np.random.Generator``: :func:`simulate_paths_parallel` splits the rows into a
+fixed number of contiguous chunks, each with a child generator seeded from the caller's, and
+runs them in threads (the kernel releases the GIL), so the same seed gives the same paths
+on any machine. Compiled once per machine (``cache=True``).
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numba
 import numpy as np
 
+#: rows are split into this many chunks (fixed, so results do not depend on the machine)
+CHUNKS = 2
+#: below this many rows one chunk (threads cost more than they save)
+MIN_PARALLEL_ROWS = 200_000
 
-@numba.njit(cache=True)
+
+def simulate_paths_parallel(per_row: list, shared: list, rng: np.random.Generator):
+    """:func:`simulate_paths_kernel` over chunks of the rows in threads.
+
+    ``per_row`` are the row arrays (draw ... pattern_base), ``shared`` the remaining
+    arguments before the generator. The chunk generators are seeded from ``rng``.
+    """
+    n = len(per_row[0])
+    chunks = CHUNKS if n >= MIN_PARALLEL_ROWS else 1
+    seeds = rng.integers(0, 2**63 - 1, size=chunks)
+    bounds = np.linspace(0, n, chunks + 1).astype(int)
+
+    def run(c):
+        lo, hi = bounds[c], bounds[c + 1]
+        gen = np.random.default_rng(int(seeds[c]))
+        return simulate_paths_kernel(*[a[lo:hi] for a in per_row], *shared, gen)
+
+    if chunks == 1:
+        parts = [run(0)]
+    else:
+        with ThreadPoolExecutor(chunks) as pool:
+            parts = list(pool.map(run, range(chunks)))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+@numba.njit(cache=True, nogil=True)
 def simulate_paths_kernel(
     draw,
     seg,

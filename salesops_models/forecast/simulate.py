@@ -232,7 +232,7 @@ def _simulate_compiled(
     P, draw, seg, rep, stage, time_in_stage, now, created, covariates, period_eps, horizon, rng
 ):
     """:func:`simulate_paths` through the compiled kernel of :mod:`.paths`."""
-    from .paths import simulate_paths_kernel
+    from .paths import simulate_paths_parallel
 
     n = len(draw)
     age_levels = PATTERN_SHAPE[-1]
@@ -242,15 +242,20 @@ def _simulate_compiled(
     digits.append(np.zeros(n, dtype=int))
     pattern_base = np.ravel_multi_index(digits, PATTERN_SHAPE) if n else np.zeros(0, dtype=int)
     in_period_stage = np.isin(np.arange(N_STAGES), P.period_stages)
-    return simulate_paths_kernel(
-        np.ascontiguousarray(draw, dtype=np.int64),
-        np.ascontiguousarray(seg, dtype=np.int64),
-        np.ascontiguousarray(rep, dtype=np.int64),
-        np.ascontiguousarray(stage, dtype=np.int64),
-        np.ascontiguousarray(time_in_stage, dtype=np.float64),
-        np.ascontiguousarray(now, dtype=np.float64),
-        np.ascontiguousarray(created, dtype=np.float64),
-        np.ascontiguousarray(pattern_base, dtype=np.int64),
+    per_row = [
+        np.ascontiguousarray(a, dtype=dt)
+        for a, dt in (
+            (draw, np.int64),
+            (seg, np.int64),
+            (rep, np.int64),
+            (stage, np.int64),
+            (time_in_stage, np.float64),
+            (now, np.float64),
+            (created, np.float64),
+            (pattern_base, np.int64),
+        )
+    ]
+    shared = [
         np.ascontiguousarray(P.base, dtype=np.float64),
         np.ascontiguousarray(P.rep_effect, dtype=np.float64),
         np.ascontiguousarray(P.pattern_effect, dtype=np.float64),
@@ -261,8 +266,8 @@ def _simulate_compiled(
         float(AGE_EDGES[1]),
         float(horizon),
         3 * N_STAGES,
-        rng,
-    )
+    ]
+    return simulate_paths_parallel(per_row, shared, rng)
 
 
 @dataclass
