@@ -65,8 +65,9 @@ class ModelFileError(SalesOpsError, ValueError):
 
 def compile_nutpie(model, placeholders: dict | None = None):
     """nutpie's numba compile of ``model``, with PyTensor's on-disk cache usable for every op
-    (:mod:`salesops_models.numba_cache`): a second process compiling the same graph loads
-    the log density instead of compiling it again.
+    (:mod:`salesops_models.numba_cache`: a later process loads the ops' code instead of
+    compiling it again; the function around them is compiled once per process) and nutpie's
+    callbacks compiled without re-optimizing the log density they link.
 
     ``placeholders`` (name -> small array of the same rank and dtype) stand in for large
     ``pm.Data`` arrays while compiling (nutpie bakes the data present at compile time into

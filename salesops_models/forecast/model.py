@@ -107,7 +107,7 @@ DEFAULT_MODEL_CONFIG = {
 }
 #: index spaces are padded to the next power of two, at least these (see
 #: BookingsForecastModel.shapes): the sample org (3 segments, 13 teams, 85 reps) and the
-#: Maven sample (4, 6, 30) share one graph, so one compiled model on disk
+#: Maven sample (4, 6, 30) share one graph, so one compiled model in a session
 CAPACITY_FLOORS = {"segment": 4, "team": 16, "rep": 128}
 #: the blocks of the packed ``events`` array, in order
 EVENT_BLOCKS = ("base", "rep", "quarter", "pattern")
@@ -243,8 +243,8 @@ class BookingsForecastModel(BayesModel):
     def shapes(self, lv) -> dict[str, int]:
         """The model's index-space sizes: the org's segments, teams and reps padded to
         capacities (:func:`capacity`), and the configured number of quarter slots. Two orgs
-        in the same capacities have the same graph, so the compiled model on disk serves
-        both (see :mod:`salesops_models.numba_cache`)."""
+        in the same capacities have the same graph, so a model compiled for one serves the
+        other (:meth:`compile_key`)."""
         return {
             "segment": capacity(len(lv.segments), CAPACITY_FLOORS["segment"]),
             "team": capacity(len(lv.teams), CAPACITY_FLOORS["team"]),
@@ -612,7 +612,7 @@ class BookingsForecastModel(BayesModel):
     def _compiled(self, td: TrainingData, backend: str):
         """Compile once per (capacities, config, backend); later as-of dates and other orgs
         of the same capacities swap the data (and the labels, see :meth:`_postprocess`).
-        Across processes, PyTensor's numba cache on disk serves the same graph
+        In another process the ops' numba code comes from PyTensor's disk cache
         (:mod:`salesops_models.numba_cache`)."""
         lv = td.levels
         key = self.compile_key(lv, backend)
