@@ -149,22 +149,11 @@ def simulation_cost(draws: int = 1000, deals: int = 5000, seed: int = 0) -> None
         np.cumsum(counts / counts.sum(axis=1, keepdims=True), axis=1),
         (draws, N_STAGES, N_STAGES + 1),
     ).copy()
-    z = np.zeros(draws)
-    P = PosteriorDraws(
-        base=rng.normal(-3.5, 0.5, (draws, 2, S, N_STAGES, len(DURATION_EDGES))),
-        rep_effect=rng.normal(0, 0.2, (draws, 2, R)),
-        pattern_effect=rng.normal(0, 0.2, (draws, 2, n_pat)),
-        period_now=z,
-        sd_period=z,
-        transition_cdf=cdf,
-        mu_amount_change=np.zeros((draws, N_STAGES)),
-        sd_amount_change=np.zeros((draws, N_STAGES)),
-        mu_won_amount=np.zeros((draws, S)),
-        sd_won_amount=np.zeros((draws, S)),
-        arrival_level=np.zeros((draws, S)),
-        arrival_trend=np.zeros((draws, S)),
-        arrival_season=np.zeros((draws, 12)),
-        arrival_alpha=np.ones(draws),
+    P = PosteriorDraws.paths_only(
+        rng.normal(-3.5, 0.5, (draws, 2, S, N_STAGES, len(DURATION_EDGES))),
+        rng.normal(0, 0.2, (draws, 2, R)),
+        rng.normal(0, 0.2, (draws, 2, n_pat)),
+        cdf,
         period_stages=(N_STAGES - 1,),
     )
     n = draws * deals

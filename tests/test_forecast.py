@@ -97,22 +97,8 @@ def _draws(n_draws, h_adv, h_lost, n_seg=1, n_rep=1):
     cdf = np.zeros((n_draws, N_STAGES, N_STAGES + 1))
     for k in range(N_STAGES):
         cdf[:, k, k + 1 :] = 1.0
-    z = np.zeros(n_draws)
-    return PosteriorDraws(
-        base=base,
-        rep_effect=np.zeros((n_draws, 2, n_rep)),
-        pattern_effect=np.zeros((n_draws, 2, n_pat)),
-        period_now=z,
-        sd_period=z,
-        transition_cdf=cdf,
-        mu_amount_change=np.zeros((n_draws, N_STAGES)),
-        sd_amount_change=np.zeros((n_draws, N_STAGES)),
-        mu_won_amount=np.zeros((n_draws, n_seg)),
-        sd_won_amount=np.zeros((n_draws, n_seg)),
-        arrival_level=np.zeros((n_draws, n_seg)),
-        arrival_trend=np.zeros((n_draws, n_seg)),
-        arrival_season=np.zeros((n_draws, 12)),
-        arrival_alpha=np.ones(n_draws),
+    return PosteriorDraws.paths_only(
+        base, np.zeros((n_draws, 2, n_rep)), np.zeros((n_draws, 2, n_pat)), cdf
     )
 
 
@@ -168,22 +154,11 @@ def test_compiled_paths_match_the_numpy_reference():
     cdf = np.cumsum(counts / counts.sum(axis=1, keepdims=True), axis=1)
     cdf = np.broadcast_to(cdf, (D, N_STAGES, N_STAGES + 1)).copy()
     cdf[:, :, -1] = 1.0
-    z = np.zeros(D)
-    P = PosteriorDraws(
-        base=base,
-        rep_effect=rng.normal(0, 0.3, (D, 2, R)),
-        pattern_effect=rng.normal(0, 0.3, (D, 2, n_pat)),
-        period_now=z,
-        sd_period=z,
-        transition_cdf=cdf,
-        mu_amount_change=np.zeros((D, N_STAGES)),
-        sd_amount_change=np.zeros((D, N_STAGES)),
-        mu_won_amount=np.zeros((D, S)),
-        sd_won_amount=np.zeros((D, S)),
-        arrival_level=np.zeros((D, S)),
-        arrival_trend=np.zeros((D, S)),
-        arrival_season=np.zeros((D, 12)),
-        arrival_alpha=np.ones(D),
+    P = PosteriorDraws.paths_only(
+        base,
+        rng.normal(0, 0.3, (D, 2, R)),
+        rng.normal(0, 0.3, (D, 2, n_pat)),
+        cdf,
         period_stages=(N_STAGES - 2, N_STAGES - 1),
     )
     rows = {

@@ -83,23 +83,7 @@ def simulate_crm(truth: RecoveryTruth) -> CRM:
     cdf = np.zeros((1, N_STAGES, N_STAGES + 1))
     for k in range(N_STAGES):
         cdf[:, k, k + 1 :] = 1.0
-    z = np.zeros((1, S))
-    P = PosteriorDraws(
-        base=truth.base[None],
-        rep_effect=truth.rep_effect[None],
-        pattern_effect=pattern,
-        period_now=np.zeros(1),
-        sd_period=np.zeros(1),
-        transition_cdf=cdf,
-        mu_amount_change=np.zeros((1, N_STAGES)),
-        sd_amount_change=np.zeros((1, N_STAGES)),
-        mu_won_amount=z,
-        sd_won_amount=z,
-        arrival_level=z,
-        arrival_trend=z,
-        arrival_season=np.zeros((1, 12)),
-        arrival_alpha=np.ones(1),
-    )
+    P = PosteriorDraws.paths_only(truth.base[None], truth.rep_effect[None], pattern, cdf)
     covs = {c: np.full(n, ref) for c, (_, _, ref) in COVARIATES.items() if c != "age"}
     covs["type"] = otype
     events: list = []

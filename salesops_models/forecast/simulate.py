@@ -69,6 +69,32 @@ class PosteriorDraws:
     def n(self) -> int:
         return self.base.shape[0]
 
+    @classmethod
+    def paths_only(
+        cls, base, rep_effect, pattern_effect, transition_cdf, period_stages=()
+    ) -> PosteriorDraws:
+        """Draws for :func:`simulate_paths` alone (known hazards and transitions: synthetic
+        histories, tests, benchmarks); the amount, arrival and period fields are zero."""
+        D, S = base.shape[0], base.shape[2]
+        z = np.zeros(D)
+        return cls(
+            base=base,
+            rep_effect=rep_effect,
+            pattern_effect=pattern_effect,
+            period_now=z,
+            sd_period=z,
+            transition_cdf=transition_cdf,
+            mu_amount_change=np.zeros((D, N_STAGES)),
+            sd_amount_change=np.zeros((D, N_STAGES)),
+            mu_won_amount=np.zeros((D, S)),
+            sd_won_amount=np.zeros((D, S)),
+            arrival_level=np.zeros((D, S)),
+            arrival_trend=np.zeros((D, S)),
+            arrival_season=np.zeros((D, 12)),
+            arrival_alpha=np.ones(D),
+            period_stages=tuple(period_stages),
+        )
+
 
 def posterior_draws(model, draws: int | None, rng: np.random.Generator) -> PosteriorDraws:
     """Up to ``draws`` posterior draws (thinned evenly), with transition matrices drawn from
