@@ -451,6 +451,19 @@ def test_one_compiled_model_serves_orgs_of_other_sizes(small_org):
     assert numba_funcify_and_cache_key(fn.maker.fgraph)[1] is not None
 
 
+def test_a_model_loaded_without_its_crm_says_so_for_forecast_and_what_if():
+    import arviz as az
+
+    from salesops_models.bayes import NotFittedError
+    from salesops_models.forecast import BookingsForecastModel
+
+    m = BookingsForecastModel()
+    m.idata = az.InferenceData()  # a posterior, as after load(path) without a CRM
+    for call in (lambda: m.forecast("2026-Q3"), lambda: m.what_if("2026-Q3", exclude=["x"])):
+        with pytest.raises(NotFittedError, match="loaded without its CRM"):
+            call()
+
+
 def generate_other_org():
     from salesops_models.synthetic import generate_org
 

@@ -695,15 +695,20 @@ class BookingsForecastModel(BayesModel):
             period_stages=json.dumps(self.period_stages(td)),
         )
 
-    def forecast(self, period, *, draws: int | None = None, seed: int = 0):
-        """Simulate the period's bookings from the posterior (see :mod:`.simulate`)."""
-        from .simulate import forecast_period
-
+    def _require_data(self) -> None:
+        """A posterior and the training data it was fitted on (a model loaded without its
+        CRM has only the posterior)."""
         self.check_fitted()
         if self.data is None:
             raise NotFittedError(
                 "this model was loaded without its CRM: BookingsForecastModel.load(path, crm)"
             )
+
+    def forecast(self, period, *, draws: int | None = None, seed: int = 0):
+        """Simulate the period's bookings from the posterior (see :mod:`.simulate`)."""
+        from .simulate import forecast_period
+
+        self._require_data()
         return forecast_period(self, period, draws=draws, seed=seed)
 
     def what_if(
@@ -726,11 +731,7 @@ class BookingsForecastModel(BayesModel):
         from .simulate import forecast_period
         from .whatif import edit_open_deals
 
-        self.check_fitted()
-        if self.data is None:
-            raise NotFittedError(
-                "this model was loaded without its CRM: BookingsForecastModel.load(path, crm)"
-            )
+        self._require_data()
         od = edit_open_deals(
             self.data.open_deals,
             self.data.levels,
