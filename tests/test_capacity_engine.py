@@ -102,3 +102,56 @@ def test_invalid_inputs_are_clear_errors():
         CapacityPlan("2026-10", ramp=np.array([0.5, -0.1])).validate(["SMB"])
     with pytest.raises(ValueError, match="attrition is a monthly probability"):
         CapacityPlan("2026-10", attrition={"SMB": 1.5}).validate(["SMB"])
+
+
+def with_shared(p, sd=0.3, shock=None, season_amp=0.1):
+    D, R = p.lam.shape
+    M = p.ramp.shape[1]
+    p.season = np.tile(season_amp * np.sin(np.arange(M)), (D, 1))
+    p.sd_period = np.full(D, sd)
+    p.quarter_of_month = np.arange(M) // 3
+    p.shock = shock
+    return p
+
+
+def test_reference_loop_gives_the_same_numbers_with_a_shared_period_path():
+    p = with_shared(params(R=5, M=12, hazard=0.03, pi=0.3, sigma=0.8))
+    p.lam[:, -1] = np.nan
+    periods = [np.arange(q, q + 3) for q in range(0, 12, 3)]
+    res = simulate(p, 150, seed=9, periods=periods)
+    ref = simulate_reference_loop(p, 150, 9, [0, 4], periods)
+    np.testing.assert_allclose(res.seat_period[:, [0, 4], :], ref, rtol=2e-5, atol=1e-3)
+    # one path per scenario, the same for every seat: constant within a quarter (no season)
+    path = res.shared - p.season[res.draw_of_scenario]
+    assert np.allclose(path[:, 0], path[:, 2]) and not np.allclose(path[:, 0], path[:, 3])
+
+
+def test_shared_effect_correlates_seats_as_the_closed_form_says():
+    """One month per quarter, no hurdle, sigma s, shared sd t: log bookings of two seats in a
+    scenario are bivariate normal with correlation t**2 / (t**2 + s**2); the total of R seats
+    has the lognormal-sum variance that follows. Without the shared effect it is 0."""
+    s, t, R = 0.5, 0.4, 40
+    p = with_shared(params(R=R, M=1, sigma=s, D=5), sd=t, season_amp=0.0)
+    res = simulate(p, 20_000, seed=3)
+    logb = np.log(res.seat_period[:, :, 0].astype(float))
+    rho = np.corrcoef(logb[:, 0], logb[:, 1])[0, 1]
+    assert rho == pytest.approx(t**2 / (t**2 + s**2), abs=0.03)
+    total = res.monthly_total[:, 0]
+    m1 = np.exp(10.0 + (s**2 + t**2) / 2)
+    var = R * m1**2 * (np.exp(s**2 + t**2) - 1) + R * (R - 1) * m1**2 * (np.exp(t**2) - 1)
+    assert total.std() == pytest.approx(np.sqrt(var), rel=0.05)
+    p.sd_period = None
+    alone = simulate(p, 20_000, seed=3).monthly_total[:, 0]
+    assert alone.std() < 0.5 * total.std()
+
+
+def test_a_shock_scales_the_months_it_names():
+    base = simulate(with_shared(params(R=4, M=6), sd=0.0), 200, seed=2)
+    shock = np.log(np.array([1, 1, 1, 0.85, 0.85, 0.85]))
+    hit = simulate(with_shared(params(R=4, M=6), sd=0.0, shock=shock), 200, seed=2)
+    ratio = hit.monthly_total / base.monthly_total
+    np.testing.assert_allclose(ratio, np.tile([1, 1, 1, 0.85, 0.85, 0.85], (200, 1)), rtol=1e-4)
+    bad = with_shared(params(R=4, M=6))
+    bad.quarter_of_month = np.array([0, 0, 0, 1, 1])
+    with pytest.raises(ValueError, match="quarter_of_month"):
+        simulate(bad, 10, 0)

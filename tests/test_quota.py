@@ -93,3 +93,34 @@ def test_hires_needed_reaches_the_probability(fitted):
     assert k is not None and k > 0
     p = dict(zip(path["hires"], path["p_reach_target"], strict=True))
     assert p[k] >= 0.8 and (k - 1) in p and p[k - 1] < 0.8  # bisection evaluated both sides
+
+
+def test_shared_effect_shock_and_stress_scenarios(fitted):
+    """The fitted quarter-effect scale reaches the Monte Carlo (one path per scenario for all
+    seats), a named shock scales exactly the months it names on the same random numbers, and
+    the stress table's bad year is worse than its good year for bookings."""
+    crm, model, res = fitted
+    assert res.sim.shared is not None and res.sim.shared.shape == (400, 6)
+    year = res.year_effect()
+    assert year.std() > 0.01 and abs(np.log(year).mean()) < 0.05
+    shock = {"2026-07": -0.15, "2026-08": -0.15, "2026-09": -0.15}
+    plan = cap.CapacityPlan(
+        "2026-04",
+        6,
+        pd.DataFrame([{"month": "2026-05", "segment": "SMB", "hires": 2}]),
+        shock=shock,
+    )
+    hit = cap.capacity(crm, model, plan, target=20e6, n_scenarios=400, seed=1)
+    ratio = hit.sim.monthly_total / res.sim.monthly_total
+    np.testing.assert_allclose(ratio[:, :3], 1.0, rtol=1e-5)
+    np.testing.assert_allclose(ratio[:, 3:], 0.85, rtol=1e-5)
+    table = cap.stress_table(res, {"bookings": res.total()})
+    assert table.loc["bad year", "bookings"] < table.loc["typical", "bookings"]
+    assert table.loc["typical", "bookings"] < table.loc["good year", "bookings"]
+    assert table.loc["bad year", "scenarios"] == table.loc["good year", "scenarios"] == 40
+    # without the shared effect the seats are independent given the parameters: narrower
+    plan0 = cap.CapacityPlan("2026-04", 6, plan.hiring, shared_effect=False)
+    alone = cap.capacity(crm, model, plan0, target=20e6, n_scenarios=400, seed=1)
+    assert alone.year_effect().std() < year.std()
+    with pytest.raises(ValueError, match="outside the plan"):
+        cap.CapacityPlan("2026-04", 6, shock={"2027-01": -0.1}).validate(["SMB"])

@@ -1,6 +1,14 @@
 """Quota setting and capacity planning with Monte Carlo attainment."""
 
-from .plan import CapacityPlan, CapacityResult, capacity, hires_needed, linear_ramp
+from .backtest import plan_backtest
+from .plan import (
+    CapacityPlan,
+    CapacityResult,
+    capacity,
+    hires_needed,
+    linear_ramp,
+    stress_table,
+)
 from .productivity import ProductivityModel, rep_months, sufficient_stats
 from .quota import (
     allocate_quotas,
@@ -26,7 +34,9 @@ __all__ = [
     "recommend_buffer",
     "rep_months",
     "share_at_quota",
+    "plan_backtest",
     "simulate",
+    "stress_table",
     "sufficient_stats",
     "variance_decomposition",
 ]

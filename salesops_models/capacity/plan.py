@@ -17,7 +17,7 @@ import xarray as xr
 
 from ..crm import CRM
 from ..draws import DRAW, label, p_at_least, summarize
-from .productivity import ProductivityModel
+from .productivity import ProductivityModel, quarter_keys
 from .simulate import SeatParams, SimResult, simulate
 
 
@@ -37,6 +37,10 @@ class CapacityPlan:
     hiring : rows (month ``YYYY-MM``, segment, hires)
     attrition : monthly hazard, one number or per segment
     ramp : shares by tenure month for new hires (>= 0; 1 after the curve ends)
+    shock : stress test, month (``YYYY-MM``) -> relative change of every seat's bookings
+        that month (-0.15: 15% lower), on top of the shared quarter effect
+    shared_effect : draw the shared quarter effect (False: seats independent given the
+        parameters, the model before the shared effect; for comparison)
     """
 
     start: str
@@ -47,10 +51,36 @@ class CapacityPlan:
     attrition: float | dict[str, float] = 0.015
     ramp: np.ndarray = field(default_factory=lambda: linear_ramp(4))
     backfill_gap: int = 2
+    shock: dict[str, float] | None = None
+    shared_effect: bool = True
+
+    def month_index(self) -> pd.PeriodIndex:
+        return pd.period_range(pd.Period(self.start, freq="M"), periods=self.months, freq="M")
+
+    def shock_path(self) -> np.ndarray | None:
+        """The log change of each month from :attr:`shock` (None without one)."""
+        if not self.shock:
+            return None
+        months = self.month_index()
+        out = np.zeros(self.months)
+        for month, change in self.shock.items():
+            try:
+                m = pd.Period(str(month), freq="M")
+            except ValueError as e:
+                raise ValueError(f"shock month {month!r} is not YYYY-MM") from e
+            if m not in months:
+                raise ValueError(
+                    f"shock month {m} is outside the plan ({months[0]} to {months[-1]})"
+                )
+            if not -1 < float(change) < 10:
+                raise ValueError(f"shock of {m} must be a relative change > -1, got {change}")
+            out[months.get_loc(m)] = np.log1p(float(change))
+        return out
 
     def validate(self, segments: list[str]) -> None:
         if self.months < 1:
             raise ValueError("months must be >= 1")
+        self.shock_path()
         ramp = np.asarray(self.ramp, dtype=float)
         if (ramp < 0).any() or (ramp > 1).any():
             raise ValueError(f"ramp shares must be within [0, 1], got {ramp.tolist()}")
@@ -148,9 +178,25 @@ def build_seats(
         ramp_curve=curve,
         hazard=np.array([plan.hazard(s) for s in seats["segment"]]),
         backfill_gap=plan.backfill_gap,
+        **shared_inputs(draws, plan, crm.fiscal_year_start_month),
     )
     seats["known_productivity"] = ~np.isnan(lam[0])
     return seats, params
+
+
+def shared_inputs(draws: dict, plan: CapacityPlan, fiscal_year_start_month: int = 1) -> dict:
+    """The shared part of the seats' months (see :mod:`.simulate`): each plan month's
+    seasonality per draw, the quarter effect's scale, the fiscal quarter of each month counted
+    from the plan's first, and the plan's shock."""
+    months = plan.month_index()
+    keys = quarter_keys(months, fiscal_year_start_month)
+    out = {"shock": plan.shock_path()}
+    if "season" in draws:
+        out["season"] = draws["season"][:, months.month.to_numpy() - 1]
+    if plan.shared_effect and "sd_period" in draws:
+        out["sd_period"] = np.asarray(draws["sd_period"], dtype=float)
+        out["quarter_of_month"] = keys - keys[0]
+    return out
 
 
 def quarter_periods(months: int) -> list[np.ndarray]:
@@ -185,6 +231,15 @@ class CapacityResult:
 
     def total(self) -> np.ndarray:
         return self.sim.monthly_total.sum(axis=1)
+
+    def year_effect(self) -> np.ndarray:
+        """Each scenario's shared effect over the horizon as a multiplier of every seat's
+        bookings: ``exp`` of the mean over months of the shared log effect, relative to the
+        average scenario (1.08: a year 8% better for everyone; 1 without a shared effect)."""
+        shared = self.sim.shared
+        if shared is None:
+            return np.ones(self.sim.monthly_total.shape[0])
+        return np.exp((shared - shared.mean(axis=0)).mean(axis=1))
 
     def summary(self) -> dict:
         tot = self.total()
@@ -266,6 +321,8 @@ def hires_needed(
             plan.attrition,
             plan.ramp,
             plan.backfill_gap,
+            plan.shock,
+            plan.shared_effect,
         )
         return capacity(crm, model, p2, target, n_scenarios=n_scenarios, seed=seed).summary()[
             "p_reach_target"
@@ -296,3 +353,48 @@ def hires_needed(
     )
     out.attrs["answer"] = hi if dict(path).get(hi, 0) >= p_target else None
     return out.reset_index(drop=True)
+
+
+STRESS_GROUPS = ("bad year", "typical", "good year", "all scenarios")
+
+
+def stress_table(result: CapacityResult, metrics: dict[str, np.ndarray], q: float = 0.1):
+    """Named stress scenarios from one Monte Carlo: the **bad year** is the scenarios whose
+    shared effect (:meth:`CapacityResult.year_effect`) is at or below its ``q`` quantile, the
+    **good year** at or above its ``1 - q`` quantile, **typical** in between. For each, the
+    mean shared multiplier and the mean of every metric (arrays per scenario: bookings,
+    share of reps at quota, comp cost of a plan...), so cost, bookings and attainment are
+    read on the same scenarios.
+
+    Examples
+    --------
+    >>> import numpy as np, types
+    >>> sim = types.SimpleNamespace(shared=np.log([[0.8], [1.0], [1.0], [1.25]]),
+    ...                             monthly_total=np.ones((4, 1)))
+    >>> res = CapacityResult(None, sim, None, None, None)
+    >>> t = stress_table(res, {"bookings": np.array([8.0, 10, 10, 12.5])}, q=0.25)
+    >>> float(t.loc["bad year", "bookings"]), float(t.loc["good year", "bookings"])
+    (8.0, 12.5)
+    """
+    effect = result.year_effect()
+    lo, hi = np.quantile(effect, [q, 1 - q])
+    groups = {
+        "bad year": effect <= lo,
+        "typical": (effect > lo) & (effect < hi),
+        "good year": effect >= hi,
+        "all scenarios": np.ones(len(effect), dtype=bool),
+    }
+    rows = []
+    for name, sel in groups.items():
+        row = {"scenario": name, "scenarios": int(sel.sum())}
+        row["shared_multiplier"] = float(effect[sel].mean()) if sel.any() else np.nan
+        for key, values in metrics.items():
+            values = np.asarray(values, dtype=float)
+            row[key] = float(values[sel].mean()) if sel.any() else np.nan
+        rows.append(row)
+    out = pd.DataFrame(rows).set_index("scenario")
+    out.attrs["definition"] = (
+        f"bad year: the {q:.0%} of scenarios with the lowest shared effect; good year: the "
+        f"{q:.0%} with the highest; means over those scenarios"
+    )
+    return out

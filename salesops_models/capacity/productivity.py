@@ -1,23 +1,39 @@
-"""Productivity of a ramped rep: a hierarchical Bayesian model of monthly bookings.
+"""Productivity of a ramped rep: a hierarchical Bayesian model of monthly bookings with
+seasonality and a shared quarter effect.
 
 Data: for every AE and every full month in role after ramp (tenure >= ``ramped_after``
 months), the rep's closed-won bookings of the month.
 
-Model (hurdle-lognormal, partially pooled by segment g)::
+Model (hurdle-lognormal, partially pooled by segment g; m a month, q(m) its fiscal quarter,
+c(m) its calendar month)::
 
     P(no booking in a month)      pi_g    ~ Beta(1, 1)
-    log bookings | booked        ~ Normal(lam_r, sigma_g)
-    lam_r = mu_g + tau_g * eta_r,  eta_r ~ Normal(0, 1)         (non-centered)
-    mu_g ~ Normal(m0, 2),  tau_g ~ HalfNormal(0.5),  sigma_g ~ HalfNormal(1.5)
+    log bookings | booked        ~ Normal(lam_r + a_m, sigma_g)
+    a_m = season_c(m) + eps_q(m)                       (shared by every rep)
+    season ~ ZeroSumNormal(season_sd)   (12 calendar months, sum zero)
+    eps_q = sd_period * z_q,  z_q ~ Normal(0, 1)       (non-centered)
+    sd_period ~ HalfNormal(period_sd_scale)
+    lam_r = mu_g + tau_g * eta_r,  eta_r ~ Normal(0, 1)          (non-centered)
+    mu_g ~ Normal(m0, mu_sd),  tau_g ~ HalfNormal(tau_scale),  sigma_g ~ HalfNormal(sigma_scale)
 
-with ``m0`` the mean log of all positive months (a weakly data-informed location).
-Expected monthly bookings of rep r: ``(1 - pi_g) * exp(lam_r + sigma_g**2 / 2)``.
+``m0`` is the mean log of all positive months (a weakly data-informed location). The shared
+quarter effect is what ties reps together in a good or a bad quarter (a market shift, a
+budget freeze): the capacity Monte Carlo draws one path of it per scenario and applies it to
+every seat (:mod:`salesops_models.capacity.simulate`). Expected monthly bookings of rep r,
+averaged over the calendar and the quarter effect:
+``(1 - pi_g) * exp(lam_r + sigma_g**2 / 2 + sd_period**2 / 2) * mean_c exp(season_c)``.
 
-Sufficient statistics: per rep, n months, n without bookings, and over booked months the mean
-and the within sum of squares of log bookings. For normal data the likelihood factorizes
-exactly into ``mean ~ Normal(lam, sigma / sqrt(n))`` and
-``SS ~ Gamma((n - 1) / 2, rate = 1 / (2 sigma**2))``, so fit time depends on the number of
-reps, not on the length of the history.
+Sufficient statistics (the likelihood is exact, its cost does not grow with the number of
+deals): with y the log of a booked month centered on ``m0``, I the rep x month indicator of
+booked months, per rep ``n_r, S1_r = sum y, S2_r = sum y**2``, per segment and month
+``N_gm = sum_r I``, ``Y_gm = sum_r I y``, the Normal log-likelihood of segment g is
+
+    -n_g log(sigma_g sqrt(2 pi)) - Q_g / (2 sigma_g**2),
+    Q_g = sum_r (S2_r - 2 lam_r S1_r + n_r lam_r**2 + 2 lam_r (I a)_r)
+          - 2 sum_m a_m Y_gm + sum_m N_gm a_m**2,
+
+the expansion of ``sum (y - lam_r - a_m)**2`` (tested against the per-month sum).
+The no-booking months are ``n_zero_r ~ Binomial(n_r, pi_g)``.
 
 The model follows the pymc-marketing pattern: ``model_config`` / ``sampler_config`` merged
 over defaults, ``fit(..., seed) -> InferenceData``, convergence checked on every fit,
@@ -27,15 +43,18 @@ save/load to netCDF with the configs in ``attrs``.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import arviz as az
 import numpy as np
 import pandas as pd
 
+from .. import config
 from ..bayes import DEFAULT_SAMPLER_CONFIG as BASE_SAMPLER_CONFIG
 from ..bayes import BayesModel, quiet
 from ..crm import CRM
 from ..draws import interval
+from ..periods import FiscalCalendar
 
 
 def rep_months(crm: CRM, *, start=None, end=None) -> pd.DataFrame:
@@ -75,10 +94,43 @@ def rep_months(crm: CRM, *, start=None, end=None) -> pd.DataFrame:
                 }
             )
         )
+    if not rows:
+        raise ValueError(f"no AE was in role for a whole month between {first} and {last}")
     df = pd.concat(rows, ignore_index=True)
     key = pd.MultiIndex.from_arrays([df["rep_id"], df["month"]])
     df["bookings"] = won_m.reindex(key).fillna(0.0).to_numpy()
     return df
+
+
+def history_start(crm: CRM, end=None, months: int | None = 24) -> pd.Timestamp:
+    """First day of the history the productivity model learns from, as known at ``end``.
+
+    Two rules, the later wins:
+
+    * **warm-up**: a CRM's first months under-record bookings, because the deals that close
+      then were mostly created before the data start (a new CRM, a migration, a generator
+      that starts from an empty pipeline). The months before ``data_start + c95`` are left
+      out, ``c95`` the value-weighted 95th percentile of the won deals' created-to-close
+      days, measured on the deals closed in the later half of the history (the early half
+      is biased toward short cycles by the same truncation);
+    * **recency**: at most ``months`` months before ``end`` (productivity drifts: prices,
+      products and markets change; None keeps the whole history).
+    """
+    end = pd.Timestamp(end or crm.data_end)
+    start = pd.Timestamp(crm.data_start)
+    o = crm.opportunities
+    won = o[o["is_won"] & o["close_date"].notna() & o["created_date"].notna()]
+    won = won[(won["close_date"] <= end) & (won["close_date"] >= start + (end - start) / 2)]
+    if len(won):
+        days = (won["close_date"] - won["created_date"]).dt.days.clip(lower=0).to_numpy()
+        value = won["amount"].fillna(0).clip(lower=0).to_numpy()
+        order = np.argsort(days, kind="stable")
+        share = np.cumsum(value[order]) / max(value.sum(), 1e-9)
+        c95 = int(days[order][min(np.searchsorted(share, 0.95), len(order) - 1)])
+        start = start + pd.Timedelta(days=c95)
+    if months is not None:
+        start = max(start, (end + pd.Timedelta(days=1)) - pd.DateOffset(months=int(months)))
+    return min(start, end)
 
 
 def sufficient_stats(months: pd.DataFrame, ramped_after: int = 6) -> pd.DataFrame:
@@ -97,12 +149,128 @@ def sufficient_stats(months: pd.DataFrame, ramped_after: int = 6) -> pd.DataFram
     return g.reset_index()
 
 
-DEFAULT_MODEL_CONFIG = {"ramped_after": 6, "tau_scale": 0.5, "sigma_scale": 1.5, "mu_sd": 2.0}
+def quarter_keys(months: pd.PeriodIndex, fiscal_year_start_month: int = 1) -> np.ndarray:
+    """An integer per month, the same for the months of one fiscal quarter and increasing by
+    one from a quarter to the next (months since 1970-01, shifted to the fiscal start, // 3)."""
+    ordinal = np.asarray(pd.PeriodIndex(months, freq="M").asi8, dtype=np.int64)
+    return (ordinal - (int(fiscal_year_start_month) - 1)) // 3
+
+
+@dataclass
+class ProductivityData:
+    """What the productivity model is fitted on (see the module docstring).
+
+    reps : per rep (row order = the model's ``rep`` dim): rep_id, segment, n, n_zero, n_pos,
+        mean_log, ss_log, and ``s1``/``s2`` (sum and sum of squares of centered log bookings)
+    months : the calendar months with data; ``calendar_month`` (0-11) and ``quarter`` (index
+        into ``quarters``, fiscal quarter labels) of each
+    booked : (reps, months) 1 where the rep booked in the month, else 0
+    centered : (reps, months) centered log bookings where booked, else 0
+    m0 : the centering (mean log of booked months)
+    """
+
+    reps: pd.DataFrame
+    months: pd.PeriodIndex
+    calendar_month: np.ndarray
+    quarter: np.ndarray
+    quarters: list[str]
+    booked: np.ndarray
+    centered: np.ndarray
+    m0: float
+    fiscal_year_start_month: int = 1
+
+    @classmethod
+    def from_months(
+        cls, months: pd.DataFrame, ramped_after: int = 6, fiscal_year_start_month: int = 1
+    ) -> ProductivityData:
+        """From a :func:`rep_months` table (``month`` a monthly ``Period``)."""
+        need = {"rep_id", "segment", "month", "tenure_month", "bookings"}
+        missing = need - set(months.columns)
+        if missing:
+            raise ValueError(
+                f"rep-month table lacks columns {sorted(missing)} (see rep_months(crm))"
+            )
+        m = months[months["tenure_month"] >= ramped_after]
+        if m.empty:
+            raise ValueError(f"no rep-month at tenure >= {ramped_after} months: nothing to fit")
+        if (m["bookings"] < 0).any() or m["bookings"].isna().any():
+            raise ValueError("monthly bookings must be >= 0 and not missing")
+        reps = sufficient_stats(months, ramped_after)
+        cal = pd.PeriodIndex(m["month"], freq="M")
+        month_index = pd.period_range(cal.min(), cal.max(), freq="M")
+        r_pos = pd.Index(reps["rep_id"]).get_indexer(m["rep_id"])
+        m_pos = month_index.get_indexer(cal)
+        pos = m["bookings"].to_numpy() > 0
+        logb = np.log(np.where(pos, m["bookings"].to_numpy(), 1.0))
+        m0 = float(logb[pos].mean()) if pos.any() else 0.0
+        booked = np.zeros((len(reps), len(month_index)))
+        centered = np.zeros_like(booked)
+        booked[r_pos[pos], m_pos[pos]] = 1.0
+        centered[r_pos[pos], m_pos[pos]] = logb[pos] - m0
+        reps["s1"] = centered.sum(axis=1)
+        reps["s2"] = (centered**2).sum(axis=1)
+        keys = quarter_keys(month_index, fiscal_year_start_month)
+        cal_fy = FiscalCalendar(fiscal_year_start_month)
+        first_of_quarter = {k: mo for k, mo in zip(keys[::-1], month_index[::-1], strict=True)}
+        uniq = np.unique(keys)
+        labels = [cal_fy.quarter(first_of_quarter[k].start_time).label for k in uniq]
+        return cls(
+            reps=reps,
+            months=month_index,
+            calendar_month=(month_index.month.to_numpy() - 1).astype(np.int64),
+            quarter=np.searchsorted(uniq, keys),
+            quarters=labels,
+            booked=booked,
+            centered=centered,
+            m0=m0,
+            fiscal_year_start_month=int(fiscal_year_start_month),
+        )
+
+
+DEFAULT_MODEL_CONFIG = {
+    "ramped_after": 6,
+    "tau_scale": 0.5,
+    "sigma_scale": 1.5,
+    "mu_sd": 2.0,
+    "season_sd": 0.3,
+    "period_sd_scale": 0.2,
+    "history_months": 24,  # learn from at most the last 24 months (None: all history)
+}
 DEFAULT_SAMPLER_CONFIG = BASE_SAMPLER_CONFIG | {"chains": 4, "target_accept": 0.9}
 
 
+def segment_loglik(data: ProductivityData, seg, n_segments, lam, a, sigma, xp=np):
+    """The Normal log-likelihood of the booked months from the sufficient statistics (module
+    docstring), summed over segments. ``xp`` is ``numpy`` or ``pytensor.tensor``: the model
+    and the test that checks it against the per-month sum use this one function."""
+    st = data.reps
+    n = st["n_pos"].to_numpy(dtype=float)
+    s1, s2 = st["s1"].to_numpy(), st["s2"].to_numpy()
+    onehot = np.eye(n_segments)[seg]  # (R, G)
+    n_gm = onehot.T @ data.booked  # (G, M)
+    y_gm = onehot.T @ data.centered  # (G, M)
+    n_g = onehot.T @ n
+    ia = xp.dot(data.booked, a)  # (R,)
+    per_rep = s2 - 2 * lam * s1 + n * lam**2 + 2 * lam * ia
+    q_g = xp.dot(onehot.T, per_rep) - 2 * xp.dot(y_gm, a) + xp.dot(n_gm, a**2)
+    return xp.sum(-n_g * xp.log(sigma) - q_g / (2 * sigma**2)) - 0.5 * n.sum() * np.log(2 * np.pi)
+
+
+PARAMETER_WORDS = {
+    "mu": "typical log bookings of a segment",
+    "tau": "spread of reps within a segment",
+    "sigma": "month-to-month noise of a rep",
+    "pi": "share of months without bookings",
+    "eta": "a rep's own level",
+    "season": "calendar-month seasonality",
+    "sd_period": "scale of the shared quarter effect",
+    "z_period": "a quarter's shared effect",
+}
+
+
 class ProductivityModel(BayesModel):
-    """Hierarchical hurdle-lognormal model of ramped monthly bookings (see module docstring).
+    """Hierarchical hurdle-lognormal model of ramped monthly bookings with seasonality and a
+    shared quarter effect (see the module docstring).
 
     Examples
     --------
@@ -111,110 +279,156 @@ class ProductivityModel(BayesModel):
     >>> model = ProductivityModel(sampler_config={"draws": 200, "tune": 200})
     >>> idata = model.fit(crm, seed=1)          # doctest: +SKIP
     >>> model.rep_productivity().head()                  # doctest: +SKIP
+    >>> model.period_effects()                            # doctest: +SKIP
     """
 
     model_type = "productivity"
     default_model_config = DEFAULT_MODEL_CONFIG
     default_sampler_config = DEFAULT_SAMPLER_CONFIG
-    free_parameters = ("mu", "tau", "sigma", "pi", "eta")
+    free_parameters = ("mu", "tau", "sigma", "pi", "eta", "season", "sd_period", "z_period")
+    parameter_words = PARAMETER_WORDS
 
     def __init__(self, model_config: dict | None = None, sampler_config: dict | None = None):
         super().__init__(model_config, sampler_config)
+        self.data: ProductivityData | None = None
         self.stats: pd.DataFrame | None = None
         self.segments: list[str] = []
+        self.quarters: list[str] = []
+        self.fiscal_year_start_month: int = config.FISCAL_YEAR_START_MONTH
 
     # --- model ----------------------------------------------------------------------------
-    def build_model(self, stats: pd.DataFrame):
+    def build_model(self, data: ProductivityData):
         import pymc as pm
+        import pytensor.tensor as pt
 
         cfg = self.model_config
-        self.stats = stats.reset_index(drop=True)
+        self.data = data
+        stats = data.reps
+        self.stats = stats.drop(columns=["s1", "s2"]).reset_index(drop=True)
         self.segments = sorted(stats["segment"].dropna().unique())
+        self.quarters = list(data.quarters)
+        self.fiscal_year_start_month = data.fiscal_year_start_month
         seg = pd.Categorical(stats["segment"], categories=self.segments).codes
         if (seg < 0).any():
             raise ValueError("every rep needs a segment for the productivity model")
-        pos = stats["n_pos"].to_numpy() > 0
-        two = stats["n_pos"].to_numpy() >= 2
-        m0 = (
-            float(np.average(stats.loc[pos, "mean_log"], weights=stats.loc[pos, "n_pos"]))
-            if pos.any()
-            else 0.0
-        )
-        coords = {"segment": self.segments, "rep": stats["rep_id"].to_numpy()}
+        coords = {
+            "segment": self.segments,
+            "rep": stats["rep_id"].to_numpy(),
+            "month_of_year": np.arange(1, 13),
+            "quarter": self.quarters,
+        }
         with pm.Model(coords=coords) as model:
-            mu = pm.Normal("mu", m0, cfg["mu_sd"], dims="segment")
+            mu = pm.Normal("mu", data.m0, cfg["mu_sd"], dims="segment")
             tau = pm.HalfNormal("tau", cfg["tau_scale"], dims="segment")
             sigma = pm.HalfNormal("sigma", cfg["sigma_scale"], dims="segment")
             pi = pm.Beta("pi", 1.0, 1.0, dims="segment")
             eta = pm.Normal("eta", 0.0, 1.0, dims="rep")
+            season = pm.ZeroSumNormal("season", sigma=cfg["season_sd"], dims="month_of_year")
+            sd_period = pm.HalfNormal("sd_period", cfg["period_sd_scale"])
+            z_period = pm.Normal("z_period", 0.0, 1.0, dims="quarter")
+            eps = pm.Deterministic("period_effect", sd_period * z_period, dims="quarter")
             lam = pm.Deterministic("lam", mu[seg] + tau[seg] * eta, dims="rep")
+            a = season[data.calendar_month] + eps[data.quarter]
             pm.Binomial(
                 "n_zero", n=stats["n"].to_numpy(), p=pi[seg], observed=stats["n_zero"].to_numpy()
             )
-            n_pos = stats["n_pos"].to_numpy()
-            pm.Normal(
-                "mean_log",
-                mu=lam[pos],
-                sigma=sigma[seg[pos]] / np.sqrt(n_pos[pos]),
-                observed=stats.loc[pos, "mean_log"].to_numpy(),
+            pm.Potential(
+                "booked_months",
+                segment_loglik(data, seg, len(self.segments), lam - data.m0, a, sigma, xp=pt),
             )
-            pm.Gamma(
-                "ss_log",
-                alpha=(n_pos[two] - 1) / 2.0,
-                beta=1.0 / (2.0 * sigma[seg[two]] ** 2),
-                observed=np.maximum(stats.loc[two, "ss_log"].to_numpy(), 1e-12),
-            )
+            season_mean = pt.mean(pt.exp(season))
             pm.Deterministic(
                 "expected_monthly",
-                (1 - pi[seg]) * pm.math.exp(lam + sigma[seg] ** 2 / 2),
+                (1 - pi[seg])
+                * pm.math.exp(lam + sigma[seg] ** 2 / 2 + sd_period**2 / 2)
+                * season_mean,
                 dims="rep",
             )
             pm.Deterministic(
                 "segment_expected_monthly",
-                (1 - pi) * pm.math.exp(mu + tau**2 / 2 + sigma**2 / 2),
+                (1 - pi)
+                * pm.math.exp(mu + tau**2 / 2 + sigma**2 / 2 + sd_period**2 / 2)
+                * season_mean,
                 dims="segment",
             )
         self.model = model
         return model
 
-    def prior_predictive(self, crm_or_stats, samples: int = 500, seed: int = 0) -> az.InferenceData:
-        """Prior draws of the parameters and of the observed summaries."""
+    def prior_predictive(self, crm_or_data, samples: int = 500, seed: int = 0) -> az.InferenceData:
+        """Prior draws of the parameters and, as ``prior_predictive["mean_log"]``, of each
+        rep's mean log booked month (the statistic :func:`sufficient_stats` observes)."""
         import pymc as pm
 
-        model = self.build_model(self._stats(crm_or_stats))
-        with quiet(), model:
-            return pm.sample_prior_predictive(samples, random_seed=seed)
+        data = self._data(crm_or_data)
+        model = self.build_model(data)
+        import warnings
 
-    def _stats(self, crm_or_stats) -> pd.DataFrame:
-        if isinstance(crm_or_stats, pd.DataFrame):
-            return crm_or_stats
-        return sufficient_stats(rep_months(crm_or_stats), self.model_config["ramped_after"])
+        with quiet(), model, warnings.catch_warnings():
+            # the Potential is the likelihood; prior draws do not need it (said, not warned)
+            warnings.filterwarnings("ignore", message="The effect of Potentials")
+            prior = pm.sample_prior_predictive(samples, random_seed=seed)
+        rng = np.random.default_rng(seed)
+        p = prior.prior
+        lam = p["lam"].to_numpy()[0]  # (draw, rep)
+        a = (
+            p["season"].to_numpy()[0][:, data.calendar_month]
+            + p["period_effect"].to_numpy()[0][:, data.quarter]
+        )  # (draw, month)
+        seg = pd.Categorical(data.reps["segment"], categories=self.segments).codes
+        sigma = p["sigma"].to_numpy()[0][:, seg]
+        n_pos = data.reps["n_pos"].to_numpy()
+        mean_a = (a @ data.booked.T) / np.maximum(n_pos, 1)
+        sim = lam + mean_a + sigma * rng.standard_normal(lam.shape) / np.sqrt(np.maximum(n_pos, 1))
+        sim = np.where(n_pos > 0, sim, np.nan)
+        prior.prior_predictive["mean_log"] = (("chain", "draw", "rep"), sim[None])
+        return prior
 
-    def fit(self, crm_or_stats, seed: int = 0, progressbar: bool = False) -> az.InferenceData:
-        """Fit on a CRM (or precomputed :func:`sufficient_stats`) with the configured sampler."""
+    def _data(self, crm_or_data, as_of=None) -> ProductivityData:
+        if isinstance(crm_or_data, ProductivityData):
+            return crm_or_data
+        ramped = self.model_config["ramped_after"]
+        if isinstance(crm_or_data, pd.DataFrame):
+            if "month" not in crm_or_data.columns:
+                raise ValueError(
+                    "the productivity model needs the rep-month table (rep_months(crm)): "
+                    "per-rep statistics cannot separate a rep's level from a good or bad quarter"
+                )
+            return ProductivityData.from_months(
+                crm_or_data, ramped, self.model_config.get("fiscal_year_start_month", 1)
+            )
+        crm = crm_or_data
+        end = pd.Timestamp(as_of) if as_of is not None else crm.data_end
+        start = history_start(crm, end, months=self.model_config.get("history_months"))
+        return ProductivityData.from_months(
+            rep_months(crm, start=start, end=end), ramped, crm.fiscal_year_start_month
+        )
+
+    def fit(
+        self, crm_or_data, seed: int = 0, progressbar: bool = False, as_of=None
+    ) -> az.InferenceData:
+        """Fit on a CRM (its history up to ``as_of``, default its last day), a
+        :func:`rep_months` table or :class:`ProductivityData`."""
         import time
 
         t0 = time.perf_counter()
-        stats = self._stats(crm_or_stats)
-        model = self.build_model(stats)
+        data = self._data(crm_or_data, as_of)
+        model = self.build_model(data)
         idata = self.sample(model, seed=seed, progressbar=progressbar)
-        is_crm = not isinstance(crm_or_stats, pd.DataFrame)
+        is_crm = isinstance(crm_or_data, CRM)
         return self.record_fit(
             idata,
-            as_of=crm_or_stats.data_end if is_crm else None,
-            fingerprint=crm_or_stats.fingerprint() if is_crm else None,
+            as_of=(as_of or crm_or_data.data_end) if is_crm else None,
+            fingerprint=crm_or_data.fingerprint() if is_crm else None,
             started=t0,
         )
 
     # --- results ----------------------------------------------------------------------------
+    def _flat(self, name: str) -> np.ndarray:
+        return self.check_fitted().posterior[name].stack(sample=("chain", "draw")).to_numpy()
+
     def rep_productivity(self, cred: float = 0.9) -> pd.DataFrame:
         """Posterior expected monthly bookings per rep (mean and ``cred`` interval)."""
-        em = (
-            self.check_fitted()
-            .posterior["expected_monthly"]
-            .stack(sample=("chain", "draw"))
-            .to_numpy()
-        )
+        em = self._flat("expected_monthly")
         lo, hi = interval(em, cred, axis=1)
         return pd.DataFrame(
             {
@@ -228,29 +442,46 @@ class ProductivityModel(BayesModel):
         )
 
     def segment_productivity(self, cred: float = 0.9) -> pd.DataFrame:
-        em = (
-            self.check_fitted()
-            .posterior["segment_expected_monthly"]
-            .stack(sample=("chain", "draw"))
-            .to_numpy()
-        )
+        em = self._flat("segment_expected_monthly")
         lo, hi = interval(em, cred, axis=1)
         return pd.DataFrame({"segment": self.segments, "mean": em.mean(axis=1), "lo": lo, "hi": hi})
 
+    def period_effects(self, cred: float = 0.8) -> pd.DataFrame:
+        """The shared effect of each fitted quarter as a multiplier of every rep's booked
+        months (``exp(eps_q)``: 1.10 = a quarter 10% better for everyone), with ``cred``
+        interval, and the scale ``sd_period`` in ``attrs``."""
+        eps = self._flat("period_effect")
+        lo, hi = interval(np.exp(eps), cred, axis=1)
+        sd = self._flat("sd_period")
+        slo, shi = interval(sd, cred)
+        out = pd.DataFrame(
+            {"quarter": self.quarters, "multiplier": np.exp(eps).mean(axis=1), "lo": lo, "hi": hi}
+        )
+        out.attrs["sd_period"] = {"mean": float(sd.mean()), "lo": float(slo), "hi": float(shi)}
+        return out
+
     def draws(self) -> dict[str, np.ndarray]:
-        """Flattened posterior draws: lam (D, reps), and mu, tau, sigma, pi (D, segments)."""
+        """Flattened posterior draws: lam (D, reps); mu, tau, sigma, pi (D, segments);
+        season (D, 12 calendar months); sd_period (D,)."""
         post = self.check_fitted().posterior.stack(sample=("chain", "draw"))
         return {
             k: post[k].transpose("sample", ...).to_numpy()
-            for k in ("lam", "mu", "tau", "sigma", "pi")
+            for k in ("lam", "mu", "tau", "sigma", "pi", "season", "sd_period")
         }
 
     # --- persistence ----------------------------------------------------------------------
     def _save_attrs(self) -> dict:
-        return {"stats": self.stats.to_json(orient="split"), "segments": json.dumps(self.segments)}
+        return {
+            "stats": self.stats.to_json(orient="split"),
+            "segments": json.dumps(self.segments),
+            "quarters": json.dumps(self.quarters),
+            "fiscal_year_start_month": self.fiscal_year_start_month,
+        }
 
     def _restore(self, idata, crm=None) -> None:
         from io import StringIO
 
         self.stats = pd.read_json(StringIO(idata.attrs["stats"]), orient="split")
         self.segments = json.loads(idata.attrs["segments"])
+        self.quarters = json.loads(idata.attrs.get("quarters", "[]"))
+        self.fiscal_year_start_month = int(idata.attrs.get("fiscal_year_start_month", 1))

@@ -2,12 +2,18 @@
 
 Model of one seat (an AE position) in scenario s, month m:
 
-    bookings[s, m] = 1{u[s, m] >= pi} * exp(lam + sigma * z[s, m]) * ramp[m] * occupied[s, m]
+    bookings[s, m] = 1{u[s, m] >= pi} * exp(lam + shared[s, m] + sigma * z[s, m])
+                     * ramp[m] * occupied[s, m]
+    shared[s, m] = season[m] + sd_period * zq[s, quarter(m)] + shock[m]
 
 a *hurdle-lognormal* month (no booking with probability ``pi``; otherwise lognormal with
 log-location ``lam`` and log-scale ``sigma``), scaled by the occupant's ramp (share of full
-productivity by tenure month). Parameter uncertainty is carried by giving each scenario one
-posterior draw (``lam``, ``sigma``, ``pi`` per seat). Attrition: the occupant leaves after a
+productivity by tenure month). ``shared`` is the same for every seat of a scenario: the
+month's seasonality, the scenario's path of quarter effects (``zq`` one standard normal per
+quarter of the horizon and scenario, drawn once and applied to every seat: a good quarter is
+good for everyone) and an optional user-given ``shock`` (a stress test, e.g. log(0.85) in
+H2). Parameter uncertainty is carried by giving each scenario one posterior draw (``lam``,
+``sigma``, ``pi`` per seat, ``season`` and ``sd_period``). Attrition: the occupant leaves after a
 geometric number of months (monthly hazard ``h``); the seat is vacant for ``backfill_gap``
 months, then a backfill starts at month 0 of the ramp with productivity drawn from the
 segment's population (``lam ~ Normal(mu_seg, tau_seg)``). One backfill per seat within the
@@ -42,6 +48,10 @@ class SeatParams:
     ramp_curve : (K,)  share by tenure month for backfills (1 after the curve ends)
     hazard : (R,)  monthly attrition probability of each seat's occupants
     backfill_gap : int  months a seat stays empty after a departure
+    season : (D, M)  log seasonality of each horizon month (None: none)
+    sd_period : (D,)  scale of the shared quarter effect (None: no shared effect)
+    quarter_of_month : (M,)  quarter of the horizon each month is in (0, 0, 0, 1, ...)
+    shock : (M,)  user-given log change of every seat's bookings in each month (None: none)
     """
 
     lam: np.ndarray
@@ -53,6 +63,25 @@ class SeatParams:
     ramp_curve: np.ndarray
     hazard: np.ndarray
     backfill_gap: int = 2
+    season: np.ndarray | None = None
+    sd_period: np.ndarray | None = None
+    quarter_of_month: np.ndarray | None = None
+    shock: np.ndarray | None = None
+
+    def shared_path(self, draw: np.ndarray, seed: np.random.SeedSequence) -> np.ndarray:
+        """The shared log effect (S, M) of every scenario (module docstring); scenario s uses
+        posterior draw ``draw[s]``; the quarter effects come from their own stream ``seed``."""
+        S, M = len(draw), self.ramp.shape[1]
+        out = np.zeros((S, M))
+        if self.season is not None:
+            out += self.season[draw]
+        if self.sd_period is not None:
+            qom = self.quarter_of_month
+            zq = np.random.Generator(np.random.PCG64(seed)).standard_normal((S, int(qom.max()) + 1))
+            out += self.sd_period[draw][:, None] * zq[:, qom]
+        if self.shock is not None:
+            out += np.asarray(self.shock, dtype=float)[None, :]
+        return out
 
     def validate(self) -> None:
         D, R = self.lam.shape
@@ -69,18 +98,35 @@ class SeatParams:
             raise ValueError("pi (share of months without bookings) must be in [0, 1]")
         if self.backfill_gap < 0:
             raise ValueError("backfill_gap must be >= 0")
+        M = self.ramp.shape[1]
+        if self.season is not None and self.season.shape != (D, M):
+            raise ValueError(f"season must have shape (draws, months) = {(D, M)}")
+        if self.sd_period is not None:
+            if self.sd_period.shape != (D,) or (self.sd_period < 0).any():
+                raise ValueError(f"sd_period must be {D} draws >= 0")
+            qom = self.quarter_of_month
+            if qom is None or np.shape(qom) != (M,) or (np.diff(qom) < 0).any() or qom[0] != 0:
+                raise ValueError(
+                    "quarter_of_month must give each of the M months its quarter: 0, 0, 0, 1, ..."
+                )
+        if self.shock is not None:
+            shock = np.asarray(self.shock, dtype=float)
+            if shock.shape != (M,) or not np.isfinite(shock).all():
+                raise ValueError(f"shock must be {M} finite log changes, one per month")
 
 
 @dataclass
 class SimResult:
-    """Monthly total bookings (S, M), per-seat period totals (S, R, P), and for each seat
-    whether its first occupant stayed through each period (S, R, P)."""
+    """Monthly total bookings (S, M), per-seat period totals (S, R, P), for each seat
+    whether its first occupant stayed through each period (S, R, P), and the shared log
+    effect of every scenario and month (S, M; zeros without one)."""
 
     monthly_total: np.ndarray
     seat_period: np.ndarray
     stayed: np.ndarray
     periods: list[np.ndarray]
     draw_of_scenario: np.ndarray
+    shared: np.ndarray | None = None
 
 
 def _seat(
@@ -91,6 +137,7 @@ def _seat(
     draw: np.ndarray,
     seed: np.random.SeedSequence,
     periods: list[np.ndarray],
+    shared: np.ndarray,
 ):
     rng = np.random.Generator(np.random.PCG64(seed))
     u = rng.random((S, M), dtype=F32)
@@ -118,6 +165,7 @@ def _seat(
     b = z
     b *= sigma[:, None]
     b += lam[:, None]
+    b += shared
     np.exp(b, out=b)
     b *= p.ramp[r][None, :].astype(F32)
     b *= u >= pi[:, None]
@@ -132,7 +180,7 @@ def _seat(
             first, p.ramp[r][None, :].astype(F32), np.where(tenure_back >= 0, curve_ext[k], F32(0))
         )
         loc = np.where(first, lam[dep][:, None], lam_back[dep][:, None])
-        bd = np.exp(loc + sigma[dep][:, None] * z_dep) * ramp_cell
+        bd = np.exp(sigma[dep][:, None] * z_dep + loc + shared[dep]) * ramp_cell
         bd *= u_dep >= pi[dep][:, None]
         b[dep] = bd
     seat_period = np.stack([b[:, idx].sum(axis=1) for idx in periods], axis=1)
@@ -167,6 +215,8 @@ def simulate(
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     draw_seed, *seat_seeds = root.spawn(R + 1)
     draw = np.random.Generator(np.random.PCG64(draw_seed)).integers(0, D, S)
+    shared = p.shared_path(draw, draw_seed.spawn(1)[0])
+    shared32 = shared.astype(F32)
     seat_period = np.empty((S, R, len(periods)), dtype=F32)
     stayed = np.empty((S, R, len(periods)), dtype=bool)
     totals = np.zeros((max(1, workers), S, M), dtype=np.float64)
@@ -180,7 +230,7 @@ def simulate(
     def run(w: int) -> None:
         acc = np.zeros((S, M), dtype=np.float64)
         for r in chunks[w]:
-            b, sp, st = _seat(r, p, S, M, draw, seat_seeds[r], periods)
+            b, sp, st = _seat(r, p, S, M, draw, seat_seeds[r], periods, shared32)
             acc += b
             seat_period[:, r, :] = sp
             stayed[:, r, :] = st
@@ -195,7 +245,7 @@ def simulate(
             list(pool.map(run, range(len(chunks))))
     if bar is not None:
         bar.close()
-    return SimResult(totals.sum(axis=0), seat_period, stayed, periods, draw)
+    return SimResult(totals.sum(axis=0), seat_period, stayed, periods, draw, shared)
 
 
 def simulate_reference_loop(
@@ -212,6 +262,7 @@ def simulate_reference_loop(
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     draw_seed, *seat_seeds = root.spawn(R + 1)
     draw = np.random.Generator(np.random.PCG64(draw_seed)).integers(0, D, S)
+    shared = p.shared_path(draw, draw_seed.spawn(1)[0]).astype(F32)
     out = np.zeros((S, len(seats), len(periods)), dtype=np.float64)
     curve = list(np.asarray(p.ramp_curve, dtype=F32))
     for j, r in enumerate(seats):
@@ -242,7 +293,9 @@ def simulate_reference_loop(
                     continue
                 if u[s, m] < F32(p.pi[d, r]):
                     continue
-                v = float(np.exp(F32(loc) + F32(p.sigma[d, r]) * z[s, m]) * F32(share))
+                v = float(
+                    np.exp(F32(p.sigma[d, r]) * z[s, m] + F32(loc) + shared[s, m]) * F32(share)
+                )
                 for q, idx in enumerate(periods):
                     if m in idx:
                         out[s, j, q] += v

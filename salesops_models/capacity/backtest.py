@@ -1,0 +1,300 @@
+"""Backtest of the plan: replay past quarters with only the data known before each.
+
+For each of the last ``quarters`` complete fiscal quarters the productivity model is fitted
+on the history before the quarter (:func:`~.productivity.history_start`: warm-up left out,
+at most ``history_months``), the capacity Monte Carlo simulates the AEs in seat on its first
+day for its three months (attrition, backfills, the shared quarter effect drawn per
+scenario), and three predictions are scored against what happened:
+
+- **team bookings**: closed-won bookings of AEs in the quarter;
+- **share of reps at quota**: among the reps with a quota for the quarter who were in seat
+  all of it, the share whose bookings reached it (in the simulation: among those seats in
+  the scenarios where their rep stayed);
+  (``rep_coverage_80``: the share of those reps whose own bookings fell in their 80%
+  interval, the calibration of the rep-level spread that attainment and cost depend on);
+- **comp cost** of the plan in force (:func:`~salesops_models.comp.evaluate`) for the same
+  reps: the plan applied to each rep's simulated attainment vs to the actual attainment,
+  on the cost model's basis (every measure on total bookings / quota, as
+  :func:`~salesops_models.comp.capacity_inputs` does; no per-deal SPIFFs or clawbacks).
+
+Naive baselines, from the same history: team bookings = the same quarter last year x the
+trailing-twelve-month growth (the seasonal naive of the forecast backtest); share at quota
+and comp cost = the trailing average: each rep's mean attainment over the 4 quarters before
+(reps without a quota then: the team's mean), i.e. "this quarter will be like the last
+year". Scores: the 80% interval's coverage, CRPS (Gneiting & Raftery 2007; a point
+forecast's CRPS is its absolute error) and the error of the median.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..crm import CRM
+from ..forecast.backtest import crps_from_draws, pit
+from .plan import CapacityPlan, capacity
+from .productivity import ProductivityModel
+
+TARGETS = ("team bookings", "share at quota", "comp cost")
+
+
+def _quarters(crm: CRM, n: int) -> list:
+    cal = crm.calendar
+    last = cal.quarter(crm.data_end)
+    if crm.data_end < last.end:
+        last = cal.previous(last)
+    out = [last]
+    while len(out) < n:
+        out.insert(0, cal.previous(out[0]))
+    return out
+
+
+def _won(crm: CRM, start, end) -> pd.Series:
+    """Closed-won amount per AE with a close date in [start, end]."""
+    o = crm.opportunities
+    aes = crm.reps.loc[crm.reps["role"] == "AE", "id"]
+    w = o[o["is_won"] & o["close_date"].between(start, end) & o["owner_rep_id"].isin(aes)]
+    return w.groupby("owner_rep_id")["amount"].sum()
+
+
+def quarter_attainment(crm: CRM, period) -> pd.DataFrame:
+    """Reps with a quota for ``period`` who were in seat all of it: quota, bookings,
+    attainment and OTE (one row per rep)."""
+    q = crm.quotas
+    q = q[(q["period_start"] == period.start) & (q["period_end"] == period.end)]
+    reps = crm.reps.set_index("id")
+    q = q[q["rep_id"].isin(reps.index)]
+    r = reps.loc[q["rep_id"]]
+    whole = (r["hire_date"] <= period.start).to_numpy() & (
+        r["termination_date"].isna() | (r["termination_date"] > period.end)
+    ).to_numpy()
+    q = q[whole & (q["amount"] > 0).to_numpy()]
+    won = _won(crm, period.start, period.end)
+    out = pd.DataFrame(
+        {
+            "rep_id": q["rep_id"].to_numpy(),
+            "quota": q["amount"].to_numpy(dtype=float),
+            "bookings": won.reindex(q["rep_id"]).fillna(0.0).to_numpy(),
+            "ote": reps.loc[q["rep_id"], "ote"].to_numpy(dtype=float),
+        }
+    )
+    out["attainment"] = out["bookings"] / out["quota"]
+    return out
+
+
+def _cost(plan, att: np.ndarray, ote: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """Cost per scenario of ``plan`` for one quarter: att (S, R)."""
+    from ..comp import evaluate
+
+    ti = ote * plan.pay_mix.variable * plan.period_months / 12
+    a = att[:, :, None]
+    res = evaluate(plan, {m.name: a for m in plan.measures}, ti, quota=quota[:, None])
+    return res.total
+
+
+def _score(draws, actual: float) -> dict:
+    draws = np.asarray(draws, dtype=float)
+    lo, med, hi = np.quantile(draws, [0.1, 0.5, 0.9])
+    return {
+        "actual": actual,
+        "p10": lo,
+        "p50": med,
+        "p90": hi,
+        "covered_80": bool(lo <= actual <= hi),
+        "crps": crps_from_draws(draws, actual),
+        "abs_error": abs(med - actual),
+        "pit": pit(draws, actual),
+    }
+
+
+def plan_backtest(
+    crm: CRM,
+    plan=None,
+    *,
+    quarters: int = 8,
+    scenarios: int = 2000,
+    seed: int = 0,
+    model_config: dict | None = None,
+    sampler_config: dict | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Replay the last ``quarters`` quarters (module docstring). ``plan``: the comp plan in
+    force (a quarterly :class:`~salesops_models.comp.Plan`; None: no comp-cost rows).
+
+    Returns one row per quarter x target x method (``model``, ``baseline``) with actual,
+    P10/P50/P90 (the baseline's point in all three), ``covered_80``, ``crps``,
+    ``abs_error``, ``pct_error`` and for the model the fit's convergence.
+    """
+    from tqdm.auto import tqdm
+
+    if plan is not None and plan.period != "quarter":
+        raise ValueError(
+            f"the plan backtest replays quarters; plan {plan.name!r} pays per {plan.period}"
+        )
+    model = ProductivityModel(model_config, sampler_config)
+    rows = []
+    periods = _quarters(crm, quarters)
+    for i, period in enumerate(tqdm(periods, desc="plan backtest", disable=not progress)):
+        as_of = period.start - pd.Timedelta(days=1)
+        model.fit(crm, seed=seed + i, as_of=as_of)
+        diag = model.diagnostics()
+        start = str(period.start.to_period("M"))
+        res = capacity(
+            crm, model, CapacityPlan(start, 3), 1.0, n_scenarios=scenarios, seed=seed + i
+        )
+        base = {
+            "period": period.label,
+            "as_of": as_of.date().isoformat(),
+        }
+        fit = {
+            "converged": diag.ok,
+            "max_r_hat": diag.max_r_hat,
+            "min_ess_bulk": diag.min_ess_bulk,
+            "divergences": diag.divergences,
+            "fit_seconds": model.fit_seconds,
+            "sd_period": float(model.idata.posterior["sd_period"].mean()),
+        }
+        # team bookings
+        actual_team = float(_won(crm, period.start, period.end).sum())
+        rows.append(
+            base
+            | {"target": "team bookings", "method": "model"}
+            | _score(res.total(), actual_team)
+            | fit
+        )
+        rows.append(
+            base
+            | {"target": "team bookings", "method": "baseline"}
+            | _point(_seasonal_naive(crm, period), actual_team)
+        )
+        # share at quota and comp cost, for the reps with a quota in seat all quarter
+        att = quarter_attainment(crm, period)
+        seat_pos = pd.Index(res.seats["seat"]).get_indexer(att["rep_id"])
+        known = seat_pos >= 0
+        att, seat_pos = att[known], seat_pos[known]
+        if att.empty:
+            continue
+        sim_b = res.sim.seat_period[:, seat_pos, 0].astype(float)
+        stayed = res.sim.stayed[:, seat_pos, 0]
+        sim_att = sim_b / att["quota"].to_numpy()[None, :]
+        share = np.where(stayed, sim_att >= 1, 0).sum(axis=1) / np.maximum(stayed.sum(axis=1), 1)
+        actual_share = float((att["attainment"] >= 1).mean())
+        rep_lo, rep_hi = np.quantile(sim_b, [0.1, 0.9], axis=0)
+        actual_b = att["bookings"].to_numpy()
+        fit = fit | {"rep_coverage_80": float(((rep_lo <= actual_b) & (actual_b <= rep_hi)).mean())}
+        trailing = _trailing_attainment(crm, period, att["rep_id"])
+        rows.append(
+            base
+            | {"target": "share at quota", "method": "model", "reps": len(att)}
+            | _score(share, actual_share)
+            | fit
+        )
+        rows.append(
+            base
+            | {"target": "share at quota", "method": "baseline", "reps": len(att)}
+            | _point(
+                float((trailing >= 1).mean()) if trailing is not None else np.nan,
+                actual_share,
+                relative=False,
+            )
+        )
+        if plan is not None:
+            quota, ote = att["quota"].to_numpy(), att["ote"].to_numpy()
+            cost = _cost(plan, sim_att, ote, quota)
+            actual_cost = float(_cost(plan, att["attainment"].to_numpy()[None, :], ote, quota)[0])
+            base_cost = (
+                float(_cost(plan, trailing[None, :], ote, quota)[0])
+                if trailing is not None
+                else np.nan
+            )
+            rows.append(
+                base
+                | {"target": "comp cost", "method": "model", "reps": len(att)}
+                | _score(cost, actual_cost)
+                | fit
+            )
+            rows.append(
+                base
+                | {"target": "comp cost", "method": "baseline", "reps": len(att)}
+                | _point(base_cost, actual_cost)
+            )
+    out = pd.DataFrame(rows)
+    out["pct_error"] = np.where(
+        out["target"] == "share at quota",
+        np.nan,
+        out["abs_error"] / out["actual"].where(out["actual"] != 0),
+    )
+    return out
+
+
+def _point(value: float, actual: float, relative: bool = True) -> dict:
+    if value is None or not np.isfinite(value):
+        return {
+            "actual": actual,
+            "p10": np.nan,
+            "p50": np.nan,
+            "p90": np.nan,
+            "covered_80": np.nan,
+            "crps": np.nan,
+            "abs_error": np.nan,
+        }
+    err = abs(value - actual)
+    return {
+        "actual": actual,
+        "p10": value,
+        "p50": value,
+        "p90": value,
+        "covered_80": np.nan,
+        "crps": err,
+        "abs_error": err,
+    }
+
+
+def _seasonal_naive(crm: CRM, period) -> float:
+    """The same quarter last year x trailing-twelve-month growth (NaN before the history)."""
+    start = period.start
+    ly = (start - pd.DateOffset(years=1), period.end - pd.DateOffset(years=1))
+    if ly[0] < crm.data_start:
+        return np.nan
+    last_year = float(_won(crm, *ly).sum())
+    as_of = start - pd.Timedelta(days=1)
+    ttm = float(_won(crm, as_of - pd.Timedelta(days=364), as_of).sum())
+    prior_start = as_of - pd.Timedelta(days=729)
+    if prior_start < crm.data_start:
+        return last_year
+    prior = float(_won(crm, prior_start, as_of - pd.Timedelta(days=365)).sum())
+    return last_year * (ttm / prior if prior > 0 else 1.0)
+
+
+def _trailing_attainment(crm: CRM, period, rep_ids) -> np.ndarray | None:
+    """Each rep's mean attainment over the 4 quarters before ``period`` (the team's mean for a
+    rep without a quota then); None when no earlier quarter has quotas."""
+    cal = crm.calendar
+    past, p = [], period
+    for _ in range(4):
+        p = cal.previous(p)
+        a = quarter_attainment(crm, p)
+        if len(a):
+            past.append(a[["rep_id", "attainment"]])
+    if not past:
+        return None
+    hist = pd.concat(past)
+    mean = hist.groupby("rep_id")["attainment"].mean()
+    return mean.reindex(rep_ids).fillna(hist["attainment"].mean()).to_numpy()
+
+
+def summarize(bt: pd.DataFrame) -> pd.DataFrame:
+    """Per target and method: quarters scored, 80% coverage, mean CRPS, mean absolute error
+    and (bookings, cost) mean absolute percentage error of the median."""
+    g = bt.groupby(["target", "method"], sort=False)
+    out = g.agg(
+        quarters=("actual", "size"),
+        coverage_80=(
+            "covered_80",
+            lambda s: s.dropna().astype(float).mean() if s.notna().any() else np.nan,
+        ),
+        crps=("crps", "mean"),
+        abs_error=("abs_error", "mean"),
+        pct_error=("pct_error", "mean"),
+    )
+    return out.reset_index()

@@ -1,0 +1,110 @@
+"""The plan backtest: what it scores is what happened, and the scores follow their
+definitions (a tiny fit: the structure and the arithmetic, not the accuracy; the accuracy
+on the sample org is in the quota_capacity report and the closing notes)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesops_models.capacity.backtest import (
+    TARGETS,
+    plan_backtest,
+    quarter_attainment,
+    summarize,
+)
+from salesops_models.comp import load_plan, parse_plan
+from salesops_models.config import PROJECT_ROOT
+
+
+@pytest.fixture(scope="module")
+def bt(small_org):
+    plan = load_plan(PROJECT_ROOT / "plans" / "ae_standard.yml")
+    return plan_backtest(
+        small_org.crm,
+        plan,
+        quarters=2,
+        scenarios=300,
+        seed=1,
+        sampler_config={"draws": 150, "tune": 150, "chains": 2, "retries": 0},
+        progress=False,
+    )
+
+
+def test_rows_targets_and_actuals(bt, small_org):
+    crm = small_org.crm
+    assert set(bt["target"]) == set(TARGETS) and set(bt["method"]) == {"model", "baseline"}
+    assert bt.groupby(["period", "target", "method"]).size().eq(1).all()
+    assert bt["period"].nunique() == 2
+    for label, rows in bt.groupby("period"):
+        period = crm.period(label)
+        o = crm.opportunities
+        aes = crm.reps.loc[crm.reps["role"] == "AE", "id"]
+        won = o[o["is_won"] & o["close_date"].between(period.start, period.end)]
+        team = rows[rows["target"] == "team bookings"]["actual"]
+        assert (team == won.loc[won["owner_rep_id"].isin(aes), "amount"].sum()).all()
+        att = quarter_attainment(crm, period)
+        share = rows[rows["target"] == "share at quota"]["actual"]
+        assert (share == (att["bookings"] >= att["quota"]).mean()).all()
+
+
+def test_scores_follow_their_definitions(bt):
+    m = bt[bt["method"] == "model"]
+    assert (m["p10"] <= m["p50"]).all() and (m["p50"] <= m["p90"]).all()
+    covered = (m["p10"] <= m["actual"]) & (m["actual"] <= m["p90"])
+    assert (m["covered_80"].astype(bool) == covered).all()
+    assert np.allclose(m["abs_error"], (m["p50"] - m["actual"]).abs())
+    assert (m["crps"] > 0).all()
+    b = bt[bt["method"] == "baseline"].dropna(subset=["p50"])
+    assert np.allclose(b["crps"], (b["p50"] - b["actual"]).abs())  # a point's CRPS
+    s = summarize(bt)
+    assert set(s.columns) >= {"target", "method", "quarters", "coverage_80", "crps"}
+    assert s.loc[s["method"] == "model", "quarters"].eq(2).all()
+    assert m.loc[m["target"] != "team bookings", "rep_coverage_80"].between(0, 1).all()
+    assert m["sd_period"].gt(0).all()
+
+
+def test_the_cost_of_what_happened_is_the_plan_on_actual_attainment(bt, small_org):
+    """A plan paying exactly the target incentive x attainment (one tier at rate 1, no cap)
+    costs sum(TI x attainment): checks the actual cost the backtest scores against."""
+    from salesops_models.capacity.backtest import _cost
+
+    plan = parse_plan(
+        {
+            "name": "linear",
+            "period": "quarter",
+            "pay_mix": {"base": 0.5, "variable": 0.5},
+            "measures": [
+                {"name": "bookings", "metric": "bookings", "weight": 1.0,
+                 "rates": {"method": "marginal", "tiers": [{"from": 0, "rate": 1.0}]}}
+            ],
+        }
+    )  # fmt: skip
+    att = quarter_attainment(small_org.crm, small_org.crm.period(bt["period"].iloc[0]))
+    got = _cost(
+        plan, att["attainment"].to_numpy()[None, :], att["ote"].to_numpy(), att["quota"].to_numpy()
+    )
+    want = (att["ote"] * 0.5 / 4 * att["attainment"]).sum()
+    assert got[0] == pytest.approx(want, rel=1e-9)
+
+
+def test_an_annual_plan_is_refused(small_org):
+    plan = load_plan(PROJECT_ROOT / "plans" / "ae_standard.yml")
+    plan.period = "year"
+    with pytest.raises(ValueError, match="replays quarters"):
+        plan_backtest(small_org.crm, plan, quarters=1, progress=False)
+
+
+def test_summary_of_a_known_table():
+    rows = pd.DataFrame(
+        {
+            "target": ["team bookings"] * 2,
+            "method": ["model"] * 2,
+            "actual": [100.0, 100.0],
+            "covered_80": [True, False],
+            "crps": [1.0, 3.0],
+            "abs_error": [2.0, 4.0],
+            "pct_error": [0.02, 0.04],
+        }
+    )
+    s = summarize(rows).iloc[0]
+    assert s["coverage_80"] == 0.5 and s["crps"] == 2.0 and s["pct_error"] == pytest.approx(0.03)
