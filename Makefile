@@ -32,6 +32,7 @@ demo: install
 	$(SALESOPS) comp statements --plan plans/ae_standard.yml --period 2026-Q3
 	$(SALESOPS) forecast backtest --db data/salesops.duckdb --quarters 8
 	@if [ -f data/maven.duckdb ]; then $(SALESOPS) forecast backtest --db data/maven.duckdb --quarters 3; fi
+	$(SALESOPS) plan backtest --db data/salesops.duckdb --quarters 8
 	$(SALESOPS) report run-all
 	@echo
 	@echo "Sample org store : data/salesops.duckdb (ground truth: truth_* tables, data/salesops.truth.json)"
@@ -39,6 +40,7 @@ demo: install
 	@echo "Quality chart    : reports/data_quality/quality.png"
 	@echo "Comp statements  : reports/comp/2026-Q3/statements.xlsx, payroll.csv"
 	@echo "Forecast backtest: reports/forecast/backtest_salesops.csv, backtest_maven.csv"
+	@echo "Plan backtest    : reports/plan/backtest_salesops.csv"
 	@echo "Forecast ledger  : reports/forecast_ledger.jsonl"
 	@echo "Health scorecard : reports/health-month-end/<as_of>/report.html and health.json (bands: health_bands.yml)"
 	@echo "Reports index    : reports/index.html (open it in a browser)"

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -31,6 +31,8 @@ budget = 0.0  # variable comp budget for the year; 0: plan A median x 1.05
 scenarios = 2000  # Monte Carlo scenarios
 draws = 1000  # posterior draws per chain of the productivity model
 seed = 11  # random seed
+shock_h2 = -0.15  # stress test: change of every rep's bookings in the plan year's second half
+backtest_csv = ""  # plan backtest scores; "": reports/plan/backtest_<store>.csv
 
 # %%
 # %matplotlib inline
@@ -138,6 +140,91 @@ display(styled(summary).format("{:,.3f}"))
 for k, c in costs.items():
     for note in c.notes:
         display(Markdown(f"Plan {k}: {note}"))
+
+# %% [markdown]
+# ## Good year, bad year: cost, bookings and attainment on the same scenarios
+# Every scenario carries one path of shared quarter effects (a market that moves every rep at
+# once), so a good year is good for bookings, attainment and cost together. The **bad year**
+# is the tenth of scenarios with the lowest shared effect, the **good year** the tenth with
+# the highest; the **shock** row reruns the year with every rep's bookings changed by the
+# given share in its second half (same quotas, same random numbers).
+
+# %%
+share_at_quota = cap.share_at_quota(cap.attainment(result, quotas))
+stress = cap.stress_table(
+    result,
+    {
+        "cost_A": costs["A"].total,
+        "cost_B": costs["B"].total,
+        "bookings": result.total(),
+        "share_at_quota": share_at_quota,
+    },
+)
+second_half = {str(start + k): shock_h2 for k in range(6, 12)}
+shocked = cap.capacity(
+    crm, model, cap.CapacityPlan(plan_start, 12, shock=second_half), target,
+    n_scenarios=scenarios, seed=seed,
+)  # fmt: skip
+shocked_costs = {
+    k: comp.capacity_inputs(p, shocked, quotas, deals=mix, seed=seed).evaluate(p)
+    for k, p in plans.items()
+}
+stress.loc[f"shock {shock_h2:+.0%} in H2"] = {
+    "scenarios": scenarios,
+    "shared_multiplier": float(shocked.year_effect().mean()),
+    "cost_A": float(shocked_costs["A"].total.mean()),
+    "cost_B": float(shocked_costs["B"].total.mean()),
+    "bookings": float(shocked.total().mean()),
+    "share_at_quota": float(cap.share_at_quota(cap.attainment(shocked, quotas)).mean()),
+}
+display(
+    styled(stress).format(
+        {
+            "scenarios": "{:,.0f}",
+            "shared_multiplier": "{:.2f}",
+            "cost_A": "{:,.0f}",
+            "cost_B": "{:,.0f}",
+            "bookings": "{:,.0f}",
+            "share_at_quota": "{:.0%}",
+        }
+    )
+)
+display(Markdown(stress.attrs["definition"] + "."))
+
+# %% [markdown]
+# ## Track record: predicted vs actual comp cost on past quarters
+# From the plan backtest (`salesops plan backtest`): each past quarter predicted from the
+# history before it, the cost of the plan in force on the simulated attainment of the reps
+# with a quota, against the same plan on what they actually booked, beside the cost at each
+# rep's trailing-year average attainment.
+
+# %%
+from pathlib import Path
+
+from salesops_models import config
+from salesops_models.capacity import plots as cap_plots
+from salesops_models.capacity.backtest import summarize as summarize_backtest
+
+bt_path = Path(backtest_csv) if backtest_csv else (
+    config.REPORTS_DIR / "plan" / f"backtest_{Path(source).stem}.csv"
+)  # fmt: skip
+if bt_path.exists():
+    plan_bt = pd.read_csv(bt_path)
+    display(
+        styled(summarize_backtest(plan_bt)).format(
+            {"coverage_80": "{:.0%}", "crps": "{:,.3g}", "abs_error": "{:,.3g}", "pct_error": "{:.1%}"},
+            na_rep="-",
+        )
+    )  # fmt: skip
+    cap_plots.plot_track_record(plan_bt, targets=("comp cost", "team bookings"))
+    plt.show()
+    display(Markdown(f"Source: `{bt_path.name}`."))
+else:
+    display(
+        Markdown(
+            f"No plan backtest for this store yet: run `salesops plan backtest --db {source}`."
+        )
+    )
 
 # %% [markdown]
 # ## Cash timing: draws, recoveries and clawbacks by quarter (median)

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -16,9 +16,11 @@
 # %% [markdown]
 # # Quota and capacity plan
 #
-# A Bayesian model of ramped rep productivity (partially pooled by segment), a Monte Carlo of
-# bookings capacity with ramp, attrition, backfills and hiring, quotas allocated from the
-# target, and the share of reps who would reach them.
+# A Bayesian model of ramped rep productivity (partially pooled by segment, with seasonality
+# and a shared quarter effect), a Monte Carlo of bookings capacity with ramp, attrition,
+# backfills, hiring and good and bad quarters shared by every rep, quotas allocated from the
+# target, the share of reps who would reach them, and the plan's track record on past
+# quarters.
 
 # %% tags=["parameters"]
 source = "data/salesops.duckdb"  # DuckDB store, relative to the project root
@@ -38,6 +40,8 @@ p_target = 0.8  # probability of reaching the target the hiring plan should give
 scenarios = 4000  # Monte Carlo scenarios
 draws = 1000  # posterior draws per chain
 seed = 7  # random seed: same seed, same numbers
+shock_h2 = -0.15  # stress test: change of every rep's bookings in the plan's second half
+backtest_csv = ""  # plan backtest scores; "": reports/plan/backtest_<store>.csv
 
 # %%
 # %matplotlib inline
@@ -82,16 +86,34 @@ display(
 
 # %%
 model = cap.ProductivityModel(sampler_config={"draws": draws, "tune": draws})
-stats = cap.sufficient_stats(cap.rep_months(crm), model.model_config["ramped_after"])
-prior = model.prior_predictive(stats, seed=seed)
-plots.plot_prior_predictive(prior, stats["mean_log"].dropna().to_numpy())
+prior = model.prior_predictive(crm, seed=seed)
+plots.plot_prior_predictive(prior, model.data.reps["mean_log"].dropna().to_numpy())
 plt.show()
-idata = model.fit(stats, seed=seed)
+idata = model.fit(crm, seed=seed)
 diag = model.diagnostics()
-display(Markdown(f"**Convergence ({idata.attrs['backend']}):** {diag.summary()}"))
+display(
+    Markdown(
+        f"**Convergence ({idata.attrs['backend']}):** {diag.summary()}. Learned from "
+        f"{model.data.months[0]} to {model.data.months[-1]} ({len(model.stats)} reps; the "
+        "CRM's first months are left out as warm-up, at most the last "
+        f"{model.model_config['history_months']} months are used)."
+    )
+)
 display(model.segment_productivity())
 plots.plot_rep_productivity(model.rep_productivity())
 plt.show()
+effects = model.period_effects()
+plots.plot_period_effects(effects)
+plt.show()
+sd = effects.attrs["sd_period"]
+display(
+    Markdown(
+        f"A good or bad quarter moves every rep at once: the shared quarter effect has a scale "
+        f"of **{sd['mean']:.2f}** on log bookings (80% interval {sd['lo']:.2f}-{sd['hi']:.2f}), "
+        f"so a one-in-ten bad quarter is about {np.exp(-1.2816 * sd['mean']) - 1:+.0%} for "
+        "everyone. The Monte Carlo draws one such path of quarters per scenario."
+    )
+)
 
 # %% [markdown]
 # ## Capacity vs target
@@ -250,6 +272,94 @@ display(
         }
     )
 )
+
+# %% [markdown]
+# ## Good and bad years: stress scenarios
+# The same scenarios sorted by their shared effect: the **bad year** is the tenth of scenarios
+# where the shared quarter effects were lowest, the **good year** the tenth where they were
+# highest. Bookings, the chance of reaching the target and the share of reps at quota are read
+# on the same scenarios. The **shock** is a user-given change of every rep's bookings in the
+# plan's second half, on top of the model's own uncertainty.
+
+# %%
+metrics = {
+    "bookings": result.total(),
+    "reach_target": (result.total() >= plan_target).astype(float),
+    "share_at_quota": share,
+}
+stress = cap.stress_table(result, metrics)
+second_half = {str(start + k): shock_h2 for k in range(months // 2, months)}
+shocked_plan = cap.CapacityPlan(
+    plan_start, months, hiring, attrition_monthly, cap.linear_ramp(ramp_months), backfill_gap,
+    shock=second_half,
+)  # fmt: skip
+shocked = cap.capacity(
+    crm, model, shocked_plan, plan_target, n_scenarios=scenarios, seed=seed, seasonality=season
+)
+shocked_share = cap.share_at_quota(cap.attainment(shocked, quotas))
+stress.loc[f"shock {shock_h2:+.0%} in H2"] = {
+    "scenarios": scenarios,
+    "shared_multiplier": float(shocked.year_effect().mean()),
+    "bookings": float(shocked.total().mean()),
+    "reach_target": float((shocked.total() >= plan_target).mean()),
+    "share_at_quota": float(shocked_share.mean()),
+}
+display(
+    styled(stress).format(
+        {
+            "scenarios": "{:,.0f}",
+            "shared_multiplier": "{:.2f}",
+            "bookings": "{:,.0f}",
+            "reach_target": "{:.0%}",
+            "share_at_quota": "{:.0%}",
+        }
+    )
+)
+display(Markdown(stress.attrs["definition"] + "."))
+
+# %% [markdown]
+# ## Track record: the plan on past quarters
+# Each past quarter replayed with only the history before it: the productivity model fitted,
+# the AEs in seat simulated for the quarter, and the predictions scored against what
+# happened, beside naive baselines (team bookings: same quarter last year x growth; share at
+# quota and comp cost: each rep's trailing-year average attainment). A calibrated 80%
+# interval covers about 80% of quarters (70-90% is the goal).
+
+# %%
+from pathlib import Path
+
+from salesops_models import config
+from salesops_models.capacity.backtest import summarize as summarize_backtest
+
+bt_path = Path(backtest_csv) if backtest_csv else (
+    config.REPORTS_DIR / "plan" / f"backtest_{Path(source).stem}.csv"
+)  # fmt: skip
+if bt_path.exists():
+    plan_bt = pd.read_csv(bt_path)
+    record = summarize_backtest(plan_bt)
+    display(
+        styled(record).format(
+            {"coverage_80": "{:.0%}", "crps": "{:,.3g}", "abs_error": "{:,.3g}", "pct_error": "{:.1%}"},
+            na_rep="-",
+        )
+    )  # fmt: skip
+    plots.plot_track_record(plan_bt)
+    plt.show()
+    fits = plan_bt[plan_bt["method"] == "model"].drop_duplicates("period")
+    display(
+        Markdown(
+            f"Source: `{bt_path.name}` ({fits['period'].iloc[0]} to {fits['period'].iloc[-1]}). "
+            f"{int(fits['converged'].sum())} of {len(fits)} productivity fits converged; "
+            f"reps' own bookings in their 80% interval: {fits['rep_coverage_80'].mean():.0%}."
+        )
+    )
+else:
+    display(
+        Markdown(
+            f"No plan backtest for this store yet (`{bt_path}`): run "
+            f"`salesops plan backtest --db {source}` (`make demo` does)."
+        )
+    )
 
 # %% [markdown]
 # ## Fairness: where attainment differences come from

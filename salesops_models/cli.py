@@ -647,6 +647,45 @@ def forecast_backtest(
     console.print(f"scores: {out}")
 
 
+plan_app = typer.Typer(
+    help="Capacity and comp plans: backtest against what happened.", no_args_is_help=True
+)
+app.add_typer(plan_app, name="plan")
+
+
+@plan_app.command("backtest")
+def plan_backtest_cmd(
+    db: Path = DB_OPTION,
+    plan: Path = typer.Option(
+        Path("plans/ae_standard.yml"), help="Comp plan in force (quarterly), for the cost rows."
+    ),
+    quarters: int = typer.Option(8, help="Past complete quarters to replay."),
+    scenarios: int = typer.Option(2000, help="Monte Carlo scenarios per quarter."),
+    seed: int = typer.Option(0, help="Random seed."),
+    out: Path | None = typer.Option(None, help="CSV of every score (default reports/plan/)."),
+):
+    """Replay past quarters: predict team bookings, the share of reps at quota and the comp
+    cost from the history before each, and score them beside naive baselines."""
+    from .capacity.backtest import plan_backtest, summarize
+    from .comp import load_plan
+    from .store import load_duckdb
+
+    crm = load_duckdb(db)
+    comp_plan = load_plan(plan if plan.is_absolute() else config.PROJECT_ROOT / plan)
+    bt = plan_backtest(crm, comp_plan, quarters=quarters, scenarios=scenarios, seed=seed)
+    out = Path(out or config.REPORTS_DIR / "plan" / f"backtest_{Path(db).stem}.csv")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    bt.to_csv(out, index=False)
+    console.print(
+        _table(summarize(bt).round(3), f"Plan backtest: {bt['period'].nunique()} quarters")
+    )
+    fits = bt[bt["method"] == "model"].drop_duplicates("period")
+    ok = int(fits["converged"].sum())
+    colour = "green" if ok == len(fits) else "yellow"
+    console.print(f"[{colour}]{ok} of {len(fits)} productivity fits converged[/]")
+    console.print(f"scores: {out}")
+
+
 @forecast_app.command("ledger")
 def forecast_ledger(db: Path = DB_OPTION):
     """Past forecasts of this store scored against actuals (periods that have ended)."""

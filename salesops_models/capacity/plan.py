@@ -178,21 +178,22 @@ def build_seats(
         ramp_curve=curve,
         hazard=np.array([plan.hazard(s) for s in seats["segment"]]),
         backfill_gap=plan.backfill_gap,
-        **shared_inputs(draws, plan, crm.fiscal_year_start_month),
+        **shared_inputs(model, plan, draws),
     )
     seats["known_productivity"] = ~np.isnan(lam[0])
     return seats, params
 
 
-def shared_inputs(draws: dict, plan: CapacityPlan, fiscal_year_start_month: int = 1) -> dict:
+def shared_inputs(model: ProductivityModel, plan: CapacityPlan, draws: dict | None = None) -> dict:
     """The shared part of the seats' months (see :mod:`.simulate`): each plan month's
     seasonality per draw, the quarter effect's scale, the fiscal quarter of each month counted
     from the plan's first, and the plan's shock."""
+    draws = draws if draws is not None else model.draws()
     months = plan.month_index()
-    keys = quarter_keys(months, fiscal_year_start_month)
+    keys = quarter_keys(months, model.fiscal_year_start_month)
     out = {"shock": plan.shock_path()}
     if "season" in draws:
-        out["season"] = draws["season"][:, months.month.to_numpy() - 1]
+        out["season"] = draws["season"][:, model.season_index(months)]
     if plan.shared_effect and "sd_period" in draws:
         out["sd_period"] = np.asarray(draws["sd_period"], dtype=float)
         out["quarter_of_month"] = keys - keys[0]

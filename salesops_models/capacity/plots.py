@@ -113,3 +113,46 @@ def plot_prior_predictive(prior, observed_mean_log: np.ndarray, ax=None):
     ax.legend()
     ax.figure.tight_layout()
     return ax.figure
+
+
+def plot_track_record(bt: pd.DataFrame, targets=("team bookings", "share at quota", "comp cost")):
+    """The plan backtest by quarter: the model's P10-P90 and median, what happened, and the
+    naive baseline, one panel per target."""
+    targets = [t for t in targets if t in set(bt["target"])]
+    fig, axes = plt.subplots(1, len(targets), figsize=(4.6 * len(targets), 3.6), squeeze=False)
+    for ax, target in zip(axes[0], targets, strict=True):
+        m = bt[(bt["target"] == target) & (bt["method"] == "model")]
+        b = bt[(bt["target"] == target) & (bt["method"] == "baseline")]
+        x = np.arange(len(m))
+        scale, unit = (1.0, "") if target == "share at quota" else (1e6, " ($M)")
+        ax.vlines(x, m["p10"] / scale, m["p90"] / scale, color="#1c7ed6", lw=6, alpha=0.35,
+                  label="model P10-P90")  # fmt: skip
+        ax.plot(x, m["p50"] / scale, "o", color="#1c7ed6", label="model median")
+        ax.plot(x, m["actual"] / scale, "x", color="k", ms=8, mew=2, label="actual")
+        ax.plot(x, b["p50"].to_numpy() / scale, "^", color="#e8590c", label="naive baseline")
+        ax.set_xticks(x, m["period"], rotation=45)
+        ax.set_title(f"{target}{unit}")
+        if target == "share at quota":
+            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    axes[0][0].legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def plot_period_effects(effects: pd.DataFrame, ax=None):
+    """Each fitted quarter's shared effect (multiplier of every rep's bookings) with its
+    interval."""
+    ax = ax or plt.subplots(figsize=(9, 3.4))[1]
+    x = np.arange(len(effects))
+    ax.vlines(x, effects["lo"], effects["hi"], color="#1c7ed6", lw=5, alpha=0.35)
+    ax.plot(x, effects["multiplier"], "o", color="#1c7ed6")
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_xticks(x, effects["quarter"], rotation=45)
+    sd = effects.attrs.get("sd_period", {})
+    ax.set_title(
+        "Shared quarter effect on every rep's bookings"
+        + (f" (scale {sd['mean']:.2f}, 80% {sd['lo']:.2f}-{sd['hi']:.2f})" if sd else "")
+    )
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.figure.tight_layout()
+    return ax.figure

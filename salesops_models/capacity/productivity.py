@@ -5,12 +5,13 @@ Data: for every AE and every full month in role after ramp (tenure >= ``ramped_a
 months), the rep's closed-won bookings of the month.
 
 Model (hurdle-lognormal, partially pooled by segment g; m a month, q(m) its fiscal quarter,
-c(m) its calendar month)::
+c(m) its season: its month within the fiscal quarter by default, or its calendar month with
+``model_config["seasonality"] = "calendar_month"``)::
 
     P(no booking in a month)      pi_g    ~ Beta(1, 1)
     log bookings | booked        ~ Normal(lam_r + a_m, sigma_g)
     a_m = season_c(m) + eps_q(m)                       (shared by every rep)
-    season ~ ZeroSumNormal(season_sd)   (12 calendar months, sum zero)
+    season ~ ZeroSumNormal(season_sd)   (3 months of a quarter, or 12 months; sum zero)
     eps_q = sd_period * z_q,  z_q ~ Normal(0, 1)       (non-centered)
     sd_period ~ HalfNormal(period_sd_scale)
     lam_r = mu_g + tau_g * eta_r,  eta_r ~ Normal(0, 1)          (non-centered)
@@ -22,6 +23,14 @@ budget freeze): the capacity Monte Carlo draws one path of it per scenario and a
 every seat (:mod:`salesops_models.capacity.simulate`). Expected monthly bookings of rep r,
 averaged over the calendar and the quarter effect:
 ``(1 - pi_g) * exp(lam_r + sigma_g**2 / 2 + sd_period**2 / 2) * mean_c exp(season_c)``.
+
+Why month-within-quarter seasonality by default: with two years of history a calendar
+month's effect is estimated from two months, each in a quarter with its own shock, so a
+calendar seasonality absorbs the quarter shocks (a strong Q1 last year becomes "Q1 is
+strong") and the shock scale comes out too small. The month-within-quarter pattern (the
+quarter-end push) is measured inside every quarter and is not confounded with the shocks;
+a quarter-of-year pattern is then part of the shared quarter effect. The plan backtest
+measured the difference (see the closing notes of the capacity work).
 
 Sufficient statistics (the likelihood is exact, its cost does not grow with the number of
 deals): with y the log of a booked month centered on ``m0``, I the rep x month indicator of
@@ -233,6 +242,7 @@ DEFAULT_MODEL_CONFIG = {
     "sigma_scale": 1.5,
     "mu_sd": 2.0,
     "season_sd": 0.3,
+    "seasonality": "month_of_quarter",  # or "calendar_month"
     "period_sd_scale": 0.2,
     "history_months": 24,  # learn from at most the last 24 months (None: all history)
 }
@@ -262,7 +272,7 @@ PARAMETER_WORDS = {
     "sigma": "month-to-month noise of a rep",
     "pi": "share of months without bookings",
     "eta": "a rep's own level",
-    "season": "calendar-month seasonality",
+    "season": "seasonality",
     "sd_period": "scale of the shared quarter effect",
     "z_period": "a quarter's shared effect",
 }
@@ -296,6 +306,28 @@ class ProductivityModel(BayesModel):
         self.quarters: list[str] = []
         self.fiscal_year_start_month: int = config.FISCAL_YEAR_START_MONTH
 
+    # --- seasonality ------------------------------------------------------------------------
+    def _season_kind(self) -> str:
+        kind = self.model_config.get("seasonality", "month_of_quarter")
+        if kind not in ("month_of_quarter", "calendar_month"):
+            raise ValueError(
+                f"seasonality must be 'month_of_quarter' or 'calendar_month', not {kind!r}"
+            )
+        return kind
+
+    def season_labels(self) -> list[str]:
+        if self._season_kind() == "calendar_month":
+            return [f"{m:02d}" for m in range(1, 13)]
+        return ["1st month", "2nd month", "3rd month"]
+
+    def season_index(self, months) -> np.ndarray:
+        """The season (index into ``season``) of each month: its month within the fiscal
+        quarter (0, 1, 2), or its calendar month (0-11)."""
+        month = pd.PeriodIndex(months, freq="M").month.to_numpy()
+        if self._season_kind() == "calendar_month":
+            return (month - 1).astype(np.int64)
+        return ((month - self.fiscal_year_start_month) % 3).astype(np.int64)
+
     # --- model ----------------------------------------------------------------------------
     def build_model(self, data: ProductivityData):
         import pymc as pm
@@ -314,7 +346,7 @@ class ProductivityModel(BayesModel):
         coords = {
             "segment": self.segments,
             "rep": stats["rep_id"].to_numpy(),
-            "month_of_year": np.arange(1, 13),
+            "season_of": self.season_labels(),
             "quarter": self.quarters,
         }
         with pm.Model(coords=coords) as model:
@@ -323,12 +355,12 @@ class ProductivityModel(BayesModel):
             sigma = pm.HalfNormal("sigma", cfg["sigma_scale"], dims="segment")
             pi = pm.Beta("pi", 1.0, 1.0, dims="segment")
             eta = pm.Normal("eta", 0.0, 1.0, dims="rep")
-            season = pm.ZeroSumNormal("season", sigma=cfg["season_sd"], dims="month_of_year")
+            season = pm.ZeroSumNormal("season", sigma=cfg["season_sd"], dims="season_of")
             sd_period = pm.HalfNormal("sd_period", cfg["period_sd_scale"])
             z_period = pm.Normal("z_period", 0.0, 1.0, dims="quarter")
             eps = pm.Deterministic("period_effect", sd_period * z_period, dims="quarter")
             lam = pm.Deterministic("lam", mu[seg] + tau[seg] * eta, dims="rep")
-            a = season[data.calendar_month] + eps[data.quarter]
+            a = season[self.season_index(data.months)] + eps[data.quarter]
             pm.Binomial(
                 "n_zero", n=stats["n"].to_numpy(), p=pi[seg], observed=stats["n_zero"].to_numpy()
             )
@@ -371,7 +403,7 @@ class ProductivityModel(BayesModel):
         p = prior.prior
         lam = p["lam"].to_numpy()[0]  # (draw, rep)
         a = (
-            p["season"].to_numpy()[0][:, data.calendar_month]
+            p["season"].to_numpy()[0][:, self.season_index(data.months)]
             + p["period_effect"].to_numpy()[0][:, data.quarter]
         )  # (draw, month)
         seg = pd.Categorical(data.reps["segment"], categories=self.segments).codes
@@ -462,7 +494,7 @@ class ProductivityModel(BayesModel):
 
     def draws(self) -> dict[str, np.ndarray]:
         """Flattened posterior draws: lam (D, reps); mu, tau, sigma, pi (D, segments);
-        season (D, 12 calendar months); sd_period (D,)."""
+        season (D, seasons: see :meth:`season_index`); sd_period (D,)."""
         post = self.check_fitted().posterior.stack(sample=("chain", "draw"))
         return {
             k: post[k].transpose("sample", ...).to_numpy()
