@@ -53,6 +53,11 @@ def synthetic_params(reps: int, months: int, draws: int = 500, seed: int = 0) ->
         ramp_curve=curve,
         hazard=np.full(reps, 0.015),
         backfill_gap=2,
+        # the shared part: quarter-end push within each quarter, one path of quarter effects
+        # per scenario for every seat (scale as estimated on the sample org)
+        season=np.tile(np.array([-0.1, 0.0, 0.1])[np.arange(months) % 3], (draws, 1)),
+        sd_period=0.07 * np.exp(rng.normal(0, 0.2, draws)),
+        quarter_of_month=np.arange(months) // 3,
     )
 
 
