@@ -27,7 +27,7 @@ def synthetic_params(reps: int, months: int, draws: int = 500, seed: int = 0) ->
     seg = rng.integers(0, 3, reps)
     mu = np.array([10.8, 11.5, 12.3])[None, :] + rng.normal(0, 0.03, (draws, 3))
     tau = np.array([0.25, 0.3, 0.35])[None, :] * np.exp(rng.normal(0, 0.1, (draws, 3)))
-    sigma = np.array([0.5, 0.8, 1.1])[None, :] * np.exp(rng.normal(0, 0.05, (draws, 3)))
+    shape = np.array([3.9, 1.7, 1.1])[None, :] * np.exp(rng.normal(0, 0.05, (draws, 3)))
     pi = np.array([0.05, 0.15, 0.4])[None, :] + rng.normal(0, 0.01, (draws, 3))
     lam = (
         mu[:, seg]
@@ -45,7 +45,7 @@ def synthetic_params(reps: int, months: int, draws: int = 500, seed: int = 0) ->
         ramp[r, start:] = np.where(k < len(curve), curve[np.minimum(k, len(curve) - 1)], 1.0)
     return SeatParams(
         lam=lam,
-        sigma=sigma[:, seg],
+        shape=shape[:, seg],
         pi=np.clip(pi[:, seg], 0, 1),
         mu_pop=mu[:, seg],
         tau_pop=tau[:, seg],

@@ -8,12 +8,14 @@ from scipy import stats
 from salesops_models.capacity import CapacityPlan, SeatParams, share_at_quota, simulate
 from salesops_models.capacity.simulate import simulate_reference_loop
 
+EXACT = 1e12  # a Gamma shape this large is a point mass at the mean (relative sd 1e-6)
 
-def params(R=6, M=12, D=20, lam=10.0, sigma=0.5, pi=0.0, hazard=0.0, seed=0):
+
+def params(R=6, M=12, D=20, lam=10.0, shape=2.0, pi=0.0, hazard=0.0, seed=0):
     rng = np.random.default_rng(seed)
     return SeatParams(
         lam=np.full((D, R), lam) + rng.normal(0, 0.0, (D, R)),
-        sigma=np.full((D, R), sigma),
+        shape=np.full((D, R), shape),
         pi=np.full((D, R), pi),
         mu_pop=np.full((D, R), lam),
         tau_pop=np.full((D, R), 0.2),
@@ -25,7 +27,7 @@ def params(R=6, M=12, D=20, lam=10.0, sigma=0.5, pi=0.0, hazard=0.0, seed=0):
 
 
 def test_no_uncertainty_gives_exact_bookings_and_share_at_quota():
-    p = params(R=4, M=12, sigma=1e-9)
+    p = params(R=4, M=12, shape=EXACT)
     p.lam[:, :] = np.log([100.0, 200.0, 300.0, 400.0])[None, :]
     res = simulate(p, 50, seed=1)
     annual = res.seat_period[:, :, -1]
@@ -35,20 +37,25 @@ def test_no_uncertainty_gives_exact_bookings_and_share_at_quota():
     assert np.all(share == 0.5)
 
 
-def test_one_month_lognormal_tail_matches_closed_form():
-    # P(bookings >= q) = (1 - pi) * (1 - Phi((log q - lam) / sigma)) for one month
-    lam, sigma, pi, q = 10.0, 0.6, 0.25, np.exp(10.3)
-    p = params(R=1, M=1, lam=lam, sigma=sigma, pi=pi)
+@pytest.mark.parametrize("shape", [0.7, 1.8, 6.0])
+def test_one_month_gamma_tail_and_mean_match_closed_form(shape):
+    # P(bookings >= q) = (1 - pi) * GammaSF(q; k, mean exp(lam)); E = (1 - pi) exp(lam)
+    lam, pi = 10.0, 0.25
+    p = params(R=1, M=1, lam=lam, shape=shape, pi=pi)
     res = simulate(p, 200_000, seed=2)
-    got = (res.seat_period[:, 0, -1] >= q).mean()
-    expected = (1 - pi) * (1 - stats.norm.cdf((np.log(q) - lam) / sigma))
-    se = np.sqrt(expected * (1 - expected) / 200_000)
-    assert abs(got - expected) < 4 * se
+    b = res.seat_period[:, 0, -1].astype(float)
+    for q in np.exp(lam) * np.array([0.5, 1.5, 3.0]):
+        got = (b >= q).mean()
+        expected = (1 - pi) * stats.gamma.sf(q, shape, scale=np.exp(lam) / shape)
+        se = np.sqrt(expected * (1 - expected) / 200_000)
+        assert abs(got - expected) < 4 * se
+    sd = np.exp(lam) * np.sqrt((1 - pi) * (1 / shape + 1) - (1 - pi) ** 2)
+    assert abs(b.mean() - (1 - pi) * np.exp(lam)) < 4 * sd / np.sqrt(200_000)
 
 
 def test_attrition_survival_and_backfill_ramp():
     h = 0.05
-    p = params(R=1, M=12, sigma=1e-9, hazard=h)
+    p = params(R=1, M=12, shape=EXACT, hazard=h)
     p.tau_pop[:] = 1e-9  # backfills as productive as the leaver once ramped
     res = simulate(p, 100_000, seed=3)
     stayed = res.stayed[:, 0, -1].mean()
@@ -75,7 +82,7 @@ def test_same_seed_same_numbers_whatever_the_threads():
 
 
 def test_reference_loop_gives_the_same_numbers():
-    p = params(R=5, M=12, hazard=0.03, pi=0.3, sigma=0.8)
+    p = params(R=5, M=12, hazard=0.03, pi=0.3, shape=1.3)
     p.lam[:, -1] = np.nan  # a planned hire: productivity from the population
     p.ramp[-1, :4] = 0
     p.ramp[-1, 4:8] = [0.0, 0.25, 0.5, 0.75]
@@ -115,7 +122,7 @@ def with_shared(p, sd=0.3, shock=None, season_amp=0.1):
 
 
 def test_reference_loop_gives_the_same_numbers_with_a_shared_period_path():
-    p = with_shared(params(R=5, M=12, hazard=0.03, pi=0.3, sigma=0.8))
+    p = with_shared(params(R=5, M=12, hazard=0.03, pi=0.3, shape=1.3))
     p.lam[:, -1] = np.nan
     periods = [np.arange(q, q + 3) for q in range(0, 12, 3)]
     res = simulate(p, 150, seed=9, periods=periods)
@@ -127,19 +134,24 @@ def test_reference_loop_gives_the_same_numbers_with_a_shared_period_path():
 
 
 def test_shared_effect_correlates_seats_as_the_closed_form_says():
-    """One month per quarter, no hurdle, sigma s, shared sd t: log bookings of two seats in a
-    scenario are bivariate normal with correlation t**2 / (t**2 + s**2); the total of R seats
-    has the lognormal-sum variance that follows. Without the shared effect it is 0."""
-    s, t, R = 0.5, 0.4, 40
-    p = with_shared(params(R=R, M=1, sigma=s, D=5), sd=t, season_amp=0.0)
+    """One month, no hurdle, Gamma shape k, shared log effect s ~ N(0, t**2): seat i books
+    mu e^s G_i / k. log bookings of two seats have correlation t**2 / (t**2 + trigamma(k));
+    Var(b) = mu**2 (e^{2t**2} (1 + 1/k) - e^{t**2}), Cov(b_i, b_j) = mu**2 (e^{2t**2} -
+    e^{t**2}), so the total of R seats has variance R Var + R (R - 1) Cov. Without the shared
+    effect the covariance is 0."""
+    from scipy.special import polygamma
+
+    k, t, R = 2.5, 0.4, 40
+    p = with_shared(params(R=R, M=1, shape=k, D=5), sd=t, season_amp=0.0)
     res = simulate(p, 20_000, seed=3)
     logb = np.log(res.seat_period[:, :, 0].astype(float))
     rho = np.corrcoef(logb[:, 0], logb[:, 1])[0, 1]
-    assert rho == pytest.approx(t**2 / (t**2 + s**2), abs=0.03)
+    assert rho == pytest.approx(t**2 / (t**2 + polygamma(1, k)), abs=0.03)
     total = res.monthly_total[:, 0]
-    m1 = np.exp(10.0 + (s**2 + t**2) / 2)
-    var = R * m1**2 * (np.exp(s**2 + t**2) - 1) + R * (R - 1) * m1**2 * (np.exp(t**2) - 1)
-    assert total.std() == pytest.approx(np.sqrt(var), rel=0.05)
+    mu = np.exp(10.0)
+    var_b = mu**2 * (np.exp(2 * t**2) * (1 + 1 / k) - np.exp(t**2))
+    cov = mu**2 * (np.exp(2 * t**2) - np.exp(t**2))
+    assert total.std() == pytest.approx(np.sqrt(R * var_b + R * (R - 1) * cov), rel=0.05)
     p.sd_period = None
     alone = simulate(p, 20_000, seed=3).monthly_total[:, 0]
     assert alone.std() < 0.5 * total.std()

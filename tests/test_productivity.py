@@ -15,7 +15,7 @@ from salesops_models.capacity.productivity import (
     segment_loglik,
 )
 
-TRUTH = {  # segment: (mu, tau, sigma, pi)
+TRUTH = {  # segment: (mu, tau, cv, pi); mu, lam: log of the mean booked month
     "SMB": (10.8, 0.25, 0.5, 0.05),
     "Mid-Market": (11.5, 0.30, 0.8, 0.15),
     "Enterprise": (12.3, 0.35, 1.1, 0.40),
@@ -31,13 +31,14 @@ def simulate_months(n_reps=25, n_months=24, seed=0, sd_period=SD_PERIOD, start="
     eps = rng.normal(0, sd_period, q.max() - q.min() + 1)[q - q.min()]
     shared = SEASON_OF_QUARTER[(months.month - 1) % 3] + eps
     rows, lam_true = [], {}
-    for seg, (mu, tau, sigma, pi) in TRUTH.items():
+    for seg, (mu, tau, cv, pi) in TRUTH.items():
+        k = 1 / cv**2
         for i in range(n_reps):
             rid = f"{seg[:3]}{i:02d}"
             lam = rng.normal(mu, tau)
             lam_true[rid] = lam
             booked = rng.random(n_months) >= pi
-            b = np.where(booked, np.exp(rng.normal(lam + shared, sigma)), 0.0)
+            b = np.where(booked, np.exp(lam + shared) * rng.gamma(k, 1 / k, n_months), 0.0)
             rows.append(
                 pd.DataFrame(
                     {
@@ -64,8 +65,8 @@ def test_sufficient_statistics_are_exact():
 
 
 def test_aggregated_likelihood_equals_the_per_month_sum():
-    """The sufficient-statistics likelihood (module docstring) against the Normal log-density
-    of every booked month, for random levels, shared effects and scales."""
+    """The sufficient-statistics likelihood (module docstring) against the Gamma log-density
+    of every booked month (bookings / exp(m0)), for random levels, shared effects, shapes."""
     months, _, _ = simulate_months(n_reps=4, n_months=14, start="2024-11")
     data = ProductivityData.from_months(months, ramped_after=0)
     segments = sorted(data.reps["segment"].unique())
@@ -74,11 +75,12 @@ def test_aggregated_likelihood_equals_the_per_month_sum():
     for _ in range(3):
         lam = rng.normal(11.5, 0.8, len(data.reps))
         a = rng.normal(0, 0.2, len(data.months))
-        sigma = rng.uniform(0.3, 1.5, len(segments))
-        got = segment_loglik(data, seg, len(segments), lam - data.m0, a, sigma)
+        k = rng.uniform(0.5, 5.0, len(segments))
+        got = segment_loglik(data, seg, lam - data.m0, a, k[seg])
         r, m = np.nonzero(data.booked)
-        y = data.centered[r, m] + data.m0
-        want = sps.norm.logpdf(y, lam[r] + a[m], sigma[seg[r]]).sum()
+        y = data.scaled[r, m]
+        mean = np.exp(lam[r] - data.m0 + a[m])
+        want = sps.gamma.logpdf(y, k[seg[r]], scale=mean / k[seg[r]]).sum()
         assert got == pytest.approx(want, rel=1e-10)
     # fiscal quarters: 2024-11 .. 2025-12 with a calendar year = 6 quarters, first one partial
     assert data.quarters[0] == "2024-Q4" and data.quarters[-1] == "2025-Q4"
@@ -127,7 +129,7 @@ def test_parameter_recovery_and_diagnostics(tmp_path):
     assert diag.ok, diag.summary()
     post = idata.posterior
     misses = 0
-    for k, name in enumerate(("mu", "tau", "sigma", "pi")):
+    for k, name in enumerate(("mu", "tau", "cv", "pi")):
         for seg, truth in TRUTH.items():
             d = post[name].sel(segment=seg).to_numpy().ravel()
             lo, hi = np.quantile(d, [0.05, 0.95])

@@ -170,7 +170,7 @@ def build_seats(
             ramp[j, m] = curve[k] if 0 <= k < len(curve) else (1.0 if k >= len(curve) else 0.0)
     params = SeatParams(
         lam=lam,
-        sigma=draws["sigma"][:, seg_idx],
+        shape=draws["shape"][:, seg_idx],
         pi=draws["pi"][:, seg_idx],
         mu_pop=draws["mu"][:, seg_idx],
         tau_pop=draws["tau"][:, seg_idx],

@@ -2,18 +2,18 @@
 
 Model of one seat (an AE position) in scenario s, month m:
 
-    bookings[s, m] = 1{u[s, m] >= pi} * exp(lam + shared[s, m] + sigma * z[s, m])
-                     * ramp[m] * occupied[s, m]
+    bookings[s, m] = 1{u[s, m] >= pi} * exp(lam + shared[s, m]) * g[s, m] / k
+                     * ramp[m] * occupied[s, m],     g[s, m] ~ Gamma(k, 1)
     shared[s, m] = season[m] + sd_period * zq[s, quarter(m)] + shock[m]
 
-a *hurdle-lognormal* month (no booking with probability ``pi``; otherwise lognormal with
-log-location ``lam`` and log-scale ``sigma``), scaled by the occupant's ramp (share of full
+a *hurdle-Gamma* month (no booking with probability ``pi``; otherwise Gamma with shape ``k``
+and mean ``exp(lam + shared)``), scaled by the occupant's ramp (share of full
 productivity by tenure month). ``shared`` is the same for every seat of a scenario: the
 month's seasonality, the scenario's path of quarter effects (``zq`` one standard normal per
 quarter of the horizon and scenario, drawn once and applied to every seat: a good quarter is
 good for everyone) and an optional user-given ``shock`` (a stress test, e.g. log(0.85) in
 H2). Parameter uncertainty is carried by giving each scenario one posterior draw (``lam``,
-``sigma``, ``pi`` per seat, ``season`` and ``sd_period``). Attrition: the occupant leaves after a
+``shape``, ``pi`` per seat, ``season`` and ``sd_period``). Attrition: the occupant leaves after a
 geometric number of months (monthly hazard ``h``); the seat is vacant for ``backfill_gap``
 months, then a backfill starts at month 0 of the ramp with productivity drawn from the
 segment's population (``lam ~ Normal(mu_seg, tau_seg)``). One backfill per seat within the
@@ -41,7 +41,8 @@ F32 = np.float32
 class SeatParams:
     """Inputs of :func:`simulate`; arrays are per seat (R) and per posterior draw (D).
 
-    lam, sigma, pi : (D, R)  hurdle-lognormal parameters of each seat's current occupant
+    lam, shape, pi : (D, R)  hurdle-Gamma parameters of each seat's current occupant (log of
+        the mean booked month, Gamma shape, share of months without bookings)
         (for a planned hire: NaN in ``lam``, drawn from ``mu_pop``/``tau_pop`` instead)
     mu_pop, tau_pop : (D, R)  population distribution of ``lam`` for backfills and hires
     ramp : (R, M)  productivity share of the first occupant by month (0 before a hire starts)
@@ -55,7 +56,7 @@ class SeatParams:
     """
 
     lam: np.ndarray
-    sigma: np.ndarray
+    shape: np.ndarray
     pi: np.ndarray
     mu_pop: np.ndarray
     tau_pop: np.ndarray
@@ -85,7 +86,7 @@ class SeatParams:
 
     def validate(self) -> None:
         D, R = self.lam.shape
-        for name in ("sigma", "pi", "mu_pop", "tau_pop"):
+        for name in ("shape", "pi", "mu_pop", "tau_pop"):
             if getattr(self, name).shape != (D, R):
                 raise ValueError(f"{name} must have shape (draws, seats) = {(D, R)}")
         if self.ramp.ndim != 2 or self.ramp.shape[0] != R:
@@ -94,6 +95,8 @@ class SeatParams:
             raise ValueError("ramp shares must be >= 0")
         if ((self.hazard < 0) | (self.hazard >= 1)).any():
             raise ValueError("attrition hazard must be in [0, 1)")
+        if not (self.shape > 0).all():
+            raise ValueError("Gamma shape of a booked month must be > 0")
         if ((self.pi < 0) | (self.pi > 1)).any():
             raise ValueError("pi (share of months without bookings) must be in [0, 1]")
         if self.backfill_gap < 0:
@@ -140,8 +143,9 @@ def _seat(
     shared: np.ndarray,
 ):
     rng = np.random.Generator(np.random.PCG64(seed))
+    k = p.shape[draw, r].astype(F32)
     u = rng.random((S, M), dtype=F32)
-    z = rng.standard_normal((S, M), dtype=F32)
+    g = rng.standard_gamma(np.broadcast_to(k[:, None], (S, M)), dtype=F32)
     u_leave = rng.random(S)
     z_first = rng.standard_normal(S)
     z_back = rng.standard_normal(S)
@@ -149,7 +153,7 @@ def _seat(
     mu, tau = p.mu_pop[draw, r], p.tau_pop[draw, r]
     lam = np.where(np.isnan(lam), mu + tau * z_first, lam).astype(F32)
     lam_back = (mu + tau * z_back).astype(F32)
-    sigma = p.sigma[draw, r].astype(F32)
+    inv_k = (F32(1) / k)[:, None]
     pi = p.pi[draw, r].astype(F32)
     h = float(p.hazard[r])
     # departure month of the first occupant (counted from its start month)
@@ -159,14 +163,14 @@ def _seat(
     else:
         stay = np.full(S, np.inf)
     leave = start + stay  # first month without the first occupant
-    # fast path for every scenario: the first occupant all horizon long (in place, float32)
+    # fast path for every scenario: the first occupant all horizon long (float32, in place);
+    # one order of operations everywhere: exp(shared + loc) * g * (1 / k) * ramp
     dep = leave < M
-    z_dep, u_dep = z[dep], u[dep]
-    b = z
-    b *= sigma[:, None]
-    b += lam[:, None]
-    b += shared
+    g_dep, u_dep = g[dep], u[dep]
+    b = shared + lam[:, None]
     np.exp(b, out=b)
+    b *= g
+    b *= inv_k
     b *= p.ramp[r][None, :].astype(F32)
     b *= u >= pi[:, None]
     if dep.any():  # scenarios with a departure: vacancy, then a ramping backfill
@@ -175,12 +179,12 @@ def _seat(
         first = month < lv
         tenure_back = month - (lv + p.backfill_gap)
         curve_ext = np.append(np.asarray(p.ramp_curve, dtype=F32), F32(1.0))
-        k = np.clip(tenure_back, 0, len(curve_ext) - 1).astype(np.int64)
+        kk = np.clip(tenure_back, 0, len(curve_ext) - 1).astype(np.int64)
         ramp_cell = np.where(
-            first, p.ramp[r][None, :].astype(F32), np.where(tenure_back >= 0, curve_ext[k], F32(0))
+            first, p.ramp[r][None, :].astype(F32), np.where(tenure_back >= 0, curve_ext[kk], F32(0))
         )
         loc = np.where(first, lam[dep][:, None], lam_back[dep][:, None])
-        bd = np.exp(sigma[dep][:, None] * z_dep + loc + shared[dep]) * ramp_cell
+        bd = np.exp(shared[dep] + loc) * g_dep * inv_k[dep] * ramp_cell
         bd *= u_dep >= pi[dep][:, None]
         b[dep] = bd
     seat_period = np.stack([b[:, idx].sum(axis=1) for idx in periods], axis=1)
@@ -267,8 +271,9 @@ def simulate_reference_loop(
     curve = list(np.asarray(p.ramp_curve, dtype=F32))
     for j, r in enumerate(seats):
         rng = np.random.Generator(np.random.PCG64(seat_seeds[r]))
+        shape = p.shape[draw, r].astype(F32)
         u = rng.random((S, M), dtype=F32)
-        z = rng.standard_normal((S, M), dtype=F32)
+        g = rng.standard_gamma(np.broadcast_to(shape[:, None], (S, M)), dtype=F32)
         u_leave = rng.random(S)
         z_first = rng.standard_normal(S)
         z_back = rng.standard_normal(S)
@@ -293,9 +298,8 @@ def simulate_reference_loop(
                     continue
                 if u[s, m] < F32(p.pi[d, r]):
                     continue
-                v = float(
-                    np.exp(F32(p.sigma[d, r]) * z[s, m] + F32(loc) + shared[s, m]) * F32(share)
-                )
+                e = np.exp(shared[s, m] + F32(loc))
+                v = float(e * g[s, m] * (F32(1) / shape[s]) * F32(share))
                 for q, idx in enumerate(periods):
                     if m in idx:
                         out[s, j, q] += v
