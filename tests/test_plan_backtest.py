@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from salesops_models.capacity.backtest import (
+    INDEPENDENT,
     TARGETS,
     plan_backtest,
     quarter_attainment,
@@ -32,7 +33,8 @@ def bt(small_org):
 
 def test_rows_targets_and_actuals(bt, small_org):
     crm = small_org.crm
-    assert set(bt["target"]) == set(TARGETS) and set(bt["method"]) == {"model", "baseline"}
+    assert set(bt["target"]) == set(TARGETS)
+    assert set(bt["method"]) == {"model", INDEPENDENT, "baseline"}
     assert bt.groupby(["period", "target", "method"]).size().eq(1).all()
     assert bt["period"].nunique() == 2
     for label, rows in bt.groupby("period"):
@@ -108,3 +110,12 @@ def test_summary_of_a_known_table():
     )
     s = summarize(rows).iloc[0]
     assert s["coverage_80"] == 0.5 and s["crps"] == 2.0 and s["pct_error"] == pytest.approx(0.03)
+
+
+def test_the_shared_effect_widens_the_team_interval(bt):
+    """Same fit, same seats: with the shared quarter effect the team's P10-P90 is wider than
+    with the reps independent."""
+    m = bt[bt["target"] == "team bookings"].set_index(["period", "method"])
+    for period in bt["period"].unique():
+        shared, alone = m.loc[(period, "model")], m.loc[(period, INDEPENDENT)]
+        assert shared["p90"] - shared["p10"] > alone["p90"] - alone["p10"]

@@ -17,6 +17,9 @@ scenario), and three predictions are scored against what happened:
   on the cost model's basis (every measure on total bookings / quota, as
   :func:`~salesops_models.comp.capacity_inputs` does; no per-deal SPIFFs or clawbacks).
 
+Beside the model, the same fit with the shared quarter effect switched off (``reps
+independent``: the seats move together only through parameter uncertainty, the capacity
+model before the shared effect), to show what the shared effect does to the intervals.
 Naive baselines, from the same history: team bookings = the same quarter last year x the
 trailing-twelve-month growth (the seasonal naive of the forecast backtest); share at quota
 and comp cost = the trailing average: each rep's mean attainment over the 4 quarters before
@@ -36,6 +39,9 @@ from .plan import CapacityPlan, capacity
 from .productivity import ProductivityModel
 
 TARGETS = ("team bookings", "share at quota", "comp cost")
+#: the same fit and Monte Carlo with the shared quarter effect off (the seats independent
+#: given the parameters: the capacity model before the shared effect), for comparison
+INDEPENDENT = "reps independent"
 
 
 def _quarters(crm: CRM, n: int) -> list:
@@ -121,7 +127,8 @@ def plan_backtest(
     """Replay the last ``quarters`` quarters (module docstring). ``plan``: the comp plan in
     force (a quarterly :class:`~salesops_models.comp.Plan`; None: no comp-cost rows).
 
-    Returns one row per quarter x target x method (``model``, ``baseline``) with actual,
+    Returns one row per quarter x target x method (``model``, ``reps independent``,
+    ``baseline``) with actual,
     P10/P50/P90 (the baseline's point in all three), ``covered_80``, ``crps``,
     ``abs_error``, ``pct_error`` and for the model the fit's convergence.
     """
@@ -139,13 +146,18 @@ def plan_backtest(
         model.fit(crm, seed=seed + i, as_of=as_of)
         diag = model.diagnostics()
         start = str(period.start.to_period("M"))
-        res = capacity(
-            crm, model, CapacityPlan(start, 3), 1.0, n_scenarios=scenarios, seed=seed + i
-        )
-        base = {
-            "period": period.label,
-            "as_of": as_of.date().isoformat(),
+        results = {
+            method: capacity(
+                crm,
+                model,
+                CapacityPlan(start, 3, shared_effect=shared),
+                1.0,
+                n_scenarios=scenarios,
+                seed=seed + i,
+            )  # fmt: skip
+            for method, shared in (("model", True), (INDEPENDENT, False))
         }
+        base = {"period": period.label, "as_of": as_of.date().isoformat()}
         fit = {
             "converged": diag.ok,
             "max_r_hat": diag.max_r_hat,
@@ -153,70 +165,46 @@ def plan_backtest(
             "divergences": diag.divergences,
             "fit_seconds": model.fit_seconds,
             "sd_period": float(model.idata.posterior["sd_period"].mean()),
+            "sd_segment": float(model.idata.posterior["sd_segment"].mean()),
         }
-        # team bookings
-        actual_team = float(_won(crm, period.start, period.end).sum())
-        rows.append(
-            base
-            | {"target": "team bookings", "method": "model"}
-            | _score(res.total(), actual_team)
-            | fit
-        )
-        rows.append(
-            base
-            | {"target": "team bookings", "method": "baseline"}
-            | _point(_seasonal_naive(crm, period), actual_team)
-        )
-        # share at quota and comp cost, for the reps with a quota in seat all quarter
+        actual = {"team bookings": float(_won(crm, period.start, period.end).sum())}
+        # share at quota and comp cost: the reps with a quota in seat all quarter
         att = quarter_attainment(crm, period)
-        seat_pos = pd.Index(res.seats["seat"]).get_indexer(att["rep_id"])
-        known = seat_pos >= 0
-        att, seat_pos = att[known], seat_pos[known]
-        if att.empty:
-            continue
-        sim_b = res.sim.seat_period[:, seat_pos, 0].astype(float)
-        stayed = res.sim.stayed[:, seat_pos, 0]
-        sim_att = sim_b / att["quota"].to_numpy()[None, :]
-        share = np.where(stayed, sim_att >= 1, 0).sum(axis=1) / np.maximum(stayed.sum(axis=1), 1)
-        actual_share = float((att["attainment"] >= 1).mean())
-        rep_lo, rep_hi = np.quantile(sim_b, [0.1, 0.9], axis=0)
-        actual_b = att["bookings"].to_numpy()
-        fit = fit | {"rep_coverage_80": float(((rep_lo <= actual_b) & (actual_b <= rep_hi)).mean())}
-        trailing = _trailing_attainment(crm, period, att["rep_id"])
-        rows.append(
-            base
-            | {"target": "share at quota", "method": "model", "reps": len(att)}
-            | _score(share, actual_share)
-            | fit
-        )
-        rows.append(
-            base
-            | {"target": "share at quota", "method": "baseline", "reps": len(att)}
-            | _point(
-                float((trailing >= 1).mean()) if trailing is not None else np.nan,
-                actual_share,
-                relative=False,
+        seats = results["model"].seats
+        seat_pos = pd.Index(seats["seat"]).get_indexer(att["rep_id"])
+        att, seat_pos = att[seat_pos >= 0], seat_pos[seat_pos >= 0]
+        trailing = _trailing_attainment(crm, period, att["rep_id"]) if len(att) else None
+        baseline = {"team bookings": _seasonal_naive(crm, period)}
+        if len(att):
+            actual["share at quota"] = float((att["attainment"] >= 1).mean())
+            baseline["share at quota"] = (
+                float((trailing >= 1).mean()) if trailing is not None else np.nan
             )
-        )
-        if plan is not None:
-            quota, ote = att["quota"].to_numpy(), att["ote"].to_numpy()
-            cost = _cost(plan, sim_att, ote, quota)
-            actual_cost = float(_cost(plan, att["attainment"].to_numpy()[None, :], ote, quota)[0])
-            base_cost = (
-                float(_cost(plan, trailing[None, :], ote, quota)[0])
-                if trailing is not None
-                else np.nan
-            )
+            if plan is not None:
+                quota, ote = att["quota"].to_numpy(), att["ote"].to_numpy()
+                actual["comp cost"] = float(
+                    _cost(plan, att["attainment"].to_numpy()[None, :], ote, quota)[0]
+                )
+                baseline["comp cost"] = (
+                    float(_cost(plan, trailing[None, :], ote, quota)[0])
+                    if trailing is not None
+                    else np.nan
+                )
+        for method, res in results.items():
+            pred = _predictions(res, att, seat_pos, plan)
+            extra = fit | {"rep_coverage_80": pred.pop("rep_coverage_80", np.nan)}
+            for target, draws in pred.items():
+                rows.append(
+                    base
+                    | {"target": target, "method": method, "reps": len(att)}
+                    | _score(draws, actual[target])
+                    | extra
+                )
+        for target, value in baseline.items():
             rows.append(
                 base
-                | {"target": "comp cost", "method": "model", "reps": len(att)}
-                | _score(cost, actual_cost)
-                | fit
-            )
-            rows.append(
-                base
-                | {"target": "comp cost", "method": "baseline", "reps": len(att)}
-                | _point(base_cost, actual_cost)
+                | {"target": target, "method": "baseline", "reps": len(att)}
+                | _point(value, actual[target])
             )
     out = pd.DataFrame(rows)
     out["pct_error"] = np.where(
@@ -227,7 +215,27 @@ def plan_backtest(
     return out
 
 
-def _point(value: float, actual: float, relative: bool = True) -> dict:
+def _predictions(res, att: pd.DataFrame, seat_pos: np.ndarray, plan) -> dict:
+    """Draws per scenario of team bookings, the share at quota and the comp cost of the
+    reps in ``att`` (seats ``seat_pos`` of ``res``), and those reps' 80% coverage."""
+    out = {"team bookings": res.total()}
+    if len(att) == 0:
+        return out
+    sim_b = res.sim.seat_period[:, seat_pos, 0].astype(float)
+    stayed = res.sim.stayed[:, seat_pos, 0]
+    sim_att = sim_b / att["quota"].to_numpy()[None, :]
+    out["share at quota"] = np.where(stayed, sim_att >= 1, 0).sum(axis=1) / np.maximum(
+        stayed.sum(axis=1), 1
+    )
+    if plan is not None:
+        out["comp cost"] = _cost(plan, sim_att, att["ote"].to_numpy(), att["quota"].to_numpy())
+    lo, hi = np.quantile(sim_b, [0.1, 0.9], axis=0)
+    b = att["bookings"].to_numpy()
+    out["rep_coverage_80"] = float(((lo <= b) & (b <= hi)).mean())
+    return out
+
+
+def _point(value: float, actual: float) -> dict:
     if value is None or not np.isfinite(value):
         return {
             "actual": actual,

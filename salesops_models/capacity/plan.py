@@ -178,13 +178,15 @@ def build_seats(
         ramp_curve=curve,
         hazard=np.array([plan.hazard(s) for s in seats["segment"]]),
         backfill_gap=plan.backfill_gap,
-        **shared_inputs(model, plan, draws),
+        **shared_inputs(model, plan, draws, seg_idx),
     )
     seats["known_productivity"] = ~np.isnan(lam[0])
     return seats, params
 
 
-def shared_inputs(model: ProductivityModel, plan: CapacityPlan, draws: dict | None = None) -> dict:
+def shared_inputs(
+    model: ProductivityModel, plan: CapacityPlan, draws: dict | None = None, seg_idx=None
+) -> dict:
     """The shared part of the seats' months (see :mod:`.simulate`): each plan month's
     seasonality per draw, the quarter effect's scale, the fiscal quarter of each month counted
     from the plan's first, and the plan's shock."""
@@ -197,6 +199,9 @@ def shared_inputs(model: ProductivityModel, plan: CapacityPlan, draws: dict | No
     if plan.shared_effect and "sd_period" in draws:
         out["sd_period"] = np.asarray(draws["sd_period"], dtype=float)
         out["quarter_of_month"] = keys - keys[0]
+        if "sd_segment" in draws and seg_idx is not None:
+            out["sd_segment"] = np.asarray(draws["sd_segment"], dtype=float)
+            out["segment_of_seat"] = np.asarray(seg_idx, dtype=np.int64)
     return out
 
 

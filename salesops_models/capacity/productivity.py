@@ -10,14 +10,17 @@ c(m) its season: its month within the fiscal quarter by default, or its calendar
 
     P(no booking in a month)      pi_g    ~ Beta(1, 1)
     bookings | booked            ~ Gamma(shape k_g, mean exp(lam_r + a_m)),  k_g = 1 / cv_g**2
-    a_m = season_c(m) + eps_q(m)                       (shared by every rep)
+    a_gm = season_c(m) + eps_q(m) + delta_g,q(m)       (shared by every rep of segment g)
     season ~ ZeroSumNormal(season_sd)   (3 months of a quarter, or 12 months; sum zero)
     eps_q = sd_period * z_q,  z_q ~ Normal(0, 1)       (non-centered)
     sd_period ~ HalfNormal(period_sd_scale)
+    delta_g,q = sd_segment * z_gq,  z_gq ~ Normal(0, 1),  sd_segment ~ HalfNormal(period_sd_scale)
     lam_r = mu_g + tau_g * eta_r,  eta_r ~ Normal(0, 1)          (non-centered)
     mu_g ~ Normal(m0, mu_sd),  tau_g ~ HalfNormal(tau_scale),  cv_g ~ HalfNormal(cv_scale)
 
-``m0`` is the log of the mean booked month (a weakly data-informed location); ``lam_r`` is
+``delta`` is a segment's own quarter effect on top of the org's (Enterprise can have a bad
+quarter the SMB team does not see); the correlation of two segments' quarter effects is
+``sd_period**2 / (sd_period**2 + sd_segment**2)``. ``m0`` is the log of the mean booked month (a weakly data-informed location); ``lam_r`` is
 the log of rep r's mean booked month and ``cv_g`` the month-to-month coefficient of
 variation of a segment's booked months. Why a Gamma and not a lognormal: a booked month is
 a sum of a few deals, whose distribution has a lighter upper tail than a lognormal with the
@@ -30,7 +33,7 @@ quarter effect is what ties reps together in a good or a bad quarter (a market s
 budget freeze): the capacity Monte Carlo draws one path of it per scenario and applies it to
 every seat (:mod:`salesops_models.capacity.simulate`). Expected monthly bookings of rep r,
 averaged over the calendar and the quarter effect:
-``(1 - pi_g) * exp(lam_r + sd_period**2 / 2) * mean_c exp(season_c)``.
+``(1 - pi_g) * exp(lam_r + (sd_period**2 + sd_segment**2) / 2) * mean_c exp(season_c)``.
 
 Why month-within-quarter seasonality by default: with two years of history a calendar
 month's effect is estimated from two months, each in a quarter with its own shock, so a
@@ -45,11 +48,11 @@ deals): with y a booked month divided by ``exp(m0)``, B the rep x month indicato
 months and Y the rep x month matrix of y (0 where not booked), per rep ``n_r`` booked months
 and ``L_r = sum log y``, the Gamma log-likelihood of the reps of segment g is
 
-    sum_r [ n_r (k log k - lgamma k) - k (n_r lam_r + (B a)_r) + (k - 1) L_r
-            - k exp(-lam_r) (Y exp(-a))_r ]
+    sum_r [ n_r (k log k - lgamma k) - k (n_r lam_r + sum_m B a) + (k - 1) L_r
+            - k exp(-lam_r) sum_m Y exp(-a) ]
 
-(``lam_r`` centered on ``m0``; the sum over months of the Gamma log-density, tested against
-it; ``(B a)`` and ``(Y exp(-a))`` are one matrix-vector product each).
+(``lam_r`` centered on ``m0``, ``a`` the rep's segment's row; the sum over months of the
+Gamma log-density, tested against it; the two month sums are one pass over B and Y).
 The no-booking months are ``n_zero_r ~ Binomial(n_r, pi_g)``.
 
 The model follows the pymc-marketing pattern: ``model_config`` / ``sampler_config`` merged
@@ -259,15 +262,15 @@ DEFAULT_SAMPLER_CONFIG = BASE_SAMPLER_CONFIG | {"chains": 4, "target_accept": 0.
 def segment_loglik(data: ProductivityData, seg, lam, a, shape, xp=np):
     """The Gamma log-likelihood of the booked months from the sufficient statistics (module
     docstring), summed over reps; ``lam`` centered on ``data.m0``, ``shape`` per rep (its
-    segment's k). ``xp`` is ``numpy`` or ``pytensor.tensor``: the model and the test that
+    segment's k), ``a`` the shared log effect per month (M,) or per rep and month (R, M). ``xp`` is ``numpy`` or ``pytensor.tensor``: the model and the test that
     checks it against the per-month sum of log-densities use this one function."""
     from scipy.special import gammaln
 
     st = data.reps
     n = st["n_pos"].to_numpy(dtype=float)
     log_sum = st["log_sum"].to_numpy()
-    ba = xp.dot(data.booked, a)  # (R,)
-    ya = xp.dot(data.scaled, xp.exp(-a))  # (R,)
+    ba = xp.sum(data.booked * a, axis=1)  # (R,)
+    ya = xp.sum(data.scaled * xp.exp(-a), axis=1)  # (R,)
     lgamma = gammaln if xp is np else xp.gammaln
     k = shape
     per_rep = (
@@ -287,6 +290,8 @@ PARAMETER_WORDS = {
     "eta": "a rep's own level",
     "season": "seasonality",
     "sd_period": "scale of the shared quarter effect",
+    "sd_segment": "scale of a segment's own quarter effect",
+    "z_segment": "a segment's own quarter effect",
     "z_period": "a quarter's shared effect",
 }
 
@@ -308,7 +313,10 @@ class ProductivityModel(BayesModel):
     model_type = "productivity"
     default_model_config = DEFAULT_MODEL_CONFIG
     default_sampler_config = DEFAULT_SAMPLER_CONFIG
-    free_parameters = ("mu", "tau", "cv", "pi", "eta", "season", "sd_period", "z_period")
+    free_parameters = (
+        "mu", "tau", "cv", "pi", "eta", "season", "sd_period", "z_period", "sd_segment",
+        "z_segment",
+    )  # fmt: skip
     parameter_words = PARAMETER_WORDS
 
     def __init__(self, model_config: dict | None = None, sampler_config: dict | None = None):
@@ -374,7 +382,15 @@ class ProductivityModel(BayesModel):
             z_period = pm.Normal("z_period", 0.0, 1.0, dims="quarter")
             eps = pm.Deterministic("period_effect", sd_period * z_period, dims="quarter")
             lam = pm.Deterministic("lam", mu[seg] + tau[seg] * eta, dims="rep")
-            a = season[self.season_index(data.months)] + eps[data.quarter]
+            sd_segment = pm.HalfNormal("sd_segment", cfg["period_sd_scale"])
+            z_segment = pm.Normal("z_segment", 0.0, 1.0, dims=("segment", "quarter"))
+            delta = pm.Deterministic(
+                "segment_period_effect", sd_segment * z_segment, dims=("segment", "quarter")
+            )
+            a_gm = (season[self.season_index(data.months)] + eps[data.quarter])[None, :] + delta[
+                :, data.quarter
+            ]  # (G, M)
+            a = a_gm[seg]
             pm.Binomial(
                 "n_zero", n=stats["n"].to_numpy(), p=pi[seg], observed=stats["n_zero"].to_numpy()
             )
@@ -383,14 +399,15 @@ class ProductivityModel(BayesModel):
                 segment_loglik(data, seg, lam - data.m0, a, shape[seg], xp=pt),
             )
             season_mean = pt.mean(pt.exp(season))
+            shared_var = sd_period**2 + sd_segment**2
             pm.Deterministic(
                 "expected_monthly",
-                (1 - pi[seg]) * pm.math.exp(lam + sd_period**2 / 2) * season_mean,
+                (1 - pi[seg]) * pm.math.exp(lam + shared_var / 2) * season_mean,
                 dims="rep",
             )
             pm.Deterministic(
                 "segment_expected_monthly",
-                (1 - pi) * pm.math.exp(mu + tau**2 / 2 + sd_period**2 / 2) * season_mean,
+                (1 - pi) * pm.math.exp(mu + tau**2 / 2 + shared_var / 2) * season_mean,
                 dims="segment",
             )
         self.model = model
@@ -415,13 +432,15 @@ class ProductivityModel(BayesModel):
         a = (
             p["season"].to_numpy()[0][:, self.season_index(data.months)]
             + p["period_effect"].to_numpy()[0][:, data.quarter]
-        )  # (draw, month)
+        )[:, None, :] + p["segment_period_effect"].to_numpy()[0][:, :, data.quarter][
+            :, pd.Categorical(data.reps["segment"], categories=self.segments).codes, :
+        ]  # (draw, rep, month)
         seg = pd.Categorical(data.reps["segment"], categories=self.segments).codes
         from scipy.special import digamma, polygamma
 
         k = p["shape"].to_numpy()[0][:, seg]
         n_pos = data.reps["n_pos"].to_numpy()
-        mean_a = (a @ data.booked.T) / np.maximum(n_pos, 1)
+        mean_a = (a * data.booked[None]).sum(axis=2) / np.maximum(n_pos, 1)
         # log of a Gamma(k, mean mu) month: log mu + digamma(k) - log k, variance trigamma(k)
         sd = np.sqrt(polygamma(1, k) / np.maximum(n_pos, 1))
         sim = lam + mean_a + digamma(k) - np.log(k) + sd * rng.standard_normal(lam.shape)
@@ -504,15 +523,18 @@ class ProductivityModel(BayesModel):
             {"quarter": self.quarters, "multiplier": np.exp(eps).mean(axis=1), "lo": lo, "hi": hi}
         )
         out.attrs["sd_period"] = {"mean": float(sd.mean()), "lo": float(slo), "hi": float(shi)}
+        sg = self._flat("sd_segment")
+        glo, ghi = interval(sg, cred)
+        out.attrs["sd_segment"] = {"mean": float(sg.mean()), "lo": float(glo), "hi": float(ghi)}
         return out
 
     def draws(self) -> dict[str, np.ndarray]:
         """Flattened posterior draws: lam (D, reps); mu, tau, shape, pi (D, segments);
-        season (D, seasons: see :meth:`season_index`); sd_period (D,)."""
+        season (D, seasons: see :meth:`season_index`); sd_period, sd_segment (D,)."""
         post = self.check_fitted().posterior.stack(sample=("chain", "draw"))
         return {
             k: post[k].transpose("sample", ...).to_numpy()
-            for k in ("lam", "mu", "tau", "shape", "pi", "season", "sd_period")
+            for k in ("lam", "mu", "tau", "shape", "pi", "season", "sd_period", "sd_segment")
         }
 
     # --- persistence ----------------------------------------------------------------------

@@ -4,7 +4,8 @@ Model of one seat (an AE position) in scenario s, month m:
 
     bookings[s, m] = 1{u[s, m] >= pi} * exp(lam + shared[s, m]) * g[s, m] / k
                      * ramp[m] * occupied[s, m],     g[s, m] ~ Gamma(k, 1)
-    shared[s, m] = season[m] + sd_period * zq[s, quarter(m)] + shock[m]
+    shared[s, m] = season[m] + sd_period * zq[s, quarter(m)] + sd_segment * zg[s, g, quarter(m)]
+                   + shock[m]              (g the seat's segment)
 
 a *hurdle-Gamma* month (no booking with probability ``pi``; otherwise Gamma with shape ``k``
 and mean ``exp(lam + shared)``), scaled by the occupant's ramp (share of full
@@ -53,6 +54,8 @@ class SeatParams:
     sd_period : (D,)  scale of the shared quarter effect (None: no shared effect)
     quarter_of_month : (M,)  quarter of the horizon each month is in (0, 0, 0, 1, ...)
     shock : (M,)  user-given log change of every seat's bookings in each month (None: none)
+    sd_segment : (D,)  scale of a segment's own quarter effect (None: none)
+    segment_of_seat : (R,)  segment index of each seat (for ``sd_segment``)
     """
 
     lam: np.ndarray
@@ -68,20 +71,30 @@ class SeatParams:
     sd_period: np.ndarray | None = None
     quarter_of_month: np.ndarray | None = None
     shock: np.ndarray | None = None
+    sd_segment: np.ndarray | None = None
+    segment_of_seat: np.ndarray | None = None
 
     def shared_path(self, draw: np.ndarray, seed: np.random.SeedSequence) -> np.ndarray:
-        """The shared log effect (S, M) of every scenario (module docstring); scenario s uses
-        posterior draw ``draw[s]``; the quarter effects come from their own stream ``seed``."""
+        """The shared log effect (S, G, M) of every scenario, segment and month (module
+        docstring; G = 1 without segment effects); scenario s uses posterior draw ``draw[s]``;
+        the quarter effects come from their own stream ``seed``."""
         S, M = len(draw), self.ramp.shape[1]
-        out = np.zeros((S, M))
+        G = 1 if self.sd_segment is None else int(self.segment_of_seat.max()) + 1
+        out = np.zeros((S, 1, M))
         if self.season is not None:
-            out += self.season[draw]
-        if self.sd_period is not None:
-            qom = self.quarter_of_month
-            zq = np.random.Generator(np.random.PCG64(seed)).standard_normal((S, int(qom.max()) + 1))
-            out += self.sd_period[draw][:, None] * zq[:, qom]
+            out += self.season[draw][:, None, :]
         if self.shock is not None:
-            out += np.asarray(self.shock, dtype=float)[None, :]
+            out += np.asarray(self.shock, dtype=float)[None, None, :]
+        if self.sd_period is None:
+            return out
+        qom = self.quarter_of_month
+        Q = int(qom.max()) + 1
+        rng = np.random.Generator(np.random.PCG64(seed))
+        zq = rng.standard_normal((S, Q))
+        out = out + (self.sd_period[draw][:, None] * zq[:, qom])[:, None, :]
+        if self.sd_segment is not None:
+            zg = rng.standard_normal((S, G, Q))
+            out = out + self.sd_segment[draw][:, None, None] * zg[:, :, qom]
         return out
 
     def validate(self) -> None:
@@ -101,7 +114,9 @@ class SeatParams:
             raise ValueError("pi (share of months without bookings) must be in [0, 1]")
         if self.backfill_gap < 0:
             raise ValueError("backfill_gap must be >= 0")
-        M = self.ramp.shape[1]
+        self._validate_shared(D, R, self.ramp.shape[1])
+
+    def _validate_shared(self, D: int, R: int, M: int) -> None:
         if self.season is not None and self.season.shape != (D, M):
             raise ValueError(f"season must have shape (draws, months) = {(D, M)}")
         if self.sd_period is not None:
@@ -112,6 +127,12 @@ class SeatParams:
                 raise ValueError(
                     "quarter_of_month must give each of the M months its quarter: 0, 0, 0, 1, ..."
                 )
+        if self.sd_segment is not None:
+            seg = self.segment_of_seat
+            if self.sd_segment.shape != (D,) or (self.sd_segment < 0).any():
+                raise ValueError(f"sd_segment must be {D} draws >= 0")
+            if self.sd_period is None or seg is None or np.shape(seg) != (R,) or seg.min() < 0:
+                raise ValueError("a segment effect needs sd_period and every seat's segment")
         if self.shock is not None:
             shock = np.asarray(self.shock, dtype=float)
             if shock.shape != (M,) or not np.isfinite(shock).all():
@@ -122,7 +143,8 @@ class SeatParams:
 class SimResult:
     """Monthly total bookings (S, M), per-seat period totals (S, R, P), for each seat
     whether its first occupant stayed through each period (S, R, P), and the shared log
-    effect of every scenario and month (S, M; zeros without one)."""
+    effect of every scenario and month (S, M; the org's: the mean over segments) and per
+    segment (S, G, M)."""
 
     monthly_total: np.ndarray
     seat_period: np.ndarray
@@ -130,6 +152,7 @@ class SimResult:
     periods: list[np.ndarray]
     draw_of_scenario: np.ndarray
     shared: np.ndarray | None = None
+    segment_shared: np.ndarray | None = None
 
 
 def _seat(
@@ -219,8 +242,9 @@ def simulate(
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     draw_seed, *seat_seeds = root.spawn(R + 1)
     draw = np.random.Generator(np.random.PCG64(draw_seed)).integers(0, D, S)
-    shared = p.shared_path(draw, draw_seed.spawn(1)[0])
+    shared = p.shared_path(draw, draw_seed.spawn(1)[0])  # (S, G, M)
     shared32 = shared.astype(F32)
+    seg = p.segment_of_seat if p.sd_segment is not None else np.zeros(R, dtype=np.int64)
     seat_period = np.empty((S, R, len(periods)), dtype=F32)
     stayed = np.empty((S, R, len(periods)), dtype=bool)
     totals = np.zeros((max(1, workers), S, M), dtype=np.float64)
@@ -234,7 +258,7 @@ def simulate(
     def run(w: int) -> None:
         acc = np.zeros((S, M), dtype=np.float64)
         for r in chunks[w]:
-            b, sp, st = _seat(r, p, S, M, draw, seat_seeds[r], periods, shared32)
+            b, sp, st = _seat(r, p, S, M, draw, seat_seeds[r], periods, shared32[:, seg[r], :])
             acc += b
             seat_period[:, r, :] = sp
             stayed[:, r, :] = st
@@ -249,7 +273,9 @@ def simulate(
             list(pool.map(run, range(len(chunks))))
     if bar is not None:
         bar.close()
-    return SimResult(totals.sum(axis=0), seat_period, stayed, periods, draw, shared)
+    return SimResult(
+        totals.sum(axis=0), seat_period, stayed, periods, draw, shared.mean(axis=1), shared
+    )
 
 
 def simulate_reference_loop(
@@ -267,6 +293,7 @@ def simulate_reference_loop(
     draw_seed, *seat_seeds = root.spawn(R + 1)
     draw = np.random.Generator(np.random.PCG64(draw_seed)).integers(0, D, S)
     shared = p.shared_path(draw, draw_seed.spawn(1)[0]).astype(F32)
+    seg = p.segment_of_seat if p.sd_segment is not None else np.zeros(R, dtype=np.int64)
     out = np.zeros((S, len(seats), len(periods)), dtype=np.float64)
     curve = list(np.asarray(p.ramp_curve, dtype=F32))
     for j, r in enumerate(seats):
@@ -298,7 +325,7 @@ def simulate_reference_loop(
                     continue
                 if u[s, m] < F32(p.pi[d, r]):
                     continue
-                e = np.exp(shared[s, m] + F32(loc))
+                e = np.exp(shared[s, seg[r], m] + F32(loc))
                 v = float(e * g[s, m] * (F32(1) / shape[s]) * F32(share))
                 for q, idx in enumerate(periods):
                     if m in idx:
