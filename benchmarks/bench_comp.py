@@ -8,7 +8,8 @@ and timed apart; the comparison is on the same work, applying the plan to the sa
 Good and bad years: each scenario also draws one path of shared quarter effects
 (``sd_period`` x a standard normal per quarter, the same for every rep), as the capacity
 Monte Carlo does; ``sd_period`` is the productivity model's estimate on the sample org's
-store (fitted here, outside the timing) unless ``--sd-period`` gives it. The annual cost's
+store (fitted here, outside the timing) unless ``--sd-period`` gives it; the benchmark's reps
+have no segments, so the model's segment effects are left out. The annual cost's
 P10-P90 band is printed with the shared effect and without it (reps independent: the band
 before the shared effect, which finance found too narrow).
 The baseline applies the plan with plain Python arithmetic per rep, scenario and month; it is
