@@ -31,7 +31,7 @@ budget = 0.0  # variable comp budget for the year; 0: plan A median x 1.05
 scenarios = 2000  # Monte Carlo scenarios
 draws = 1000  # posterior draws per chain of the productivity model
 seed = 11  # random seed
-shock_h2 = -0.15  # stress test: change of every rep's bookings in the plan year's second half
+h2_multiplier = 0.85  # stress test: every rep's bookings x this in the plan year's second half
 backtest_csv = ""  # plan backtest scores; "": reports/plan/backtest_<store>.csv
 
 # %%
@@ -160,7 +160,7 @@ stress = cap.stress_table(
         "share_at_quota": share_at_quota,
     },
 )
-second_half = {str(start + k): shock_h2 for k in range(6, 12)}
+second_half = {str(start + k): h2_multiplier - 1 for k in range(6, 12)}
 shocked = cap.capacity(
     crm, model, cap.CapacityPlan(plan_start, 12, shock=second_half), target,
     n_scenarios=scenarios, seed=seed,
@@ -169,7 +169,7 @@ shocked_costs = {
     k: comp.capacity_inputs(p, shocked, quotas, deals=mix, seed=seed).evaluate(p)
     for k, p in plans.items()
 }
-stress.loc[f"shock {shock_h2:+.0%} in H2"] = {
+stress.loc[f"shock {h2_multiplier - 1:+.0%} in H2"] = {
     "scenarios": scenarios,
     "shared_multiplier": float(shocked.year_effect().mean()),
     "cost_A": float(shocked_costs["A"].total.mean()),

@@ -40,7 +40,7 @@ p_target = 0.8  # probability of reaching the target the hiring plan should give
 scenarios = 4000  # Monte Carlo scenarios
 draws = 1000  # posterior draws per chain
 seed = 7  # random seed: same seed, same numbers
-shock_h2 = -0.15  # stress test: change of every rep's bookings in the plan's second half
+h2_multiplier = 0.85  # stress test: every rep's bookings x this in the plan's second half
 backtest_csv = ""  # plan backtest scores; "": reports/plan/backtest_<store>.csv
 
 # %%
@@ -288,7 +288,7 @@ metrics = {
     "share_at_quota": share,
 }
 stress = cap.stress_table(result, metrics)
-second_half = {str(start + k): shock_h2 for k in range(months // 2, months)}
+second_half = {str(start + k): h2_multiplier - 1 for k in range(months // 2, months)}
 shocked_plan = cap.CapacityPlan(
     plan_start, months, hiring, attrition_monthly, cap.linear_ramp(ramp_months), backfill_gap,
     shock=second_half,
@@ -297,7 +297,7 @@ shocked = cap.capacity(
     crm, model, shocked_plan, plan_target, n_scenarios=scenarios, seed=seed, seasonality=season
 )
 shocked_share = cap.share_at_quota(cap.attainment(shocked, quotas))
-stress.loc[f"shock {shock_h2:+.0%} in H2"] = {
+stress.loc[f"shock {h2_multiplier - 1:+.0%} in H2"] = {
     "scenarios": scenarios,
     "shared_multiplier": float(shocked.year_effect().mean()),
     "bookings": float(shocked.total().mean()),

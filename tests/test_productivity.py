@@ -193,3 +193,19 @@ def test_the_sample_orgs_planted_quarter_effects_are_found():
     implied = sens * fitted["logit_shift"].std()
     lo, hi = np.quantile(model.idata.posterior["sd_period"].to_numpy(), [0.05, 0.95])
     assert lo <= implied <= hi, (lo, implied, hi)
+
+
+def test_fiscal_quarters_and_the_quarter_end_season_follow_the_fiscal_year():
+    """A fiscal year starting in February: January closes FY Q4, February opens Q1; the
+    month-within-quarter season counts from the fiscal quarter's first month."""
+    months, _, _ = simulate_months(n_reps=2, n_months=8, start="2024-11")
+    data = ProductivityData.from_months(months, ramped_after=0, fiscal_year_start_month=2)
+    assert data.quarters == ["FY2025-Q4", "FY2026-Q1", "FY2026-Q2"]
+    assert data.quarter.tolist() == [0, 0, 0, 1, 1, 1, 2, 2]  # Nov-Jan, Feb-Apr, May-Jun
+    model = ProductivityModel()
+    model.fiscal_year_start_month = 2
+    assert model.season_index(data.months).tolist() == [0, 1, 2, 0, 1, 2, 0, 1]
+    assert quarter_keys(pd.period_range("2025-01", periods=2, freq="M"), 2).tolist() == [
+        quarter_keys(pd.PeriodIndex(["2024-11"], freq="M"), 2)[0],
+        quarter_keys(pd.PeriodIndex(["2025-03"], freq="M"), 2)[0],
+    ]
