@@ -199,23 +199,12 @@ display(Markdown(stress.attrs["definition"] + "."))
 # rep's trailing-year average attainment.
 
 # %%
-from pathlib import Path
-
-from salesops_models import config
 from salesops_models.capacity import plots as cap_plots
-from salesops_models.capacity.backtest import summarize as summarize_backtest
+from salesops_models.capacity.backtest import read_backtest, summary_table
 
-bt_path = Path(backtest_csv) if backtest_csv else (
-    config.REPORTS_DIR / "plan" / f"backtest_{Path(source).stem}.csv"
-)  # fmt: skip
-if bt_path.exists():
-    plan_bt = pd.read_csv(bt_path)
-    display(
-        styled(summarize_backtest(plan_bt)).format(
-            {"coverage_80": "{:.0%}", "crps": "{:,.3g}", "abs_error": "{:,.3g}", "pct_error": "{:.1%}"},
-            na_rep="-",
-        )
-    )  # fmt: skip
+bt_path, plan_bt = read_backtest(source, backtest_csv)
+if plan_bt is not None:
+    display(summary_table(plan_bt))
     cap_plots.plot_track_record(plan_bt, targets=("comp cost", "team bookings"))
     plt.show()
     display(Markdown(f"Source: `{bt_path.name}`."))

@@ -326,23 +326,11 @@ display(Markdown(stress.attrs["definition"] + "."))
 # interval covers about 80% of quarters (70-90% is the goal).
 
 # %%
-from pathlib import Path
+from salesops_models.capacity.backtest import read_backtest, summary_table
 
-from salesops_models import config
-from salesops_models.capacity.backtest import summarize as summarize_backtest
-
-bt_path = Path(backtest_csv) if backtest_csv else (
-    config.REPORTS_DIR / "plan" / f"backtest_{Path(source).stem}.csv"
-)  # fmt: skip
-if bt_path.exists():
-    plan_bt = pd.read_csv(bt_path)
-    record = summarize_backtest(plan_bt)
-    display(
-        styled(record).format(
-            {"coverage_80": "{:.0%}", "crps": "{:,.3g}", "abs_error": "{:,.3g}", "pct_error": "{:.1%}"},
-            na_rep="-",
-        )
-    )  # fmt: skip
+bt_path, plan_bt = read_backtest(source, backtest_csv)
+if plan_bt is not None:
+    display(summary_table(plan_bt))
     plots.plot_track_record(plan_bt)
     plt.show()
     fits = plan_bt[plan_bt["method"] == "model"].drop_duplicates("period")

@@ -119,3 +119,15 @@ def test_the_shared_effect_widens_the_team_interval(bt):
     for period in bt["period"].unique():
         shared, alone = m.loc[(period, "model")], m.loc[(period, INDEPENDENT)]
         assert shared["p90"] - shared["p10"] > alone["p90"] - alone["p10"]
+
+
+def test_reports_read_the_scores_the_cli_writes(bt, tmp_path):
+    from salesops_models.capacity.backtest import read_backtest, summary_table
+
+    path, none = read_backtest("data/no_such_store.duckdb", str(tmp_path / "missing.csv"))
+    assert none is None and path.name == "missing.csv"
+    bt.to_csv(tmp_path / "bt.csv", index=False)
+    path, back = read_backtest("ignored", str(tmp_path / "bt.csv"))
+    pd.testing.assert_frame_equal(back, pd.read_csv(tmp_path / "bt.csv"))
+    html = summary_table(back).to_html()
+    assert "team bookings" in html and "%" in html

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..crm import CRM
-from ..forecast.backtest import crps_from_draws, pit
+from ..forecast.backtest import complete_quarters, crps_from_draws, pit
 from .plan import CapacityPlan, capacity
 from .productivity import ProductivityModel
 
@@ -42,17 +42,6 @@ TARGETS = ("team bookings", "share at quota", "comp cost")
 #: the same fit and Monte Carlo with the shared quarter effect off (the seats independent
 #: given the parameters: the capacity model before the shared effect), for comparison
 INDEPENDENT = "reps independent"
-
-
-def _quarters(crm: CRM, n: int) -> list:
-    cal = crm.calendar
-    last = cal.quarter(crm.data_end)
-    if crm.data_end < last.end:
-        last = cal.previous(last)
-    out = [last]
-    while len(out) < n:
-        out.insert(0, cal.previous(out[0]))
-    return out
 
 
 def _won(crm: CRM, start, end) -> pd.Series:
@@ -140,7 +129,7 @@ def plan_backtest(
         )
     model = ProductivityModel(model_config, sampler_config)
     rows = []
-    periods = _quarters(crm, quarters)
+    periods = complete_quarters(crm, quarters)
     for i, period in enumerate(tqdm(periods, desc="plan backtest", disable=not progress)):
         as_of = period.start - pd.Timedelta(days=1)
         model.fit(crm, seed=seed + i, as_of=as_of)
@@ -289,6 +278,29 @@ def _trailing_attainment(crm: CRM, period, rep_ids) -> np.ndarray | None:
     hist = pd.concat(past)
     mean = hist.groupby("rep_id")["attainment"].mean()
     return mean.reindex(rep_ids).fillna(hist["attainment"].mean()).to_numpy()
+
+
+def read_backtest(source, backtest_csv="") -> tuple:
+    """``(path, scores or None)``: the plan backtest CSV of the store ``source`` (default
+    ``reports/plan/backtest_<store>.csv``, what ``salesops plan backtest`` writes)."""
+    from pathlib import Path
+
+    from .. import config
+
+    path = Path(backtest_csv) if backtest_csv else (
+        config.REPORTS_DIR / "plan" / f"backtest_{Path(source).stem}.csv"
+    )  # fmt: skip
+    return path, (pd.read_csv(path) if path.exists() else None)
+
+
+def summary_table(bt: pd.DataFrame):
+    """:func:`summarize` styled for a report (coverage and errors as percentages)."""
+    from ..exports import styled
+
+    return styled(summarize(bt)).format(
+        {"coverage_80": "{:.0%}", "crps": "{:,.3g}", "abs_error": "{:,.3g}", "pct_error": "{:.1%}"},
+        na_rep="-",
+    )
 
 
 def summarize(bt: pd.DataFrame) -> pd.DataFrame:

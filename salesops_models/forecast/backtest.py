@@ -48,6 +48,18 @@ def crps_from_draws(draws: np.ndarray, y: float) -> float:
     return float(term1 - term2)
 
 
+def complete_quarters(crm: CRM, n: int) -> list:
+    """The last ``n`` fiscal quarters that ended by the data's last day, oldest first."""
+    cal = crm.calendar
+    last = cal.quarter(crm.data_end)
+    if crm.data_end < last.end:
+        last = cal.previous(last)
+    out = [last]
+    while len(out) < n:
+        out.insert(0, cal.previous(out[0]))
+    return out
+
+
 def pit(draws: np.ndarray, y: float) -> float:
     """Probability integral transform: the share of forecast draws at or below ``y`` (ties
     counted half, so a point mass at ``y`` gives 0.5)."""
@@ -144,15 +156,10 @@ def backtest(
     scores of :func:`score`.
     """
     points = points or DEFAULT_POINTS
-    cal = crm.calendar
-    last = cal.quarter(crm.data_end)
-    if crm.data_end < last.end:
-        last = cal.previous(last)
-    periods = [last]
-    while len(periods) < quarters:
-        periods.insert(0, cal.previous(periods[0]))
     periods = [
-        p for p in periods if p.start >= crm.data_start + pd.Timedelta(days=min_history_days)
+        p
+        for p in complete_quarters(crm, quarters)
+        if p.start >= crm.data_start + pd.Timedelta(days=min_history_days)
     ]
     model = BookingsForecastModel(model_config, sampler_config)
     levels = make_levels(crm)
