@@ -117,9 +117,9 @@ def plan_backtest(
     force (a quarterly :class:`~salesops_models.comp.Plan`; None: no comp-cost rows).
 
     Returns one row per quarter x target x method (``model``, ``reps independent``,
-    ``baseline``) with actual,
-    P10/P50/P90 (the baseline's point in all three), ``covered_80``, ``crps``,
-    ``abs_error``, ``pct_error`` and for the model the fit's convergence.
+    ``baseline``) with actual, P10/P50/P90 (the baseline's point in all three),
+    ``covered_80``, ``crps``, ``abs_error``, ``pct_error``, ``pit`` and for the model the
+    fit's convergence, the shared effects' scales and ``rep_coverage_80``.
     """
     from tqdm.auto import tqdm
 
@@ -143,7 +143,7 @@ def plan_backtest(
                 1.0,
                 n_scenarios=scenarios,
                 seed=seed + i,
-            )  # fmt: skip
+            )
             for method, shared in (("model", True), (INDEPENDENT, False))
         }
         base = {"period": period.label, "as_of": as_of.date().isoformat()}

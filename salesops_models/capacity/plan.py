@@ -9,7 +9,7 @@ segment if given; a departed rep's seat is backfilled after ``backfill_gap`` mon
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -72,7 +72,7 @@ class CapacityPlan:
                 raise ValueError(
                     f"shock month {m} is outside the plan ({months[0]} to {months[-1]})"
                 )
-            if not -1 < float(change) < 10:
+            if not (np.isfinite(float(change)) and float(change) > -1):
                 raise ValueError(f"shock of {m} must be a relative change > -1, got {change}")
             out[months.get_loc(m)] = np.log1p(float(change))
         return out
@@ -320,16 +320,7 @@ def hires_needed(
 
     def prob(k: int) -> float:
         extra = pd.DataFrame([{"month": hire_month, "segment": segment, "hires": k}])
-        p2 = CapacityPlan(
-            plan.start,
-            plan.months,
-            pd.concat([plan.hiring, extra], ignore_index=True),
-            plan.attrition,
-            plan.ramp,
-            plan.backfill_gap,
-            plan.shock,
-            plan.shared_effect,
-        )
+        p2 = replace(plan, hiring=pd.concat([plan.hiring, extra], ignore_index=True))
         return capacity(crm, model, p2, target, n_scenarios=n_scenarios, seed=seed).summary()[
             "p_reach_target"
         ]
@@ -384,12 +375,9 @@ def stress_table(result: CapacityResult, metrics: dict[str, np.ndarray], q: floa
     """
     effect = result.year_effect()
     lo, hi = np.quantile(effect, [q, 1 - q])
-    groups = {
-        "bad year": effect <= lo,
-        "typical": (effect > lo) & (effect < hi),
-        "good year": effect >= hi,
-        "all scenarios": np.ones(len(effect), dtype=bool),
-    }
+    everything = np.ones(len(effect), dtype=bool)
+    masks = (effect <= lo, (effect > lo) & (effect < hi), effect >= hi, everything)
+    groups = dict(zip(STRESS_GROUPS, masks, strict=True))
     rows = []
     for name, sel in groups.items():
         row = {"scenario": name, "scenarios": int(sel.sum())}
