@@ -319,9 +319,9 @@ display(Markdown(stress.attrs["definition"] + "."))
 
 # %% [markdown]
 # ## Track record: the plan on past quarters
-# Each past quarter replayed with only the history before it: the productivity model fitted,
-# the AEs in seat simulated for the quarter, and the predictions scored against what
-# happened, beside naive baselines (team bookings: same quarter last year x growth; share at
+# Each past quarter (and each of the last two years) replayed with only the history before
+# it: the productivity model fitted, the AEs in seat simulated for the period, and the
+# predictions scored against what happened, beside naive baselines (team bookings: same quarter last year x growth; share at
 # quota and comp cost: each rep's trailing-year average attainment). A calibrated 80%
 # interval covers about 80% of quarters (70-90% is the goal).
 
@@ -334,9 +334,11 @@ if plan_bt is not None:
     plots.plot_track_record(plan_bt)
     plt.show()
     fits = plan_bt[plan_bt["method"] == "model"].drop_duplicates("period")
+    quarters = fits[fits["horizon"] == "quarter"]["period"]
     display(
         Markdown(
-            f"Source: `{bt_path.name}` ({fits['period'].iloc[0]} to {fits['period'].iloc[-1]}). "
+            f"Source: `{bt_path.name}` (quarters {quarters.iloc[0]} to {quarters.iloc[-1]}, "
+            f"and {int((fits['horizon'] == 'year').sum())} years). "
             f"{int(fits['converged'].sum())} of {len(fits)} productivity fits converged; "
             f"reps' own bookings in their 80% interval: {fits['rep_coverage_80'].mean():.0%}."
         )

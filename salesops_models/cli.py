@@ -660,24 +660,27 @@ def plan_backtest_cmd(
         Path("plans/ae_standard.yml"), help="Comp plan in force (quarterly), for the cost rows."
     ),
     quarters: int = typer.Option(8, help="Past complete quarters to replay."),
+    years: int = typer.Option(2, help="Past years (four quarters each) to replay."),
     scenarios: int = typer.Option(2000, help="Monte Carlo scenarios per quarter."),
     seed: int = typer.Option(0, help="Random seed."),
     out: Path | None = typer.Option(None, help="CSV of every score (default reports/plan/)."),
 ):
-    """Replay past quarters: predict team bookings, the share of reps at quota and the comp
-    cost from the history before each, and score them beside naive baselines."""
+    """Replay past quarters and years: predict team bookings, the share of reps at quota and
+    the comp cost from the history before each, and score them beside naive baselines."""
     from .capacity.backtest import plan_backtest, summarize
     from .comp import load_plan
     from .store import load_duckdb
 
     crm = load_duckdb(db)
     comp_plan = load_plan(plan if plan.is_absolute() else config.PROJECT_ROOT / plan)
-    bt = plan_backtest(crm, comp_plan, quarters=quarters, scenarios=scenarios, seed=seed)
+    bt = plan_backtest(
+        crm, comp_plan, quarters=quarters, years=years, scenarios=scenarios, seed=seed
+    )
     out = Path(out or config.REPORTS_DIR / "plan" / f"backtest_{Path(db).stem}.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
     bt.to_csv(out, index=False)
     console.print(
-        _table(summarize(bt).round(3), f"Plan backtest: {bt['period'].nunique()} quarters")
+        _table(summarize(bt).round(3), f"Plan backtest: {bt['period'].nunique()} periods")
     )
     fits = bt[bt["method"] == "model"].drop_duplicates("period")
     ok = int(fits["converged"].sum())

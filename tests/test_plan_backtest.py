@@ -24,6 +24,7 @@ def bt(small_org):
         small_org.crm,
         plan,
         quarters=2,
+        years=1,
         scenarios=300,
         seed=1,
         sampler_config={"draws": 150, "tune": 150, "chains": 2, "retries": 0},
@@ -36,8 +37,8 @@ def test_rows_targets_and_actuals(bt, small_org):
     assert set(bt["target"]) == set(TARGETS)
     assert set(bt["method"]) == {"model", INDEPENDENT, "baseline"}
     assert bt.groupby(["period", "target", "method"]).size().eq(1).all()
-    assert bt["period"].nunique() == 2
-    for label, rows in bt.groupby("period"):
+    assert bt["period"].nunique() == 3
+    for label, rows in bt[bt["horizon"] == "quarter"].groupby("period"):
         period = crm.period(label)
         o = crm.opportunities
         aes = crm.reps.loc[crm.reps["role"] == "AE", "id"]
@@ -59,8 +60,10 @@ def test_scores_follow_their_definitions(bt):
     b = bt[bt["method"] == "baseline"].dropna(subset=["p50"])
     assert np.allclose(b["crps"], (b["p50"] - b["actual"]).abs())  # a point's CRPS
     s = summarize(bt)
-    assert set(s.columns) >= {"target", "method", "quarters", "coverage_80", "crps"}
-    assert s.loc[s["method"] == "model", "quarters"].eq(2).all()
+    assert set(s.columns) >= {"horizon", "target", "method", "periods", "coverage_80", "crps"}
+    model = s[s["method"] == "model"]
+    assert model.loc[model["horizon"] == "quarter", "periods"].eq(2).all()
+    assert model.loc[model["horizon"] == "year", "periods"].eq(1).all()
     assert m.loc[m["target"] != "team bookings", "rep_coverage_80"].between(0, 1).all()
     assert m["sd_period"].gt(0).all()
 
@@ -82,9 +85,8 @@ def test_the_cost_of_what_happened_is_the_plan_on_actual_attainment(bt, small_or
         }
     )  # fmt: skip
     att = quarter_attainment(small_org.crm, small_org.crm.period(bt["period"].iloc[0]))
-    got = _cost(
-        plan, att["attainment"].to_numpy()[None, :], att["ote"].to_numpy(), att["quota"].to_numpy()
-    )
+    a, ote, quota = att["attainment"].to_numpy(), att["ote"].to_numpy(), att["quota"].to_numpy()
+    got = _cost(plan, a[None, :, None], ote, quota[:, None])
     want = (att["ote"] * 0.5 / 4 * att["attainment"]).sum()
     assert got[0] == pytest.approx(want, rel=1e-9)
 
@@ -131,3 +133,30 @@ def test_reports_read_the_scores_the_cli_writes(bt, tmp_path):
     pd.testing.assert_frame_equal(back, pd.read_csv(tmp_path / "bt.csv"))
     html = summary_table(back).to_html()
     assert "team bookings" in html and "%" in html
+
+
+def test_a_year_is_scored_on_its_four_quarters(bt, small_org):
+    """The year row: team bookings of the four quarters, the share of reps whose year's
+    bookings reached the sum of their quarterly quotas (reps in seat all year)."""
+    from salesops_models.capacity.backtest import window_attainment
+
+    crm = small_org.crm
+    year = bt[bt["horizon"] == "year"]
+    assert year["period"].nunique() == 1
+    first, last = year["period"].iloc[0].split(" to ")
+    window = [crm.period(first)]
+    while window[-1].label != last:
+        window.append(crm.calendar.next(window[-1]))
+    assert len(window) == 4
+    o = crm.opportunities
+    aes = crm.reps.loc[crm.reps["role"] == "AE", "id"]
+    won = o[o["is_won"] & o["close_date"].between(window[0].start, window[-1].end)]
+    team = year.loc[year["target"] == "team bookings", "actual"]
+    assert (team == won.loc[won["owner_rep_id"].isin(aes), "amount"].sum()).all()
+    att = window_attainment(crm, window)
+    per_quarter = [set(quarter_attainment(crm, q)["rep_id"]) for q in window]
+    assert set(att["rep_id"]) == set.intersection(*per_quarter)
+    quota = att.filter(like="quota_").sum(axis=1)
+    booked = att.filter(like="bookings_").sum(axis=1)
+    share = year.loc[year["target"] == "share at quota", "actual"]
+    assert (share == (booked >= quota).mean()).all()

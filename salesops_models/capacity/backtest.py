@@ -20,6 +20,10 @@ scenario), and three predictions are scored against what happened:
 Beside the model, the same fit with the shared quarter effect switched off (``reps
 independent``: the seats move together only through parameter uncertainty, the capacity
 model before the shared effect), to show what the shared effect does to the intervals.
+Years are replayed the same way (``years``: the last four quarters, the four before...):
+annual team bookings, the share of reps at their annual quota (the sum of their quarterly
+quotas), and the plan's cost over the four quarters with its annual true-up.
+
 Naive baselines, from the same history: team bookings = the same quarter last year x the
 trailing-twelve-month growth (the seasonal naive of the forecast backtest); share at quota
 and comp cost = the trailing average: each rep's mean attainment over the 4 quarters before
@@ -77,13 +81,30 @@ def quarter_attainment(crm: CRM, period) -> pd.DataFrame:
     return out
 
 
+def window_attainment(crm: CRM, window: list) -> pd.DataFrame:
+    """Reps with a quota in every quarter of ``window`` who were in seat all of it: per rep
+    OTE, and per quarter ``quota_k``/``bookings_k`` (k = 0, 1, ...); ``attainment`` is the
+    window's bookings over its quota."""
+    parts = [quarter_attainment(crm, q).set_index("rep_id") for q in window]
+    reps = parts[0].index
+    for part in parts[1:]:
+        reps = reps.intersection(part.index, sort=False)
+    out = pd.DataFrame({"rep_id": reps, "ote": parts[0].loc[reps, "ote"].to_numpy()})
+    for k, part in enumerate(parts):
+        out[f"quota_{k}"] = part.loc[reps, "quota"].to_numpy()
+        out[f"bookings_{k}"] = part.loc[reps, "bookings"].to_numpy()
+    quota = out.filter(like="quota_").sum(axis=1)
+    out["attainment"] = out.filter(like="bookings_").sum(axis=1) / quota
+    return out
+
+
 def _cost(plan, att: np.ndarray, ote: np.ndarray, quota: np.ndarray) -> np.ndarray:
-    """Cost per scenario of ``plan`` for one quarter: att (S, R)."""
+    """Cost per scenario of ``plan`` over quarters: ``att`` (S, R, P) quarterly attainment,
+    ``quota`` (R, P). Four quarters make a plan year (its annual true-up applies)."""
     from ..comp import evaluate
 
     ti = ote * plan.pay_mix.variable * plan.period_months / 12
-    a = att[:, :, None]
-    res = evaluate(plan, {m.name: a for m in plan.measures}, ti, quota=quota[:, None])
+    res = evaluate(plan, {m.name: att for m in plan.measures}, ti, quota=quota)
     return res.total
 
 
@@ -107,19 +128,23 @@ def plan_backtest(
     plan=None,
     *,
     quarters: int = 8,
+    years: int = 0,
     scenarios: int = 2000,
     seed: int = 0,
     model_config: dict | None = None,
     sampler_config: dict | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Replay the last ``quarters`` quarters (module docstring). ``plan``: the comp plan in
-    force (a quarterly :class:`~salesops_models.comp.Plan`; None: no comp-cost rows).
+    """Replay the last ``quarters`` quarters and the last ``years`` years (four quarters
+    each, ending with the last complete quarter) (module docstring). ``plan``: the comp plan
+    in force (a quarterly :class:`~salesops_models.comp.Plan`; None: no comp-cost rows; over
+    a year its annual true-up applies).
 
-    Returns one row per quarter x target x method (``model``, ``reps independent``,
-    ``baseline``) with actual, P10/P50/P90 (the baseline's point in all three),
-    ``covered_80``, ``crps``, ``abs_error``, ``pct_error``, ``pit`` and for the model the
-    fit's convergence, the shared effects' scales and ``rep_coverage_80``.
+    Returns one row per period x target x method (``model``, ``reps independent``,
+    ``baseline``) with ``horizon`` (quarter, year), actual, P10/P50/P90 (the baseline's
+    point in all three), ``covered_80``, ``crps``, ``abs_error``, ``pct_error``, ``pit``
+    and for the model the fit's convergence, the shared effects' scales and
+    ``rep_coverage_80``.
     """
     from tqdm.auto import tqdm
 
@@ -127,74 +152,16 @@ def plan_backtest(
         raise ValueError(
             f"the plan backtest replays quarters; plan {plan.name!r} pays per {plan.period}"
         )
+    windows = [("quarter", [q]) for q in complete_quarters(crm, quarters)] if quarters else []
+    if years:
+        qs = complete_quarters(crm, 4 * years)
+        windows += [("year", qs[k : k + 4]) for k in range(0, len(qs), 4)]
     model = ProductivityModel(model_config, sampler_config)
     rows = []
-    periods = complete_quarters(crm, quarters)
-    for i, period in enumerate(tqdm(periods, desc="plan backtest", disable=not progress)):
-        as_of = period.start - pd.Timedelta(days=1)
-        model.fit(crm, seed=seed + i, as_of=as_of)
-        diag = model.diagnostics()
-        start = str(period.start.to_period("M"))
-        results = {
-            method: capacity(
-                crm,
-                model,
-                CapacityPlan(start, 3, shared_effect=shared),
-                1.0,
-                n_scenarios=scenarios,
-                seed=seed + i,
-            )
-            for method, shared in (("model", True), (INDEPENDENT, False))
-        }
-        base = {"period": period.label, "as_of": as_of.date().isoformat()}
-        fit = {
-            "converged": diag.ok,
-            "max_r_hat": diag.max_r_hat,
-            "min_ess_bulk": diag.min_ess_bulk,
-            "divergences": diag.divergences,
-            "fit_seconds": model.fit_seconds,
-            "sd_period": float(model.idata.posterior["sd_period"].mean()),
-            "sd_segment": float(model.idata.posterior["sd_segment"].mean()),
-        }
-        actual = {"team bookings": float(_won(crm, period.start, period.end).sum())}
-        # share at quota and comp cost: the reps with a quota in seat all quarter
-        att = quarter_attainment(crm, period)
-        seats = results["model"].seats
-        seat_pos = pd.Index(seats["seat"]).get_indexer(att["rep_id"])
-        att, seat_pos = att[seat_pos >= 0], seat_pos[seat_pos >= 0]
-        trailing = _trailing_attainment(crm, period, att["rep_id"]) if len(att) else None
-        baseline = {"team bookings": _seasonal_naive(crm, period)}
-        if len(att):
-            actual["share at quota"] = float((att["attainment"] >= 1).mean())
-            baseline["share at quota"] = (
-                float((trailing >= 1).mean()) if trailing is not None else np.nan
-            )
-            if plan is not None:
-                quota, ote = att["quota"].to_numpy(), att["ote"].to_numpy()
-                actual["comp cost"] = float(
-                    _cost(plan, att["attainment"].to_numpy()[None, :], ote, quota)[0]
-                )
-                baseline["comp cost"] = (
-                    float(_cost(plan, trailing[None, :], ote, quota)[0])
-                    if trailing is not None
-                    else np.nan
-                )
-        for method, res in results.items():
-            pred = _predictions(res, att, seat_pos, plan)
-            extra = fit | {"rep_coverage_80": pred.pop("rep_coverage_80", np.nan)}
-            for target, draws in pred.items():
-                rows.append(
-                    base
-                    | {"target": target, "method": method, "reps": len(att)}
-                    | _score(draws, actual[target])
-                    | extra
-                )
-        for target, value in baseline.items():
-            rows.append(
-                base
-                | {"target": target, "method": "baseline", "reps": len(att)}
-                | _point(value, actual[target])
-            )
+    for i, (horizon, window) in enumerate(
+        tqdm(windows, desc="plan backtest", disable=not progress)
+    ):
+        rows += _replay(crm, plan, model, horizon, window, scenarios, seed + i)
     out = pd.DataFrame(rows)
     out["pct_error"] = np.where(
         out["target"] == "share at quota",
@@ -204,53 +171,110 @@ def plan_backtest(
     return out
 
 
-def _predictions(res, att: pd.DataFrame, seat_pos: np.ndarray, plan) -> dict:
+def _replay(crm, plan, model, horizon, window, scenarios, seed) -> list[dict]:
+    """The rows of one replayed quarter or year (see :func:`plan_backtest`)."""
+    start, end = window[0].start, window[-1].end
+    as_of = start - pd.Timedelta(days=1)
+    model.fit(crm, seed=seed, as_of=as_of)
+    diag = model.diagnostics()
+    month = str(start.to_period("M"))
+    results = {
+        method: capacity(
+            crm,
+            model,
+            CapacityPlan(month, 3 * len(window), shared_effect=shared),
+            1.0,
+            n_scenarios=scenarios,
+            seed=seed,
+        )
+        for method, shared in (("model", True), (INDEPENDENT, False))
+    }
+    label = window[0].label if len(window) == 1 else f"{window[0].label} to {window[-1].label}"
+    base = {"horizon": horizon, "period": label, "as_of": as_of.date().isoformat()}
+    fit = {
+        "converged": diag.ok,
+        "max_r_hat": diag.max_r_hat,
+        "min_ess_bulk": diag.min_ess_bulk,
+        "divergences": diag.divergences,
+        "fit_seconds": model.fit_seconds,
+        "sd_period": float(model.idata.posterior["sd_period"].mean()),
+        "sd_segment": float(model.idata.posterior["sd_segment"].mean()),
+    }
+    actual = {"team bookings": float(_won(crm, start, end).sum())}
+    baseline = {"team bookings": _seasonal_naive(crm, start, end)}
+    # share at quota and comp cost: the reps with a quota in seat all the window
+    att = window_attainment(crm, window)
+    seat_pos = pd.Index(results["model"].seats["seat"]).get_indexer(att["rep_id"])
+    att, seat_pos = att[seat_pos >= 0], seat_pos[seat_pos >= 0]
+    if len(att):
+        trailing = _trailing_attainment(crm, window[0], att["rep_id"])
+        actual["share at quota"] = float((att["attainment"] >= 1).mean())
+        baseline["share at quota"] = (
+            float((trailing >= 1).mean()) if trailing is not None else np.nan
+        )
+        if plan is not None:
+            quota, ote = att.filter(like="quota_").to_numpy(), att["ote"].to_numpy()
+            booked = att.filter(like="bookings_").to_numpy()
+            actual["comp cost"] = float(_cost(plan, (booked / quota)[None], ote, quota)[0])
+            baseline["comp cost"] = (
+                float(
+                    _cost(plan, np.repeat(trailing[None, :, None], len(window), 2), ote, quota)[0]
+                )
+                if trailing is not None
+                else np.nan
+            )
+    rows = []
+    for method, res in results.items():
+        pred = _predictions(res, att, seat_pos, plan, len(window))
+        extra = fit | {"rep_coverage_80": pred.pop("rep_coverage_80", np.nan)}
+        for target, draws in pred.items():
+            rows.append(
+                base
+                | {"target": target, "method": method, "reps": len(att)}
+                | _score(draws, actual[target])
+                | extra
+            )
+    for target, value in baseline.items():
+        rows.append(
+            base
+            | {"target": target, "method": "baseline", "reps": len(att)}
+            | _point(value, actual[target])
+        )
+    return rows
+
+
+def _predictions(res, att: pd.DataFrame, seat_pos: np.ndarray, plan, n_quarters: int) -> dict:
     """Draws per scenario of team bookings, the share at quota and the comp cost of the
     reps in ``att`` (seats ``seat_pos`` of ``res``), and those reps' 80% coverage."""
     out = {"team bookings": res.total()}
     if len(att) == 0:
         return out
-    sim_b = res.sim.seat_period[:, seat_pos, 0].astype(float)
-    stayed = res.sim.stayed[:, seat_pos, 0]
-    sim_att = sim_b / att["quota"].to_numpy()[None, :]
-    out["share at quota"] = np.where(stayed, sim_att >= 1, 0).sum(axis=1) / np.maximum(
-        stayed.sum(axis=1), 1
-    )
+    booked = res.sim.seat_period[:, seat_pos, :n_quarters].astype(float)  # (S, R, quarters)
+    stayed = res.sim.stayed[:, seat_pos, -1]  # the whole horizon
+    quota = att.filter(like="quota_").to_numpy()
+    total = booked.sum(axis=2)
+    hit = total / quota.sum(axis=1)[None, :] >= 1
+    out["share at quota"] = np.where(stayed, hit, 0).sum(axis=1) / np.maximum(stayed.sum(axis=1), 1)
     if plan is not None:
-        out["comp cost"] = _cost(plan, sim_att, att["ote"].to_numpy(), att["quota"].to_numpy())
-    lo, hi = np.quantile(sim_b, [0.1, 0.9], axis=0)
-    b = att["bookings"].to_numpy()
+        out["comp cost"] = _cost(plan, booked / quota[None], att["ote"].to_numpy(), quota)
+    lo, hi = np.quantile(total, [0.1, 0.9], axis=0)
+    b = att.filter(like="bookings_").to_numpy().sum(axis=1)
     out["rep_coverage_80"] = float(((lo <= b) & (b <= hi)).mean())
     return out
 
 
 def _point(value: float, actual: float) -> dict:
     if value is None or not np.isfinite(value):
-        return {
-            "actual": actual,
-            "p10": np.nan,
-            "p50": np.nan,
-            "p90": np.nan,
-            "covered_80": np.nan,
-            "crps": np.nan,
-            "abs_error": np.nan,
-        }
+        return {"actual": actual, "p10": np.nan, "p50": np.nan, "p90": np.nan,
+                "covered_80": np.nan, "crps": np.nan, "abs_error": np.nan}  # fmt: skip
     err = abs(value - actual)
-    return {
-        "actual": actual,
-        "p10": value,
-        "p50": value,
-        "p90": value,
-        "covered_80": np.nan,
-        "crps": err,
-        "abs_error": err,
-    }
+    return {"actual": actual, "p10": value, "p50": value, "p90": value,
+            "covered_80": np.nan, "crps": err, "abs_error": err}  # fmt: skip
 
 
-def _seasonal_naive(crm: CRM, period) -> float:
-    """The same quarter last year x trailing-twelve-month growth (NaN before the history)."""
-    start = period.start
-    ly = (start - pd.DateOffset(years=1), period.end - pd.DateOffset(years=1))
+def _seasonal_naive(crm: CRM, start, end) -> float:
+    """The same period last year x trailing-twelve-month growth (NaN before the history)."""
+    ly = (start - pd.DateOffset(years=1), end - pd.DateOffset(years=1))
     if ly[0] < crm.data_start:
         return np.nan
     last_year = float(_won(crm, *ly).sum())
@@ -304,11 +328,12 @@ def summary_table(bt: pd.DataFrame):
 
 
 def summarize(bt: pd.DataFrame) -> pd.DataFrame:
-    """Per target and method: quarters scored, 80% coverage, mean CRPS, mean absolute error
-    and (bookings, cost) mean absolute percentage error of the median."""
-    g = bt.groupby(["target", "method"], sort=False)
+    """Per horizon, target and method: periods scored, 80% coverage, mean CRPS, mean
+    absolute error and (bookings, cost) mean absolute percentage error of the median."""
+    keys = (["horizon"] if "horizon" in bt else []) + ["target", "method"]
+    g = bt.groupby(keys, sort=False)
     out = g.agg(
-        quarters=("actual", "size"),
+        periods=("actual", "size"),
         coverage_80=(
             "covered_80",
             lambda s: s.dropna().astype(float).mean() if s.notna().any() else np.nan,

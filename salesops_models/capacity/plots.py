@@ -105,6 +105,9 @@ def plot_prior_predictive(prior, observed_mean_log: np.ndarray, ax=None):
     the observed ones (the prior should cover the data without being absurdly wide)."""
     ax = ax or plt.subplots(figsize=(8, 3.2))[1]
     sim = prior.prior_predictive["mean_log"].to_numpy().ravel()
+    sim = sim[np.isfinite(sim)]  # a rep without a booked month has no mean log
+    observed_mean_log = np.asarray(observed_mean_log, dtype=float)
+    observed_mean_log = observed_mean_log[np.isfinite(observed_mean_log)]
     lo, hi = np.quantile(sim, [0.01, 0.99])
     ax.hist(np.clip(sim, lo, hi), bins=80, density=True, color="#adb5bd", label="prior predictive")
     ax.hist(observed_mean_log, bins=30, density=True, color="#1c7ed6", alpha=0.7, label="observed")
@@ -117,7 +120,9 @@ def plot_prior_predictive(prior, observed_mean_log: np.ndarray, ax=None):
 
 def plot_track_record(bt: pd.DataFrame, targets=("team bookings", "share at quota", "comp cost")):
     """The plan backtest by quarter: the model's P10-P90 and median, what happened, and the
-    naive baseline, one panel per target."""
+    naive baseline, one panel per target (the quarterly replays; years are in the table)."""
+    if "horizon" in bt:
+        bt = bt[bt["horizon"] == "quarter"]
     targets = [t for t in targets if t in set(bt["target"])]
     fig, axes = plt.subplots(1, len(targets), figsize=(4.6 * len(targets), 3.6), squeeze=False)
     for ax, target in zip(axes[0], targets, strict=True):
