@@ -114,6 +114,8 @@ def test_shared_effect_shock_and_stress_scenarios(fitted):
     ratio = hit.sim.monthly_total / res.sim.monthly_total
     np.testing.assert_allclose(ratio[:, :3], 1.0, rtol=1e-5)
     np.testing.assert_allclose(ratio[:, 3:], 0.85, rtol=1e-5)
+    # the shock shows in the year's shared multiplier: half the horizon at 0.85
+    assert hit.year_effect().mean() == pytest.approx(np.sqrt(0.85) * year.mean(), rel=1e-6)
     table = cap.stress_table(res, {"bookings": res.total()})
     assert table.loc["bad year", "bookings"] < table.loc["typical", "bookings"]
     assert table.loc["typical", "bookings"] < table.loc["good year", "bookings"]

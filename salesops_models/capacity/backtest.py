@@ -321,9 +321,18 @@ def summary_table(bt: pd.DataFrame):
     """:func:`summarize` styled for a report (coverage and errors as percentages)."""
     from ..exports import styled
 
-    return styled(summarize(bt)).format(
-        {"coverage_80": "{:.0%}", "crps": "{:,.3g}", "abs_error": "{:,.3g}", "pct_error": "{:.1%}"},
-        na_rep="-",
+    return (
+        styled(summarize(bt))
+        .hide(axis="index")
+        .format(
+            {
+                "coverage_80": "{:.0%}",
+                "crps": "{:,.3g}",
+                "abs_error": "{:,.3g}",
+                "pct_error": "{:.1%}",
+            },
+            na_rep="-",
+        )
     )
 
 

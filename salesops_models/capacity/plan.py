@@ -241,11 +241,13 @@ class CapacityResult:
     def year_effect(self) -> np.ndarray:
         """Each scenario's shared effect over the horizon as a multiplier of every seat's
         bookings: ``exp`` of the mean over months of the shared log effect, relative to the
-        average scenario (1.08: a year 8% better for everyone; 1 without a shared effect)."""
+        average scenario, times the plan's shock (1.08: a year 8% better for everyone; a
+        -15% shock over half the year alone gives 0.92; 1 without a shared effect)."""
         shared = self.sim.shared
         if shared is None:
             return np.ones(self.sim.monthly_total.shape[0])
-        return np.exp((shared - shared.mean(axis=0)).mean(axis=1))
+        shock = 0.0 if getattr(self.sim, "shock", None) is None else self.sim.shock.mean()
+        return np.exp((shared - shared.mean(axis=0)).mean(axis=1) + shock)
 
     def summary(self) -> dict:
         tot = self.total()

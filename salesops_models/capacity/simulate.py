@@ -153,6 +153,7 @@ class SimResult:
     draw_of_scenario: np.ndarray
     shared: np.ndarray | None = None
     segment_shared: np.ndarray | None = None
+    shock: np.ndarray | None = None  # (M,) the user-given log change in ``shared``
 
 
 def _seat(
@@ -273,8 +274,9 @@ def simulate(
             list(pool.map(run, range(len(chunks))))
     if bar is not None:
         bar.close()
+    shock = None if p.shock is None else np.asarray(p.shock, dtype=float)
     return SimResult(
-        totals.sum(axis=0), seat_period, stayed, periods, draw, shared.mean(axis=1), shared
+        totals.sum(axis=0), seat_period, stayed, periods, draw, shared.mean(axis=1), shared, shock
     )
 
 
