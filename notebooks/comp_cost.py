@@ -169,26 +169,16 @@ shocked_costs = {
     k: comp.capacity_inputs(p, shocked, quotas, deals=mix, seed=seed).evaluate(p)
     for k, p in plans.items()
 }
-stress.loc[f"shock {h2_multiplier - 1:+.0%} in H2"] = {
-    "scenarios": scenarios,
-    "shared_multiplier": float(shocked.year_effect().mean()),
-    "cost_A": float(shocked_costs["A"].total.mean()),
-    "cost_B": float(shocked_costs["B"].total.mean()),
-    "bookings": float(shocked.total().mean()),
-    "share_at_quota": float(cap.share_at_quota(cap.attainment(shocked, quotas)).mean()),
-}
-display(
-    styled(stress).format(
-        {
-            "scenarios": "{:,.0f}",
-            "shared_multiplier": "{:.2f}",
-            "cost_A": "{:,.0f}",
-            "cost_B": "{:,.0f}",
-            "bookings": "{:,.0f}",
-            "share_at_quota": "{:.0%}",
-        }
-    )
+stress.loc[f"shock {h2_multiplier - 1:+.0%} in H2"] = cap.stress_row(
+    shocked,
+    {
+        "cost_A": shocked_costs["A"].total,
+        "cost_B": shocked_costs["B"].total,
+        "bookings": shocked.total(),
+        "share_at_quota": cap.share_at_quota(cap.attainment(shocked, quotas)),
+    },
 )
+display(cap.styled_stress(stress))
 display(Markdown(stress.attrs["definition"] + "."))
 
 # %% [markdown]

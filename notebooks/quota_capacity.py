@@ -296,25 +296,15 @@ shocked_plan = cap.CapacityPlan(
 shocked = cap.capacity(
     crm, model, shocked_plan, plan_target, n_scenarios=scenarios, seed=seed, seasonality=season
 )
-shocked_share = cap.share_at_quota(cap.attainment(shocked, quotas))
-stress.loc[f"shock {h2_multiplier - 1:+.0%} in H2"] = {
-    "scenarios": scenarios,
-    "shared_multiplier": float(shocked.year_effect().mean()),
-    "bookings": float(shocked.total().mean()),
-    "reach_target": float((shocked.total() >= plan_target).mean()),
-    "share_at_quota": float(shocked_share.mean()),
-}
-display(
-    styled(stress).format(
-        {
-            "scenarios": "{:,.0f}",
-            "shared_multiplier": "{:.2f}",
-            "bookings": "{:,.0f}",
-            "reach_target": "{:.0%}",
-            "share_at_quota": "{:.0%}",
-        }
-    )
+stress.loc[f"shock {h2_multiplier - 1:+.0%} in H2"] = cap.stress_row(
+    shocked,
+    {
+        "bookings": shocked.total(),
+        "reach_target": (shocked.total() >= plan_target).astype(float),
+        "share_at_quota": cap.share_at_quota(cap.attainment(shocked, quotas)),
+    },
 )
+display(cap.styled_stress(stress))
 display(Markdown(stress.attrs["definition"] + "."))
 
 # %% [markdown]

@@ -114,6 +114,12 @@ def test_shared_effect_shock_and_stress_scenarios(fitted):
     ratio = hit.sim.monthly_total / res.sim.monthly_total
     np.testing.assert_allclose(ratio[:, :3], 1.0, rtol=1e-5)
     np.testing.assert_allclose(ratio[:, 3:], 0.85, rtol=1e-5)
+    row = cap.stress_row(hit, {"bookings": hit.total()})
+    assert row["scenarios"] == 400 and row["bookings"] == pytest.approx(hit.total().mean())
+    html = cap.styled_stress(
+        cap.stress_table(res, {"share_at_quota": np.full(400, 0.25)})
+    ).to_html()
+    assert "25%" in html and "bad year" in html
     # the shock shows in the year's shared multiplier: half the horizon at 0.85
     assert hit.year_effect().mean() == pytest.approx(np.sqrt(0.85) * year.mean(), rel=1e-6)
     table = cap.stress_table(res, {"bookings": res.total()})

@@ -7,7 +7,9 @@ from .plan import (
     capacity,
     hires_needed,
     linear_ramp,
+    stress_row,
     stress_table,
+    styled_stress,
 )
 from .productivity import ProductivityModel, rep_months, sufficient_stats
 from .quota import (
@@ -36,7 +38,9 @@ __all__ = [
     "share_at_quota",
     "plan_backtest",
     "simulate",
+    "stress_row",
     "stress_table",
+    "styled_stress",
     "sufficient_stats",
     "variance_decomposition",
 ]

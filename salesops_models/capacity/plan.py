@@ -380,17 +380,40 @@ def stress_table(result: CapacityResult, metrics: dict[str, np.ndarray], q: floa
     everything = np.ones(len(effect), dtype=bool)
     masks = (effect <= lo, (effect > lo) & (effect < hi), effect >= hi, everything)
     groups = dict(zip(STRESS_GROUPS, masks, strict=True))
-    rows = []
-    for name, sel in groups.items():
-        row = {"scenario": name, "scenarios": int(sel.sum())}
-        row["shared_multiplier"] = float(effect[sel].mean()) if sel.any() else np.nan
-        for key, values in metrics.items():
-            values = np.asarray(values, dtype=float)
-            row[key] = float(values[sel].mean()) if sel.any() else np.nan
-        rows.append(row)
+    rows = [{"scenario": name} | _means(effect, sel, metrics) for name, sel in groups.items()]
     out = pd.DataFrame(rows).set_index("scenario")
     out.attrs["definition"] = (
         f"bad year: the {q:.0%} of scenarios with the lowest shared effect; good year: the "
         f"{q:.0%} with the highest; means over those scenarios"
     )
     return out
+
+
+def _means(effect: np.ndarray, sel: np.ndarray, metrics: dict) -> dict:
+    row = {"scenarios": int(sel.sum())}
+    row["shared_multiplier"] = float(effect[sel].mean()) if sel.any() else np.nan
+    for key, values in metrics.items():
+        values = np.asarray(values, dtype=float)
+        row[key] = float(values[sel].mean()) if sel.any() else np.nan
+    return row
+
+
+def stress_row(result: CapacityResult, metrics: dict[str, np.ndarray]) -> dict:
+    """One more row for :func:`stress_table` from another run (e.g. a shocked plan): its
+    scenarios, mean shared multiplier and the mean of every metric."""
+    effect = result.year_effect()
+    return _means(effect, np.ones(len(effect), dtype=bool), metrics)
+
+
+def styled_stress(table: pd.DataFrame):
+    """:func:`stress_table` for a report: shares and probabilities as percentages
+    (columns starting ``share``/``reach``/``p_``), the multiplier to 2 decimals, amounts
+    with thousands separators."""
+    from ..exports import styled
+
+    def fmt(col: str) -> str:
+        if col.startswith(("share_at", "reach", "p_")):
+            return "{:.0%}"
+        return "{:.2f}" if col == "shared_multiplier" else "{:,.0f}"
+
+    return styled(table).format({c: fmt(c) for c in table.columns})
