@@ -167,3 +167,29 @@ def test_a_shock_scales_the_months_it_names():
     bad.quarter_of_month = np.array([0, 0, 0, 1, 1])
     with pytest.raises(ValueError, match="quarter_of_month"):
         simulate(bad, 10, 0)
+
+
+def test_segment_effects_tie_a_segments_seats_more_than_two_segments():
+    """Two segments, org effect t, segment effect u: log bookings of two seats of one segment
+    correlate (t**2 + u**2) / (t**2 + u**2 + trigamma(k)), of two segments t**2 / (same);
+    and the reference loop draws the same numbers with segment effects on."""
+    from scipy.special import polygamma
+
+    k, t, u = 3.0, 0.2, 0.3
+    p = with_shared(params(R=4, M=1, shape=k, D=3), sd=t, season_amp=0.0)
+    p.sd_segment = np.full(3, u)
+    p.segment_of_seat = np.array([0, 0, 1, 1])
+    res = simulate(p, 30_000, seed=4)
+    logb = np.log(res.seat_period[:, :, 0].astype(float))
+    total = t**2 + u**2 + polygamma(1, k)
+    same = np.corrcoef(logb[:, 0], logb[:, 1])[0, 1]
+    other = np.corrcoef(logb[:, 0], logb[:, 2])[0, 1]
+    assert same == pytest.approx((t**2 + u**2) / total, abs=0.02)
+    assert other == pytest.approx(t**2 / total, abs=0.02)
+    assert res.segment_shared.shape == (30_000, 2, 1)
+    q = with_shared(params(R=4, M=6, shape=1.5, pi=0.2, hazard=0.05), sd=t)
+    q.sd_segment, q.segment_of_seat = np.full(20, u), np.array([0, 1, 0, 1])
+    periods = [np.arange(3), np.arange(3, 6)]
+    got = simulate(q, 100, seed=6, periods=periods).seat_period
+    ref = simulate_reference_loop(q, 100, 6, [1, 2], periods)
+    np.testing.assert_allclose(got[:, [1, 2], :], ref, rtol=2e-5, atol=1e-3)
