@@ -311,9 +311,9 @@ display(Markdown(stress.attrs["definition"] + "."))
 # ## Track record: the plan on past quarters
 # Each past quarter (and each of the last two years) replayed with only the history before
 # it: the productivity model fitted, the AEs in seat simulated for the period, and the
-# predictions scored against what happened, beside naive baselines (team bookings: same quarter last year x growth; share at
-# quota and comp cost: each rep's trailing-year average attainment). A calibrated 80%
-# interval covers about 80% of quarters (70-90% is the goal).
+# predictions scored against what happened, beside naive baselines (team bookings: same
+# quarter last year x growth; share at quota and comp cost: each rep's trailing-year average
+# attainment). A calibrated 80% interval covers about 80% of quarters (70-90% is the goal).
 
 # %%
 from salesops_models.capacity.backtest import read_backtest, summary_table

@@ -421,28 +421,27 @@ class ProductivityModel(BayesModel):
     def prior_predictive(self, crm_or_data, samples: int = 500, seed: int = 0) -> az.InferenceData:
         """Prior draws of the parameters and, as ``prior_predictive["mean_log"]``, of each
         rep's mean log booked month (the statistic :func:`sufficient_stats` observes)."""
+        import warnings
+
         import pymc as pm
+        from scipy.special import digamma, polygamma
 
         data = self._data(crm_or_data)
         model = self.build_model(data)
-        import warnings
-
         with quiet(), model, warnings.catch_warnings():
             # the Potential is the likelihood; prior draws do not need it (said, not warned)
             warnings.filterwarnings("ignore", message="The effect of Potentials")
             prior = pm.sample_prior_predictive(samples, random_seed=seed)
         rng = np.random.default_rng(seed)
         p = prior.prior
+        seg = pd.Categorical(data.reps["segment"], categories=self.segments).codes
         lam = p["lam"].to_numpy()[0]  # (draw, rep)
-        a = (
+        org = (
             p["season"].to_numpy()[0][:, self.season_index(data.months)]
             + p["period_effect"].to_numpy()[0][:, data.quarter]
-        )[:, None, :] + p["segment_period_effect"].to_numpy()[0][:, :, data.quarter][
-            :, pd.Categorical(data.reps["segment"], categories=self.segments).codes, :
-        ]  # (draw, rep, month)
-        seg = pd.Categorical(data.reps["segment"], categories=self.segments).codes
-        from scipy.special import digamma, polygamma
-
+        )  # (draw, month)
+        own = p["segment_period_effect"].to_numpy()[0][:, :, data.quarter][:, seg, :]
+        a = org[:, None, :] + own  # (draw, rep, month)
         k = p["shape"].to_numpy()[0][:, seg]
         n_pos = data.reps["n_pos"].to_numpy()
         mean_a = (a * data.booked[None]).sum(axis=2) / np.maximum(n_pos, 1)
