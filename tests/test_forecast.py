@@ -3,6 +3,7 @@ simulator against closed forms, scoring rules, baselines; a tiny real fit (slow)
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 import numpy as np
@@ -545,3 +546,111 @@ def test_backtest_meets_the_goals_on_the_sample_org():
     assert scores["period"].nunique() == 8
     g = goals(summarize(scores), "week 4")
     assert g["met"].all(), g
+
+
+@functools.cache
+def jitted_kernel():
+    """The fused op's kernel compiled by numba (imported lazily: importing PyTensor at
+    collection would change what test_blas sees)."""
+    import numba
+
+    from salesops_models.forecast.exposure_op import _kernel
+
+    return numba.njit(_kernel)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(0, 300),
+    sizes=st.tuples(*[st.integers(1, 12)] * 4),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_fused_exposure_term_equals_its_formula_and_gradient(n, sizes, seed):
+    """The fused op's numba kernel, its NumPy form and the formula agree on the total, and
+    its gradient blocks are the per-level sums of the cells' terms (each sums to the total),
+    on any sizes, including no cells and repeated indices."""
+    from salesops_models.forecast import exposure_op as eo
+
+    rng = np.random.default_rng(seed)
+    effects = [rng.normal(-1.0, 1.0, (2, k)) for k in sizes]
+    E = rng.uniform(0, 30, n)
+    index = np.stack([rng.integers(0, k, n) for k in sizes]).astype(np.int32)
+    ref = eo.exposure_term_reference(*effects, E, index)
+    for impl in (eo.exposure_term_numpy, jitted_kernel()):
+        total, *grads = impl(*effects, E, index)
+        assert np.isclose(float(total), ref, rtol=1e-12, atol=1e-12)
+        assert np.isclose(grads[0].sum(), ref, rtol=1e-12, atol=1e-12)
+        for g, eff, ix in zip(grads, effects, index, strict=True):
+            assert g.shape == eff.shape
+            w = E * np.exp(sum(e[:, i] for e, i in zip(effects, index, strict=True)))
+            for k in range(2):
+                assert np.allclose(g[k], np.bincount(ix, weights=w[k], minlength=eff.shape[1]))
+
+
+def test_the_fused_op_gradient_passes_pytensor_finite_differences():
+    import pytensor
+    from pytensor.gradient import verify_grad
+
+    from salesops_models.forecast.exposure_op import exposure_term
+
+    rng = np.random.default_rng(3)
+    sizes = (5, 4, 3, 2)
+    E = rng.uniform(0, 2, 40)
+    index = np.stack([rng.integers(0, k, 40) for k in sizes])
+    effects = [rng.normal(-0.5, 0.3, (2, k)) for k in sizes]
+    for mode in ("FAST_RUN", "NUMBA"):
+        verify_grad(
+            lambda b, p, r, q: exposure_term(b, p, r, q, E, index)[0],
+            effects,
+            rng=np.random.default_rng(4),
+            mode=pytensor.compile.mode.get_mode(mode),
+        )
+
+
+def test_three_likelihood_forms_give_one_log_density(small_org):
+    """The fused op ("cells"), the gathers it replaced ("gather") and one Poisson term per
+    exposure piece ("rows") are one likelihood: equal stage-hazard log likelihoods and
+    gradients at random points, up to the Poisson constant sum(y log E - log y!) of the
+    rows form, which does not depend on the parameters."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    from salesops_models.forecast import BookingsForecastModel
+
+    crm = small_org.crm
+    levels = make_levels(crm)
+    td = build_training_data(crm, "2026-08-12", levels, keep_pieces=True)
+    out = {}
+    for form in ("cells", "gather", "rows"):
+        model = BookingsForecastModel({"likelihood": form}).build_model(td)
+        terms = ["n_advance", "n_lost"] if form == "rows" else ["stage_hazard_loglik"]
+        loglik = model.logp(vars=[model[t] for t in terms], jacobian=False)
+        grads = pt.grad(loglik, model.value_vars, disconnected_inputs="ignore")
+        fn = pytensor.function(
+            model.value_vars, [loglik, *grads], mode="FAST_COMPILE", on_unused_input="ignore"
+        )
+        ip = model.initial_point()
+        rng = np.random.default_rng(0)  # the same points for every form
+        points = [
+            [ip[v.name] + rng.normal(0, 0.3, np.shape(ip[v.name])) for v in model.value_vars]
+            for _ in range(3)
+        ]
+        # (copies: a compiled function may reuse its output buffers)
+        out[form] = [[np.array(x, copy=True) for x in fn(*p)] for p in points]
+    for form in ("gather", "rows"):
+        offsets = [a[0] - b[0] for a, b in zip(out[form], out["cells"], strict=True)]
+        assert np.allclose(offsets, offsets[0], rtol=0, atol=1e-6)
+        if form == "gather":
+            assert abs(offsets[0]) < 1e-6
+        for a, b in zip(out[form], out["cells"], strict=True):
+            for ga, gb in zip(a[1:], b[1:], strict=True):
+                assert np.allclose(ga, gb, rtol=1e-8, atol=1e-8)
+
+
+def test_the_likelihood_form_is_checked(small_org):
+    from salesops_models.forecast import BookingsForecastModel
+
+    m = BookingsForecastModel({"likelihood": "fused"})
+    td = build_training_data(small_org.crm, AS_OF, make_levels(small_org.crm))
+    with pytest.raises(ValueError, match="likelihood must be"):
+        m.model_data(td)

@@ -28,7 +28,10 @@ With exposure ``E`` (days at risk) of a cell, ``n_r ~ Poisson(E * h_r)`` is the 
 likelihood of the piecewise-exponential model with right-censoring (open deals contribute
 exposure without an event). P(win) and the time to close are *derived* from these hazards by
 simulation, so P(closes inside the period | won) is modelled, not assumed, and slippage into
-the next period is a direct output. Where the next stage goes after an advance (including
+the next period is a direct output. The cells' likelihood is fitted on sufficient
+statistics: the event part ``sum n_r * eta_r`` needs only event totals per effect level, and
+the exposure part ``sum E * exp(eta_r)`` with its gradient is one fused pass over the cells
+(:mod:`.exposure_op`, 2x the PyTensor gathers per gradient). Where the next stage goes after an advance (including
 skips and CRMs whose deals jump straight to Closed Won) follows a Dirichlet(1 + counts)
 posterior of the observed transitions.
 
@@ -98,11 +101,17 @@ DEFAULT_MODEL_CONFIG = {
     # non-centered (see build_model)
     "dense_events": 5,
     # likewise a rep's effect: centered from this many events, where the data pin the effect
-    # (sd ~ 1/sqrt(n)) to a third of the typical rep spread: 1/sqrt(n) <= 0.15/3 -> n >= 400.
-    # Maven's 30 agents (30-240 events) centered from 100 events: 9-40 divergences
-    "dense_rep_events": 400,
-    # "cells": Poisson on sufficient statistics (default); "rows": one Poisson term per
-    # exposure piece (the naive per-deal formulation, same posterior; benchmark baseline)
+    # (sd ~ 1/sqrt(n)) below the smallest spread of reps we expect: 1/sqrt(1500) = 0.026.
+    # The sample org's reps differ in advance speed by sd_rep ~0.04: centered from 400
+    # events (1/sqrt(400) = 0.05, no tighter than the spread), the centered reps made a
+    # funnel with sd_rep (bulk ESS 150-370 on early as-of dates, 10 of 24 backtest fits
+    # retried); from 1,500 its bulk ESS was 800-1,060 on the same fits. Maven's 30 agents
+    # (30-240 events) centered from 100 events: 9-40 divergences
+    "dense_rep_events": 1500,
+    # "cells": Poisson on sufficient statistics with the fused exposure op (default);
+    # "gather": the same cells as PyTensor gathers from two outer sums (the implementation
+    # before the fused op; benchmark baseline); "rows": one Poisson term per exposure piece
+    # (the naive per-deal formulation, same posterior; benchmark baseline)
     "likelihood": "cells",
 }
 #: index spaces are padded to the next power of two, at least these (see
@@ -121,6 +130,11 @@ def capacity(n: int, floor: int) -> int:
     """
     return max(int(floor), 1 << max(0, int(n) - 1).bit_length())
 
+
+#: posterior draws a forecast simulates by default (thinned evenly from the 4,000 of a
+#: fit): the Monte Carlo error of its P10/P50/P90 is ~0.3% of bookings (sd / sqrt(2000)
+#: for an interval of +-8%), and 2,000 took 2.5 s where 4,000 took 5.1 s (sample org)
+FORECAST_DRAWS = 2000
 
 # four chains: r_hat compares four chains, not two
 # (with two, r_hat over ~1,000 parameters is noisy enough to cross 1.01 by chance)
@@ -263,6 +277,11 @@ class BookingsForecastModel(BayesModel):
         arrival arrays.
         """
         cfg = self.model_config
+        if cfg["likelihood"] not in ("cells", "gather", "rows"):
+            raise ValueError(
+                f"model_config likelihood must be 'cells', 'gather' or 'rows', not "
+                f"{cfg['likelihood']!r}"
+            )
         lv = td.levels
         sh = self.shapes(lv)
         hq = sh["quarter"]
@@ -296,7 +315,20 @@ class BookingsForecastModel(BayesModel):
             out["row_index"] = np.stack([idx[k] for k in ("base", "rep", "quarter", "pattern")])
             out["row_events"] = np.stack([idx[f"n_{risk}"] for risk in RISKS])
         else:
-            out["cell_index"] = np.stack([idx["base_pattern"], idx["rep_quarter"]])
+            # base, pattern, rep, period level of each cell (read unsigned by the fused
+            # exposure op: checked in range here)
+            ix = np.stack([idx[k] for k in ("base", "pattern", "rep", "quarter")]).astype(np.int64)
+            n_base = sh["segment"] * N_STAGES * len(DURATION_EDGES)
+            n_pattern = len(next(iter(covariate_patterns().values())))
+            sizes = (n_base, n_pattern, sh["rep"], hq + 1)
+            for row, size, name in zip(
+                ix, sizes, ("base", "pattern", "rep", "period"), strict=True
+            ):
+                if len(row) and (row.min() < 0 or row.max() >= size):
+                    raise ValueError(f"cell {name} index outside 0..{size - 1}")
+            out["cell_index"] = ix
+            if cfg["likelihood"] == "gather":  # flat indices into the two outer sums
+                out["cell_index"] = np.stack([ix[0] * n_pattern + ix[1], ix[2] * (hq + 1) + ix[3]])
         out["events"] = np.stack(
             [np.concatenate([idx[f"{risk}_by_{k}"] for k in EVENT_BLOCKS]) for risk in RISKS]
         )
@@ -383,6 +415,8 @@ class BookingsForecastModel(BayesModel):
         import pymc as pm
         import pytensor.tensor as pt
 
+        from .exposure_op import exposure_term
+
         cfg = self.model_config
         lv = td.levels
         data = self.model_data(td)
@@ -455,14 +489,14 @@ class BookingsForecastModel(BayesModel):
             sd_team = pm.Gamma("sd_team", 2.0, 2.0 / cfg["team_sd"], dims="risk")
             sd_rep = pm.Gamma("sd_rep", 2.0, 2.0 / cfg["rep_sd"], dims="risk")
             z_team = pm.Normal("z_team", 0, 1, dims=("risk", "team"))
-            z_rep = pm.Normal("z_rep", 0, 1, dims=("risk", "rep"))
+            team_part = sd_team[:, None] * pm.math.dot(z_team, team_onehot.T)
+            # (the team part is added, not the rep's prior mean: where a segment is one team,
+            # the segment centering below removes it, and it must then stay decoupled)
             # a rep's deviation from the team: centered for reps whose many events pin it
             # down (non-centered, a ridge with sd_rep: the recovery data's 2,000 deals a rep
             # gave r_hat 1.03), non-centered for new or quiet reps (centered: a funnel)
-            team_part = sd_team[:, None] * pm.math.dot(z_team, team_onehot.T)
+            z_rep = pm.Normal("z_rep", 0, 1, dims=("risk", "rep"))
             rep_dense = pt.cast(pt.ge(by["rep"], cfg["dense_rep_events"]), "float64")
-            # (the team part is added, not the rep's prior mean: where a segment is one team,
-            # the segment centering below removes it, and it must then stay decoupled)
             rep_c = pm.Normal(
                 "rep_centered",
                 0.0,
@@ -519,20 +553,32 @@ class BookingsForecastModel(BayesModel):
                         observed=d["row_events"][r],
                     )
                     continue
-                # two gathers per risk: (base x pattern) and (rep x quarter) outer sums, each
-                # taken with a 1-D index (PyTensor's fast AdvancedSubtensor1 path)
-                bp = (base_flat[r][:, None] + pattern_eff[r][None, :]).ravel()
-                rq = (rep_eff[r][:, None] + sign[r] * eps_pad[None, :]).ravel()
-                eta = bp[d["cell_index"][0]] + rq[d["cell_index"][1]]
-                # Poisson(E * exp(eta)) log-likelihood without constants: the event term is
-                # linear in the effects, so it only needs event totals per effect level
-                linear = (
+                if cfg["likelihood"] == "gather":  # the exposure part by gathers
+                    bp = (base_flat[r][:, None] + pattern_eff[r][None, :]).ravel()
+                    rq = (rep_eff[r][:, None] + sign[r] * eps_pad[None, :]).ravel()
+                    eta = bp[d["cell_index"][0]] + rq[d["cell_index"][1]]
+                    loglik = loglik - pm.math.sum(d["cell_exposure"] * pm.math.exp(eta))
+                # the event part: linear in the effects, so only event totals per level
+                loglik = loglik + (
                     pm.math.dot(base_flat[r], by["base"][r])
                     + pm.math.dot(rep_eff[r], by["rep"][r])
                     + sign[r] * pm.math.dot(eps_pad, by["quarter"][r])
                     + pm.math.dot(pattern_eff[r], by["pattern"][r])
                 )
-                loglik = loglik + linear - pm.math.sum(d["cell_exposure"] * pm.math.exp(eta))
+            if cfg["likelihood"] == "cells":
+                # the exposure part, sum_k sum_c E_c exp(eta_kc), and its gradient in one
+                # fused pass over the cells (see .exposure_op)
+                loglik = (
+                    loglik
+                    - exposure_term(
+                        base_flat,
+                        pattern_eff,
+                        rep_eff,
+                        sign[:, None] * eps_pad[None, :],
+                        d["cell_exposure"],
+                        d["cell_index"],
+                    )[0]
+                )
             if cfg["likelihood"] != "rows":
                 pm.Potential("stage_hazard_loglik", loglik)
             # amount change from stage amount to won amount
@@ -704,8 +750,11 @@ class BookingsForecastModel(BayesModel):
                 "this model was loaded without its CRM: BookingsForecastModel.load(path, crm)"
             )
 
-    def forecast(self, period, *, draws: int | None = None, seed: int = 0):
-        """Simulate the period's bookings from the posterior (see :mod:`.simulate`)."""
+    def forecast(self, period, *, draws: int | None = FORECAST_DRAWS, seed: int = 0):
+        """Simulate the period's bookings from the posterior (see :mod:`.simulate`).
+
+        ``draws`` posterior draws, thinned evenly (default :data:`FORECAST_DRAWS`; ``None``
+        for all of them): one simulated quarter each."""
         from .simulate import forecast_period
 
         self._require_data()
@@ -718,7 +767,7 @@ class BookingsForecastModel(BayesModel):
         exclude=(),
         stage: dict | None = None,
         add: list[dict] | None = None,
-        draws: int | None = None,
+        draws: int | None = FORECAST_DRAWS,
         seed: int = 0,
     ):
         """The period's forecast with the open pipeline edited, reusing this fit (no refit).
@@ -787,8 +836,6 @@ def cell_indices(
         "quarter": n_quarters + 1,
         "pattern": n_pattern,
     }
-    out["base_pattern"] = out["base"] * n_pattern + out["pattern"]
-    out["rep_quarter"] = out["rep"] * sizes["quarter"] + out["quarter"]
     for risk in RISKS:
         y = cells[f"n_{risk}"].to_numpy(dtype=float)
         out[f"n_{risk}"] = y
