@@ -617,7 +617,7 @@ def forecast_backtest(
     out: Path | None = typer.Option(None, help="CSV of every score (default reports/forecast/)."),
 ):
     """Replay past quarters using only as-of data; score the model next to four baselines."""
-    from .forecast.backtest import backtest, convergence, goals, summarize
+    from .forecast.backtest import backtest, compact_summary, convergence, goals, summarize
     from .store import load_duckdb
 
     crm = load_duckdb(db)
@@ -637,14 +637,22 @@ def forecast_backtest(
     out.parent.mkdir(parents=True, exist_ok=True)
     bt.to_csv(out, index=False)
     s = summarize(bt)
-    console.print(_table(s.round(3), f"Backtest: {bt['period'].nunique()} quarters"))
+    summary_csv = out.with_name(f"{out.stem}_summary.csv")
+    s.to_csv(summary_csv, index=False)
+    console.print(
+        _table(
+            compact_summary(s),
+            f"Backtest: {bt['period'].nunique()} quarters (mean |error| of the median, "
+            "quarters inside the 80% interval)",
+        )
+    )
     ok = bt.loc[bt["method"] == "model", "converged"].all()
     console.print(f"[{'green' if ok else 'yellow'}]{escape(convergence(bt))}[/]")
     for point in pts:
         g = goals(s, point)
         if len(g):
             console.print(_table(g, f"Goals at {point}"))
-    console.print(f"scores: {out}")
+    console.print(f"scores: {out}\nsummary: {summary_csv}")
 
 
 plan_app = typer.Typer(

@@ -654,3 +654,33 @@ def test_the_likelihood_form_is_checked(small_org):
     td = build_training_data(small_org.crm, AS_OF, make_levels(small_org.crm))
     with pytest.raises(ValueError, match="likelihood must be"):
         m.model_data(td)
+
+
+def test_the_backtest_table_fits_a_100_column_terminal():
+    """Every method's name and every point's figures are readable in 100 columns (they were
+    cut to `stag…` and `roll…`); the full summary is a CSV beside the scores."""
+    from rich.console import Console
+
+    from salesops_models.cli import _table
+
+    methods = ["model", "stage-weighted", "stage conversion", "commit roll-up", "seasonal naive"]
+    summary = pd.DataFrame(
+        [
+            {
+                "point": p,
+                "method": m,
+                "periods": 8,
+                "mean_abs_error_pct": 123.456,
+                "coverage_80": 0.875 if m == "model" else np.nan,
+            }
+            for p in ("day 1", "week 4", "week 8")
+            for m in methods
+        ]
+    )
+    console = Console(width=100, record=True)
+    console.print(_table(bt.compact_summary(summary), "Backtest"))
+    text = console.export_text()
+    assert "…" not in text
+    for m in methods:
+        assert m in text
+    assert text.count("123.5%, 7/8 in 80%") == 3

@@ -273,6 +273,30 @@ def calibration(bt: pd.DataFrame, levels=(50, 80, 90)) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def compact_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary for a terminal: one row per method, one column per point, each cell the
+    mean absolute % error of the median and, for forecasts with intervals, how many periods
+    the 80% interval covered (fits 100 columns; the full summary goes to CSV).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"point": ["day 1", "day 1"], "method": ["model", "stage-weighted"],
+    ...                   "periods": [8, 8], "mean_abs_error_pct": [4.97, 12.57],
+    ...                   "coverage_80": [1.0, float("nan")]})
+    >>> compact_summary(s).to_dict("records")
+    [{'method': 'model', 'day 1': '5.0%, 8/8 in 80%'}, {'method': 'stage-weighted', 'day 1': '12.6%'}]
+    """
+    cells: dict[str, dict[str, str]] = {}
+    for r in summary.itertuples(index=False):
+        cell = f"{r.mean_abs_error_pct:.1f}%"
+        if pd.notna(r.coverage_80):
+            cell += f", {round(r.coverage_80 * r.periods)}/{r.periods} in 80%"
+        cells.setdefault(r.method, {})[r.point] = cell
+    points = list(dict.fromkeys(summary["point"]))
+    out = pd.DataFrame.from_dict(cells, orient="index").reindex(columns=points).fillna("")
+    return out.rename_axis("method").reset_index()
+
+
 def goals(summary: pd.DataFrame, point: str = "week 4") -> pd.DataFrame:
     """The issue's goals at ``point``: mean |error| <= 5%, 80% coverage in [70%, 90%], error
     at least 30% below the stage-weighted baseline."""
