@@ -218,6 +218,9 @@ class BayesModel:
                     seed=seed,
                     progress_bar=progressbar,
                     target_accept=sc["target_accept"],
+                    # the tuning draws are not kept: nothing reads them, and converting and
+                    # saving them cost time and memory with every fit
+                    save_warmup=False,
                     **sc.get("nutpie_kwargs", {}),
                 )
             with model:
