@@ -18,11 +18,11 @@ So, unless the user configured it (``PYTENSOR_FLAGS`` or ``~/.pytensorrc``):
 Examples
 --------
 >>> env = {}
->>> configure_pytensor_blas(env, search=())
+>>> configure_pytensor_blas(env, search=(), loaded=())
 'blas__ldflags='
 >>> env["PYTENSOR_FLAGS"]
 'blas__ldflags='
->>> configure_pytensor_blas({"PYTENSOR_FLAGS": "blas__ldflags=-lmkl_rt"}, search=())
+>>> configure_pytensor_blas({"PYTENSOR_FLAGS": "blas__ldflags=-lmkl_rt"}, search=(), loaded=())
 ''
 """
 
@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Container, MutableMapping, Sequence
 from pathlib import Path
 
 #: where a system BLAS's link name (``libopenblas.so``, not only the ``.so.0`` runtime) lives
@@ -54,13 +54,17 @@ def system_blas_ldflags(search: Sequence[str] = SEARCH) -> str:
 
 
 def configure_pytensor_blas(
-    environ: MutableMapping[str, str] = os.environ, search: Sequence[str] = SEARCH
+    environ: MutableMapping[str, str] = os.environ,
+    search: Sequence[str] = SEARCH,
+    loaded: Container[str] | None = None,
 ) -> str:
     """Set ``blas__ldflags`` in ``PYTENSOR_FLAGS`` unless the user did (returns what was
-    added, ``""`` when nothing was). No effect once PyTensor is imported."""
+    added, ``""`` when nothing was). No effect once PyTensor is imported (``"pytensor"`` in
+    ``loaded``, default ``sys.modules``; the examples and tests pass ``()``, so they do not
+    depend on what was imported before them)."""
     flags = environ.get("PYTENSOR_FLAGS", "")
     rc = environ.get("PYTENSORRC", str(Path.home() / ".pytensorrc"))
-    if "blas__ldflags" in flags or "pytensor" in sys.modules:
+    if "blas__ldflags" in flags or "pytensor" in (sys.modules if loaded is None else loaded):
         return ""
     if any(Path(p).is_file() and "ldflags" in Path(p).read_text() for p in rc.split(os.pathsep)):
         return ""

@@ -14,14 +14,14 @@ from salesops_models.blas import SEARCH, configure_pytensor_blas
 def test_a_linkable_system_openblas_is_used(tmp_path):
     (tmp_path / "libopenblas.so").write_bytes(b"")
     env = {"PYTENSORRC": str(tmp_path / "none")}
-    added = configure_pytensor_blas(env, search=(str(tmp_path),))
+    added = configure_pytensor_blas(env, search=(str(tmp_path),), loaded=())
     assert added == f"blas__ldflags=-L{tmp_path} -lopenblas"
     assert env["PYTENSOR_FLAGS"] == added
 
 
 def test_without_one_the_flags_are_empty_and_other_flags_kept(tmp_path):
     env = {"PYTENSOR_FLAGS": "floatX=float64", "PYTENSORRC": str(tmp_path / "none")}
-    assert configure_pytensor_blas(env, search=(str(tmp_path),)) == "blas__ldflags="
+    assert configure_pytensor_blas(env, search=(str(tmp_path),), loaded=()) == "blas__ldflags="
     assert env["PYTENSOR_FLAGS"] == "floatX=float64,blas__ldflags="
 
 
@@ -29,7 +29,7 @@ def test_the_users_setting_wins(tmp_path):
     rc = tmp_path / ".pytensorrc"
     rc.write_text("[blas]\nldflags = -lmkl_rt\n")
     env = {"PYTENSORRC": str(rc)}
-    assert configure_pytensor_blas(env, search=()) == "" and "PYTENSOR_FLAGS" not in env
+    assert configure_pytensor_blas(env, search=(), loaded=()) == "" and "PYTENSOR_FLAGS" not in env
 
 
 def _fresh_python(code: str) -> subprocess.CompletedProcess:
@@ -55,3 +55,10 @@ def test_importing_the_package_then_pymc_prints_no_blas_warning():
             "could not link to a BLAS"
             in _fresh_python("import pytensor; pytensor.config.blas__ldflags").stderr
         )
+
+
+def test_once_pytensor_is_imported_nothing_is_set(tmp_path):
+    (tmp_path / "libopenblas.so").write_bytes(b"")
+    env = {"PYTENSORRC": str(tmp_path / "none")}
+    assert configure_pytensor_blas(env, search=(str(tmp_path),), loaded=("pytensor",)) == ""
+    assert "PYTENSOR_FLAGS" not in env
