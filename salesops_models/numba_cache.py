@@ -72,8 +72,6 @@ def digamma_scalar(x: float) -> float:
     return result + math.log(x) - 0.5 / x + series
 
 
-_registered = False
-
 #: numba library names of nutpie's C callbacks (nutpie.compile_pymc)
 NUTPIE_CALLBACKS = ("_make_c_logp_func.", "_make_c_expand_func.")
 
@@ -98,23 +96,35 @@ def nutpie_wrapper_compile():
         codegen.CPUCodeLibrary._optimize_final_module = original
 
 
+_registered_ops: set[type] = set()
+
+
+def register_cached_op(op_type: type, funcify) -> None:
+    """Register ``funcify(node) -> (numba function, cache key)`` as ``op_type``'s numba
+    implementation in PyTensor (once per op type; the key lets PyTensor cache the compiled
+    code on disk)."""
+    if op_type in _registered_ops:
+        return
+    from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
+
+    @register_funcify_and_cache_key(op_type)
+    def numba_funcify(op, node, **kwargs):
+        return funcify(node)
+
+    _registered_ops.add(op_type)
+
+
 def register() -> None:
     """Give PyTensor's numba backend a cacheable ``psi`` (idempotent)."""
-    global _registered
-    if _registered:
-        return
+    import numpy as np
     from pytensor.link.numba.dispatch import basic as numba_basic
-    from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
     from pytensor.scalar.math import Psi
 
     jitted = numba_basic.numba_njit(digamma_scalar)
 
-    @register_funcify_and_cache_key(Psi)
-    def numba_funcify_Psi(op, node, **kwargs):
+    def funcify_psi(node):
         out_dtype = node.outputs[0].type.dtype
         cast = numba_basic.direct_cast
-        import numpy as np
-
         dtype = np.dtype(out_dtype)
 
         @numba_basic.numba_njit
@@ -123,4 +133,4 @@ def register() -> None:
 
         return psi, f"{CACHE_KEY_VERSION}-{out_dtype}"
 
-    _registered = True
+    register_cached_op(Psi, funcify_psi)

@@ -143,24 +143,15 @@ class ExposureTerm(Op):
 
 exposure_term = ExposureTerm()
 
-_registered = False
-
 
 def register_numba() -> None:
     """Register the numba implementation with PyTensor's numba backend (idempotent)."""
-    global _registered
-    if _registered:
-        return
     from pytensor.link.numba.dispatch import basic as numba_basic
-    from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
+
+    from ..numba_cache import register_cached_op
 
     jitted = numba_basic.numba_njit(_kernel)
-
-    @register_funcify_and_cache_key(ExposureTerm)
-    def numba_funcify_ExposureTerm(op, node, **kwargs):
-        return jitted, CACHE_KEY
-
-    _registered = True
+    register_cached_op(ExposureTerm, lambda node: (jitted, CACHE_KEY))
 
 
 register_numba()
