@@ -73,9 +73,11 @@ def exposure_term_numpy(base, pattern, rep, period, exposure, index):
 def _kernel(base, pattern, rep, period, exposure, index):
     """The fused pass for two risks (compiled by numba; see the module docstring).
 
-    The indices are read as unsigned (no negative-index wraparound branch: 3x faster,
-    measured); :meth:`ExposureTerm.make_node` and the model's data builder keep them in
-    range. ``T`` is the sum of the base block's gradient (every cell counts once there)."""
+    The indices are read as unsigned (no negative-index wraparound branch) and the two risks
+    are unrolled: 114 us where the plain loop over risks took 355 us (23,377 cells,
+    measured). Nothing here checks the indices: the model's data builder
+    (:meth:`~salesops_models.forecast.BookingsForecastModel.model_data`) rejects any outside
+    its block. ``T`` is the sum of the base block's gradient (every cell counts once there)."""
     eb, ep, er, eq = np.exp(base), np.exp(pattern), np.exp(rep), np.exp(period)
     gb = np.zeros_like(base)
     gp = np.zeros_like(pattern)
