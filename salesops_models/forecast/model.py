@@ -31,7 +31,8 @@ simulation, so P(closes inside the period | won) is modelled, not assumed, and s
 the next period is a direct output. The cells' likelihood is fitted on sufficient
 statistics: the event part ``sum n_r * eta_r`` needs only event totals per effect level, and
 the exposure part ``sum E * exp(eta_r)`` with its gradient is one fused pass over the cells
-(:mod:`.exposure_op`, 2x the PyTensor gathers per gradient). Where the next stage goes after an advance (including
+(:mod:`.exposure_op`, 2x the PyTensor gathers per gradient). Where the next stage goes
+after an advance (including
 skips and CRMs whose deals jump straight to Closed Won) follows a Dirichlet(1 + counts)
 posterior of the observed transitions.
 
@@ -76,6 +77,9 @@ from .data import (
     make_levels,
     pattern_index,
 )
+
+#: the cell index rows the fused exposure op reads (base, pattern, rep, period level)
+CELL_INDEX_ROWS = ("base", "pattern", "rep", "quarter")
 
 RISKS = ("advance", "lost")
 
@@ -315,20 +319,15 @@ class BookingsForecastModel(BayesModel):
             out["row_index"] = np.stack([idx[k] for k in ("base", "rep", "quarter", "pattern")])
             out["row_events"] = np.stack([idx[f"n_{risk}"] for risk in RISKS])
         else:
-            # base, pattern, rep, period level of each cell (read unsigned by the fused
-            # exposure op: checked in range here)
-            ix = np.stack([idx[k] for k in ("base", "pattern", "rep", "quarter")]).astype(np.int64)
-            n_base = sh["segment"] * N_STAGES * len(DURATION_EDGES)
-            n_pattern = len(next(iter(covariate_patterns().values())))
-            sizes = (n_base, n_pattern, sh["rep"], hq + 1)
-            for row, size, name in zip(
-                ix, sizes, ("base", "pattern", "rep", "period"), strict=True
-            ):
-                if len(row) and (row.min() < 0 or row.max() >= size):
-                    raise ValueError(f"cell {name} index outside 0..{size - 1}")
-            out["cell_index"] = ix
-            if cfg["likelihood"] == "gather":  # flat indices into the two outer sums
-                out["cell_index"] = np.stack([ix[0] * n_pattern + ix[1], ix[2] * (hq + 1) + ix[3]])
+            # base, pattern, rep, period level of each cell (range-checked by cell_indices:
+            # the fused exposure op reads them unsigned); "gather": flat indices into the two
+            # outer sums (base x pattern, rep x period)
+            keys = (
+                ("base_pattern", "rep_quarter")
+                if cfg["likelihood"] == "gather"
+                else CELL_INDEX_ROWS
+            )
+            out["cell_index"] = np.stack([idx[k] for k in keys]).astype(np.int64)
         out["events"] = np.stack(
             [np.concatenate([idx[f"{risk}_by_{k}"] for k in EVENT_BLOCKS]) for risk in RISKS]
         )
@@ -836,6 +835,11 @@ def cell_indices(
         "quarter": n_quarters + 1,
         "pattern": n_pattern,
     }
+    for key, size in sizes.items():
+        if len(out[key]) and (out[key].min() < 0 or out[key].max() >= size):
+            raise ValueError(f"cell {key} index outside 0..{size - 1}")
+    out["base_pattern"] = out["base"] * n_pattern + out["pattern"]
+    out["rep_quarter"] = out["rep"] * sizes["quarter"] + out["quarter"]
     for risk in RISKS:
         y = cells[f"n_{risk}"].to_numpy(dtype=float)
         out[f"n_{risk}"] = y
