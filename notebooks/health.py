@@ -218,6 +218,34 @@ if m.status not in ("n/a", "error"):
     display(HTML(hp.details_html(m)))
 
 # %% [markdown]
+# ## Selling time, process compliance and tool adoption
+#
+# From the activity log (calls, emails, meetings, tasks); not graded when the CRM logs none.
+# The rep-productivity report has the detail.
+
+# %%
+m = card["selling_time"]
+display(Markdown(f"### {m.title}"))
+display(HTML(hp.metric_header_html(m)))
+if m.status not in ("n/a", "error"):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 2.8))
+    hp.plot_trend(m, ax=axes[0])
+    hp.plot_groups(
+        m.table, "selling_share", "selling time, % of working hours", m.band.healthy[0], axes[1]
+    )
+    plt.tight_layout()
+    plt.show()
+    display(HTML(hp.details_html(m)))
+for key in ("process_compliance", "tool_adoption"):
+    m = card[key]
+    display(Markdown(f"### {m.title}"))
+    display(HTML(hp.metric_header_html(m)))
+    if m.status not in ("n/a", "error"):
+        display(HTML(hp.details_html(m)))
+        hp.plot_trend(m)
+        plt.show()
+
+# %% [markdown]
 # ## Bands used
 #
 # From the band file; edit it to change what counts as healthy.

@@ -10,6 +10,7 @@ use, so ``import salesops_models`` stays fast)::
     so.comp        comp plans, exact statements, Monte Carlo plan cost
     so.territory   territory design (exact MIP), rebalancing, territory wars
     so.health      the sales-ops health scorecard
+    so.activities  selling time, process compliance and tool adoption (activity log)
     so.loaders     Salesforce / HubSpot / Maven / mapped CSV importers
     so.reports     scheduled papermill reports
     so.synthetic   the sample org generator (with ground truth)
@@ -43,6 +44,7 @@ __version__ = "0.2.0"
 
 #: the analysis areas, imported on first attribute access
 AREAS = (
+    "activities",
     "capacity",
     "comp",
     "config",

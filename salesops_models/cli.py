@@ -204,6 +204,11 @@ def load(
     history: Path | None = typer.Option(None, help="Salesforce OpportunityHistory.csv."),
     users: Path | None = typer.Option(None, help="Salesforce User.csv."),
     accounts: Path | None = typer.Option(None, help="Salesforce Account.csv."),
+    tasks: Path | None = typer.Option(None, help="Salesforce Task.csv (activities)."),
+    events: Path | None = typer.Option(None, help="Salesforce Event.csv (activities)."),
+    activities: Path | None = typer.Option(
+        None, help="HubSpot activities export (calls, emails, meetings, tasks)."
+    ),
     rejects_csv: Path | None = typer.Option(None, help="Also write the rejected rows to this CSV."),
     allow_empty: bool = typer.Option(
         False, "--allow-empty", help="Allow a load with no opportunities to replace a store."
@@ -217,11 +222,13 @@ def load(
             raise typer.BadParameter(
                 "salesforce needs the Opportunity.csv file or an export folder"
             )
-        result = load_salesforce(path, history=history, users=users, accounts=accounts)
+        result = load_salesforce(
+            path, history=history, users=users, accounts=accounts, tasks=tasks, events=events
+        )
     elif source == "hubspot":
         if path is None:
             raise typer.BadParameter("hubspot needs the deals export file")
-        result = load_hubspot(path)
+        result = load_hubspot(path, activities=activities)
     elif source == "maven":
         result = load_maven(path or config.MAVEN_DIR)
     elif source == "mapping":

@@ -20,7 +20,17 @@ import pandera.errors
 
 from . import config
 from .periods import FiscalCalendar, Period
-from .schema import CLOSED_STAGES, SCHEMAS, STAGE_ORDER, TABLE_NAMES, WON_STAGE, conform
+from .schema import (
+    CLOSED_STAGES,
+    CRM_TABLE_NAMES,
+    OPTIONAL_TABLE_NAMES,
+    SCHEMAS,
+    STAGE_ORDER,
+    TABLE_NAMES,
+    WON_STAGE,
+    conform,
+    empty_table,
+)
 
 #: Columns of the opportunity that are not historized (taken from ``opportunities``).
 STATIC_OPPORTUNITY_COLUMNS = (
@@ -61,6 +71,9 @@ class CRM:
         First month of the fiscal year (1 = calendar year).
     meta : dict
         Free-form provenance (source, generator parameters, load notes).
+    activities : pandas.DataFrame, optional
+        Calls, emails, meetings, tasks (:data:`~salesops_models.schema.OPTIONAL_TABLES`);
+        ``None`` = the CRM has none (:attr:`has_activities` is False).
 
     Examples
     --------
@@ -78,18 +91,45 @@ class CRM:
     quotas: pd.DataFrame
     fiscal_year_start_month: int = config.FISCAL_YEAR_START_MONTH
     meta: dict = field(default_factory=dict)
+    activities: pd.DataFrame | None = None
     _sorted_history: pd.DataFrame | None = field(default=None, init=False, repr=False)
     _snapshots: OrderedDict | None = field(default=None, init=False, repr=False, compare=False)
     _snapshot_slots: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in TABLE_NAMES:
+        for name in OPTIONAL_TABLE_NAMES:
+            if getattr(self, name) is None:
+                setattr(self, name, empty_table(name))
+        for name in CRM_TABLE_NAMES:
             setattr(self, name, conform(name, getattr(self, name)))
 
     # --- tables -------------------------------------------------------------------------
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in TABLE_NAMES}
+        """Every CRM table by name (the optional ``activities`` too, empty when there are
+        none)."""
+        return {name: getattr(self, name) for name in CRM_TABLE_NAMES}
+
+    @property
+    def has_activities(self) -> bool:
+        """Whether the CRM logs activities (calls, emails, meetings, tasks)."""
+        return len(self.activities) > 0
+
+    def activities_as_of(self, when) -> pd.DataFrame:
+        """Activities logged by ``when`` (known from ``created_at``, else their start; a
+        meeting scheduled ahead is known before it happens).
+
+        Examples
+        --------
+        >>> from salesops_models.synthetic import generate_org
+        >>> crm = generate_org(n_reps=4, years=1, seed=1).crm
+        >>> a = crm.activities_as_of("2026-03-31")
+        >>> bool((a["created_at"] < "2026-04-01").all())
+        True
+        """
+        a = self.activities
+        known = a["created_at"].fillna(a["start"])
+        return a[known < as_of_cutoff(when)].reset_index(drop=True)
 
     @property
     def calendar(self) -> FiscalCalendar:
@@ -112,16 +152,18 @@ class CRM:
         return self.opportunity_history["changed_at"].max().normalize()
 
     def summary(self) -> pd.DataFrame:
-        """Row counts per table."""
-        return pd.DataFrame(
-            {"table": list(TABLE_NAMES), "rows": [len(getattr(self, t)) for t in TABLE_NAMES]}
-        )
+        """Row counts per table (``activities`` only when the CRM has some)."""
+        names = [t for t in CRM_TABLE_NAMES if t in TABLE_NAMES or len(getattr(self, t))]
+        return pd.DataFrame({"table": names, "rows": [len(getattr(self, t)) for t in names]})
 
     def fingerprint(self) -> str:
-        """A short content hash of all tables (changes when any value changes)."""
+        """A short content hash of all tables (changes when any value changes; an empty
+        optional table hashes as if absent)."""
         h = hashlib.sha256()
-        for name in TABLE_NAMES:
+        for name in CRM_TABLE_NAMES:
             df = getattr(self, name)
+            if name not in TABLE_NAMES and df.empty:
+                continue
             h.update(name.encode())
             h.update(str(len(df)).encode())
             if len(df):
@@ -279,7 +321,7 @@ class CRM:
         opportunity's current stage, amount and close date.
         """
         problems: list[dict] = []
-        for name in TABLE_NAMES:
+        for name in CRM_TABLE_NAMES:
             try:
                 SCHEMAS[name].validate(getattr(self, name), lazy=True)
             except pandera.errors.SchemaErrors as exc:
@@ -360,6 +402,9 @@ def _referential_problems(crm: CRM) -> list[dict]:
     p += _fk(crm.opportunities, "account_id", crm.accounts, "opportunities", "accounts")
     p += _fk(crm.opportunities, "owner_rep_id", crm.reps, "opportunities", "reps")
     p += _fk(crm.quotas, "rep_id", crm.reps, "quotas", "reps")
+    p += _fk(crm.activities, "rep_id", crm.reps, "activities", "reps")
+    p += _fk(crm.activities, "opportunity_id", crm.opportunities, "activities", "opportunities")
+    p += _fk(crm.activities, "account_id", crm.accounts, "activities", "accounts")
     hist = crm.opportunity_history.rename(columns={"opportunity_id": "_oid"})
     p += _fk(hist, "_oid", crm.opportunities, "opportunity_history", "opportunities")
     for d in p:

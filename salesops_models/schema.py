@@ -64,6 +64,12 @@ DEFAULT_FORECAST_CATEGORY: dict[str, str] = {
 OPPORTUNITY_TYPES: tuple[str, ...] = ("new", "expansion", "renewal")
 SEGMENTS: tuple[str, ...] = ("SMB", "Mid-Market", "Enterprise")
 ROLES: tuple[str, ...] = ("AE", "Manager", "Overlay", "SDR")
+#: Activity types. Calls, emails and meetings are with the customer unless flagged otherwise;
+#: tasks (admin, CRM updates, proposals written) and internal meetings are not.
+ACTIVITY_TYPES: tuple[str, ...] = ("call", "email", "meeting", "task", "internal")
+CUSTOMER_FACING_TYPES: tuple[str, ...] = ("call", "email", "meeting")
+#: Working hours per week assumed for a rep whose ``weekly_hours`` is empty.
+DEFAULT_WEEKLY_HOURS: float = 40.0
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,13 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
             "money",
             True,
             "Annual on-target earnings (base + variable at 100%).",
+            required=False,
+        ),
+        _c(
+            "weekly_hours",
+            "float",
+            True,
+            "Contracted working hours per week, the denominator of selling time (empty = 40).",
             required=False,
         ),
     ),
@@ -181,6 +194,60 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
 }
 #: The five CRM tables every store holds.
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
+
+#: CRM tables a store may lack (a CRM without them holds them empty).
+OPTIONAL_TABLES: dict[str, tuple[ColumnSpec, ...]] = {
+    "activities": (
+        _c(
+            "id",
+            "id",
+            False,
+            "Unique activity id (Salesforce Task/Event id, HubSpot engagement id).",
+        ),
+        _c("rep_id", "id", False, "The rep who did it (activity owner)."),
+        _c("type", "str", False, "What it was.", ACTIVITY_TYPES),
+        _c(
+            "start",
+            "datetime",
+            False,
+            "When it happened (start of a call or meeting; send time of an email).",
+        ),
+        _c(
+            "duration_minutes",
+            "float",
+            True,
+            "Length in minutes (empty when not logged; selling time imputes the type's mean).",
+        ),
+        _c("opportunity_id", "id", True, "Related opportunity (empty when none)."),
+        _c("account_id", "id", True, "Related account (empty when none).", required=False),
+        _c(
+            "customer_facing",
+            "bool",
+            False,
+            "Time spent with or for the customer (calls, emails, external meetings); counts as selling time.",
+            required=False,
+        ),
+        _c(
+            "outcome",
+            "str",
+            True,
+            "Disposition: connected, voicemail, held, completed, ...",
+            required=False,
+        ),
+        _c("subject", "str", True, "Subject line as typed in the CRM (free text).", required=False),
+        _c(
+            "created_at",
+            "datetime",
+            True,
+            "When it was logged: the as-of views know an activity from then (empty = its start).",
+            required=False,
+        ),
+    ),
+}
+OPTIONAL_TABLE_NAMES: tuple[str, ...] = tuple(OPTIONAL_TABLES)
+#: Every CRM table of a :class:`~salesops_models.crm.CRM`, the optional ones last.
+CRM_TABLE_NAMES: tuple[str, ...] = TABLE_NAMES + OPTIONAL_TABLE_NAMES
+TABLES.update(OPTIONAL_TABLES)
 
 #: Optional inputs of the compensation statements, stored beside the CRM tables (``salesops
 #: comp load``); a store without them pays owners 100% with no cancellations or leaves.
@@ -266,6 +333,8 @@ def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
     for c in TABLES[table]:
         if c.name in df.columns:
             s = df[c.name]
+        elif table == "activities" and c.name == "customer_facing" and "type" in df.columns:
+            s = df["type"].isin(CUSTOMER_FACING_TYPES)  # the type's convention when not given
         else:
             s = pd.Series([None] * n, index=df.index)
         dtype = _PANDAS_DTYPE[c.kind]
@@ -288,7 +357,7 @@ def _column_schema(c: ColumnSpec) -> pa.Column:
     checks = []
     if c.allowed is not None:
         checks.append(pa.Check.isin(list(c.allowed)))
-    if c.kind in ("money", "int"):
+    if c.kind in ("money", "int") or c.name == "duration_minutes":
         checks.append(pa.Check.ge(0))
     if c.name == "lat":
         checks.append(pa.Check.in_range(-90, 90))
@@ -346,6 +415,11 @@ SCHEMAS["opportunities"] = pa.DataFrameSchema(
     ],
     name="opportunities",
 )
+SCHEMAS["activities"] = pa.DataFrameSchema(
+    SCHEMAS["activities"].columns,
+    checks=[pa.Check(lambda d: ~d["id"].duplicated(), error="duplicate activity id")],
+    name="activities",
+)
 SCHEMAS["quotas"] = pa.DataFrameSchema(
     SCHEMAS["quotas"].columns,
     checks=[
@@ -362,6 +436,12 @@ def data_dictionary_markdown() -> str:
     compensation inputs)."""
     lines = []
     for table, cols in TABLES.items():
+        if table == OPTIONAL_TABLE_NAMES[0]:
+            lines += [
+                "Activities (optional: a CRM export without them loads with none, and the "
+                "activity metrics say so):",
+                "",
+            ]
         if table == COMP_TABLE_NAMES[0]:
             lines += [
                 "Compensation inputs (optional tables of the store, loaded with `salesops comp "

@@ -1,6 +1,6 @@
 """Storage: the embedded DuckDB store (default) and folders of Parquet or CSV files.
 
-The DuckDB file holds the five canonical tables, ``_meta`` (key/value provenance as JSON) and
+The DuckDB file holds the five canonical tables (and ``activities`` when the CRM has them), ``_meta`` (key/value provenance as JSON) and
 any extra tables a producer adds: ``load_rejects`` and ``load_summary`` from importers,
 ``truth_*`` from the synthetic generator. Writes are atomic: the database is built in a
 temporary file beside the target and renamed over it, so a failed write never leaves a
@@ -22,7 +22,7 @@ import pandas as pd
 from . import config
 from .crm import CRM
 from .runtime import pid_alive
-from .schema import TABLE_NAMES
+from .schema import CRM_TABLE_NAMES, OPTIONAL_TABLE_NAMES, TABLE_NAMES
 
 
 @contextmanager
@@ -80,7 +80,7 @@ def save_tables(path: str | Path, tables: dict[str, pd.DataFrame]) -> Path:
     path = Path(path)
     _require(path)
     for name in tables:
-        if name in TABLE_NAMES:
+        if name in CRM_TABLE_NAMES:
             raise ValueError(f"save_tables does not replace the CRM table {name!r}")
     with _replacing(path, copy=True) as con:
         for name, df in tables.items():
@@ -143,7 +143,9 @@ def load_duckdb(path: str | Path = config.DEFAULT_DB) -> CRM:
     _require(path)
     con = duckdb.connect(str(path), read_only=True)
     try:
-        tables = {t: con.execute(f'SELECT * FROM "{t}"').df() for t in TABLE_NAMES}
+        have = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        names = [t for t in CRM_TABLE_NAMES if t in TABLE_NAMES or t in have]
+        tables = {t: con.execute(f'SELECT * FROM "{t}"').df() for t in names}
         meta = {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM _meta").fetchall()}
     finally:
         con.close()
@@ -257,12 +259,14 @@ def load_folder(folder: str | Path) -> CRM:
     if not folder.is_dir():
         raise FileNotFoundError(f"no folder {folder}")
     tables = {}
-    for name in TABLE_NAMES:
+    for name in CRM_TABLE_NAMES:
         pq, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
         if pq.exists():
             tables[name] = pd.read_parquet(pq)
         elif csv.exists():
             tables[name] = _read_canonical_csv(csv, name)
+        elif name in OPTIONAL_TABLE_NAMES:
+            continue
         else:
             raise FileNotFoundError(f"{folder} has no {name}.parquet or {name}.csv")
     meta_file = folder / "meta.json"

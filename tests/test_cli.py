@@ -120,7 +120,9 @@ def test_health_command_prints_grades_writes_json_and_can_fail_a_pipeline(tmp_pa
     assert res.exit_code == 0, res.output
     assert "Quota attainment" in res.output and "Pipeline hygiene" in res.output
     doc = json.loads(out.read_text())
-    assert len(doc["metrics"]) == 11
+    from salesops_models.health.bands import METRICS
+
+    assert len(doc["metrics"]) == len(METRICS) == 14
     flagged = any(m["status"] in ("watch", "act") for m in doc["metrics"])
     res = runner.invoke(app, ["health", "--db", str(db), "--fail-on", "watch"])
     assert res.exit_code == (1 if flagged else 0)

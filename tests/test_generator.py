@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_models.schema import TABLE_NAMES
+from salesops_models.schema import CRM_TABLE_NAMES as TABLE_NAMES
 from salesops_models.synthetic import OrgParams, generate_org
 
 

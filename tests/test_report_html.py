@@ -132,7 +132,9 @@ def test_health_report_tiles_sections_and_json(browser, assert_no_script, tmp_pa
     assert "<script>" in assert_no_script(html_path)
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     page.goto(html_path.as_uri())
-    assert page.locator(".hs-tile").count() == 11
+    from salesops_models.health.bands import METRICS
+
+    assert page.locator(".hs-tile").count() == len(METRICS) == 14
     assert page.locator(".hs-tile svg polyline").count() >= 7  # sparklines
     page.close()
     for section in (
@@ -146,10 +148,51 @@ def test_health_report_tiles_sections_and_json(browser, assert_no_script, tmp_pa
         "New-rep ramp",
         "Sales cycle, velocity and win rate",
         "Compensation cost",
+        "Selling time, process compliance and tool adoption",
         "Bands used",
         "Top contributors",
         "Action:",
     ):
         assert section in text, section
     doc = json.loads((html_path.parent / "health.json").read_text())
-    assert len(doc["metrics"]) == 11 and doc["as_of"] == "2026-08-31"
+    assert len(doc["metrics"]) == 14 and doc["as_of"] == "2026-08-31"
+
+
+@pytest.mark.slow
+def test_rep_productivity_report_renders(browser, assert_no_script, tmp_path):
+    """Selling time, activity mix, compliance and adoption on a store whose every name, id,
+    subject and outcome is a hostile payload; and the same report on a CRM without
+    activities says so instead of failing."""
+    org = generate_org(n_reps=16, years=2, seed=4)
+    db = save_duckdb(hostile_crm(org.crm), tmp_path / "org.duckdb")
+    rec = run_report(
+        "rep_productivity",
+        {"source": str(db), "as_of": "2026-09-30"},
+        reports_dir=tmp_path / "reports",
+    )
+    text = check_page(browser, tmp_path / "reports" / rec.html, tmp_path, min_images=3)
+    assert "<script>" in assert_no_script(tmp_path / "reports" / rec.html)
+    for section in (
+        "Headline",
+        "Selling time",
+        "By rep: the lowest and the highest",
+        "Activity mix",
+        "Process compliance",
+        "Deals that advanced without their criteria",
+        "Tool adoption",
+        "Open deals without activity in 30 days",
+    ):
+        assert section in text, section
+    from salesops_models.crm import CRM
+
+    bare = CRM(**{**org.crm.tables, "activities": None})
+    db2 = save_duckdb(bare, tmp_path / "bare.duckdb")
+    rec = run_report(
+        "rep_productivity",
+        {"source": str(db2), "as_of": "2026-09-30"},
+        reports_dir=tmp_path / "reports2",
+    )
+    page = browser.new_page()
+    page.goto((tmp_path / "reports2" / rec.html).as_uri())
+    assert "this CRM logs no activities" in page.inner_text("body")
+    page.close()

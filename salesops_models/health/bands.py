@@ -31,6 +31,9 @@ METRICS = (
     "velocity",
     "win_rate",
     "comp_cost",
+    "selling_time",
+    "process_compliance",
+    "tool_adoption",
 )
 UNITS = ("percent", "ratio", "months", "points", "share")
 
@@ -43,6 +46,7 @@ class BandError(SalesOpsError, ValueError):
 SETTINGS: dict[str, tuple[type, float, float]] = {
     "stale_days": (int, 1, 3650),
     "window_quarters": (int, 1, 40),
+    "weeks": (int, 1, 520),
     "min_ledger_forecasts": (int, 1, 1000),
     "min_tenure_months": (int, 0, 120),
     "confidence": (float, 0.5, 0.999),

@@ -31,10 +31,11 @@ from ..errors import SalesOpsError
 from ..exports import CONTROL_CHARS, escape_controls
 from ..schema import (
     CLOSED_STAGES,
+    CRM_TABLE_NAMES,
     DEFAULT_FORECAST_CATEGORY,
     FORECAST_CATEGORIES,
+    OPTIONAL_TABLE_NAMES,
     STAGES,
-    TABLE_NAMES,
     TABLES,
     WON_STAGE,
     conform,
@@ -316,6 +317,18 @@ def require_columns(df: pd.DataFrame, path, columns: list[str]) -> None:
             f"required column(s) {', '.join(repr(m) for m in missing)} not found; "
             f"the file has: {', '.join(repr(c) for c in have)}",
             column=missing[0],
+        )
+
+
+def require_one_of(df: pd.DataFrame, path, columns: list[str]) -> None:
+    """At least one of ``columns`` must be in the file (alternative names of one field)."""
+    if not any(c in df.columns for c in columns):
+        have = [c for c in df.columns if c not in HIDDEN_COLUMNS]
+        raise LoadError(
+            path,
+            f"one of the columns {', '.join(repr(c) for c in columns)} is required; "
+            f"the file has: {', '.join(repr(c) for c in have)}",
+            column=columns[0],
         )
 
 
@@ -703,8 +716,10 @@ def close_history(opps: pd.DataFrame, history: pd.DataFrame) -> tuple[pd.DataFra
 
 def make_crm(tables: dict[str, pd.DataFrame], meta: dict, fiscal_year_start_month: int) -> CRM:
     full = {}
-    for name in TABLE_NAMES:
+    for name in CRM_TABLE_NAMES:
         df = tables.get(name)
+        if df is None and name in OPTIONAL_TABLE_NAMES:
+            continue  # the CRM holds it empty
         full[name] = empty_table(name) if df is None else conform(name, df)
     return CRM(**full, fiscal_year_start_month=fiscal_year_start_month, meta=meta)
 

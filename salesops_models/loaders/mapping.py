@@ -16,6 +16,11 @@ Example ``mapping.yml``::
       accounts:
         file: customers.csv
         columns: {id: Customer ID, name: Customer}
+      activities:                     # optional: calls, emails, meetings, tasks
+        file: activities.csv
+        columns: {id: Activity ID, rep_id: Owner, type: Kind, start: When,
+                  duration_minutes: Minutes, opportunity_id: Deal ID}
+    activity_type_map: {Phone: call, Mail: email, Visit: meeting, Todo: task}
 
 Canonical column names are those of :mod:`salesops_models.schema`; tables left out are
 derived (reps from owners, accounts from account ids) and the notes say so.
@@ -29,7 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .. import config
-from ..schema import STAGES, TABLE_NAMES, TABLES
+from ..schema import CRM_TABLE_NAMES, STAGES, TABLES
 from .common import LoadError, LoadResult, read_raw, require_columns
 from .pipeline import SourceTable, assemble
 
@@ -52,14 +57,16 @@ class Mapping(BaseModel):
     stage_map: dict[str, str] | None = None
     type_map: dict[str, str] | None = None
     forecast_category_map: dict[str, str] | None = None
+    #: source activity types onto call / email / meeting / task / internal
+    activity_type_map: dict[str, str] | None = None
     tables: dict[str, TableMapping]
 
     @field_validator("tables")
     @classmethod
     def _known_tables(cls, v: dict[str, TableMapping]):
         for table, tm in v.items():
-            if table not in TABLE_NAMES:
-                raise ValueError(f"unknown table {table!r}; known: {', '.join(TABLE_NAMES)}")
+            if table not in CRM_TABLE_NAMES:
+                raise ValueError(f"unknown table {table!r}; known: {', '.join(CRM_TABLE_NAMES)}")
             known = {c.name for c in TABLES[table]}
             for col in tm.columns:
                 if col not in known:
@@ -125,6 +132,8 @@ def load_mapping(mapping_file: str | Path) -> LoadResult:
             for k, v in value_maps.items()
             if k in colmap and table in ("opportunities", "opportunity_history")
         }
+        if table == "activities" and spec.activity_type_map:
+            vm = {"type": spec.activity_type_map}
         sources[table] = SourceTable(table, path, raw, colmap, vm)
     return assemble(
         sources,

@@ -132,7 +132,8 @@ def parse_dates(
 
     Accepted: ISO 8601 (``2024-01-05``, ``2024-01-05T10:00:00.000+0000`` as exported by
     Salesforce), one non-ISO format chosen per column (US ``M/D/YYYY`` unless ``dayfirst``
-    or the data prove day-first), and Excel serial day numbers (5 digits; 1899-12-30 epoch),
+    or the data prove day-first; with or without a time of day, the same day order
+    throughout), and Excel serial day numbers (5 digits; 1899-12-30 epoch),
     which are counted in the notes. An explicit ``date_format`` overrides detection.
     """
     s = raw.astype(object).where(raw.notna(), "").astype(str).str.strip()
@@ -172,6 +173,18 @@ def parse_dates(
             n_ok = int(vals.notna().sum())
             if n_ok > best_ok:
                 best, best_ok, best_vals = fmt, n_ok, vals
+        # a column may mix days with and without a time of day ("10/01/2024 10:00" and
+        # "12/03/2024"): the rest are read with the same date part, never another day order
+        day_part = best.split(" ")[0]
+        for fmt in candidates:
+            left = best_vals.isna()
+            if not left.any():
+                break
+            if fmt != best and fmt.split(" ")[0] == day_part:
+                best_vals = best_vals.where(
+                    ~left, pd.to_datetime(sub.where(left, None), format=fmt, errors="coerce")
+                )
+        best_ok = int(best_vals.notna().sum())
         out[rest] = best_vals.to_numpy(dtype="datetime64[ns]")
         if stats is not None and best_ok > 0:
             note = f"{label}: {best_ok} dates read with format {best}"

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config
+from ..schema import CUSTOMER_FACING_TYPES
 from .common import (
     REJECT_COLUMNS,
     LoadResult,
@@ -59,8 +60,17 @@ def assemble(
         src = sources.get(name)
         if src is None:
             return None
+        return build_source(src)
+
+    def build_source(src: SourceTable) -> tuple[TableBuilder, pd.DataFrame]:
         b = TableBuilder(
-            name, src.file, src.raw, src.colmap, stats, date_format=date_format, dayfirst=dayfirst
+            src.table,
+            src.file,
+            src.raw,
+            src.colmap,
+            stats,
+            date_format=date_format,
+            dayfirst=dayfirst,
         )
         b.parse_all(src.value_maps)
         for col, val in src.defaults.items():
@@ -115,6 +125,7 @@ def assemble(
         b, df = q
         reject_orphans(b, df, "rep_id", accepted["reps"]["id"], "reps")
         accepted["quotas"] = b.accepted(df)
+    _add_activities(sources, accepted, build_source, notes)
     crm = make_crm(accepted, {"source": source_name}, fiscal_year_start_month)
     rejects = (
         pd.concat([b.rejects_frame() for b in builders], ignore_index=True)
@@ -127,6 +138,88 @@ def assemble(
     )
     summary = summarize(builders)
     return LoadResult(crm=crm, rejects=rejects, summary=summary, notes=notes + stats.notes)
+
+
+def _add_activities(sources: dict, accepted: dict, build_source, notes: list[str]) -> None:
+    acts = sources.get("activities")
+    if acts is None:
+        return
+    built = [build_source(src) for src in (acts if isinstance(acts, list) else [acts])]
+    accepted["activities"] = _activities_table(
+        built,
+        accepted,
+        has_reps="reps" in sources,
+        has_accounts="accounts" in sources,
+        notes=notes,
+    )
+
+
+def _activities_table(
+    built: list, accepted: dict, *, has_reps: bool, has_accounts: bool, notes: list[str]
+) -> pd.DataFrame:
+    """The accepted activities of one or more files (Salesforce Task and Event).
+
+    Rejects, with the reason: an id seen before (in the same or an earlier file), a
+    negative duration, an opportunity that is not among the loaded opportunities (missing or
+    rejected), and, when the load has a users (accounts) file, an owner (account) not in it.
+    Without a users file, activity owners who own no deal are added as reps (role AE), as
+    deal owners are; likewise accounts without an accounts file; both are noted.
+    """
+    seen: dict[str, str] = {}
+    frames = []
+    for b, df in built:
+        b.reject_duplicates(df)
+        earlier = df["id"].map(seen).astype(object)
+        b.reject(
+            earlier.notna().to_numpy(),
+            b.colmap.get("id"),
+            df["id"].to_numpy(dtype=object),
+            ("duplicate id (also in " + earlier.fillna("") + ")").to_numpy(dtype=object),
+        )
+        if "duration_minutes" in df:
+            d = pd.to_numeric(df["duration_minutes"], errors="coerce")
+            b.reject(
+                (d < 0).to_numpy(),
+                b.colmap.get("duration_minutes"),
+                df["duration_minutes"].to_numpy(dtype=object),
+                f"negative duration in {b.colmap.get('duration_minutes')}",
+            )
+        if "opportunity_id" in df:
+            reject_orphans(
+                b,
+                df,
+                "opportunity_id",
+                accepted["opportunities"]["id"],
+                "the loaded opportunities (missing or rejected)",
+            )
+        if has_reps:
+            reject_orphans(b, df, "rep_id", accepted["reps"]["id"], "reps")
+        if has_accounts and "account_id" in df:
+            reject_orphans(b, df, "account_id", accepted["accounts"]["id"], "accounts")
+        ok = b.accepted(df)
+        by_type = ok["type"].isin(CUSTOMER_FACING_TYPES)
+        cf = ok["customer_facing"] if "customer_facing" in ok else pd.Series(None, index=ok.index)
+        ok["customer_facing"] = cf.where(cf.notna(), by_type).astype(bool)
+        for i in ok["id"]:
+            seen.setdefault(i, Path(b.file).name)
+        frames.append(ok)
+    acts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if not has_reps and len(acts):
+        new = pd.Index(acts["rep_id"].dropna().unique()).difference(accepted["reps"]["id"])
+        if len(new):
+            accepted["reps"] = pd.concat(
+                [accepted["reps"], pd.DataFrame({"id": new, "name": new, "role": "AE"})],
+                ignore_index=True,
+            )
+            notes.append(f"activities: {len(new)} activity owners with no deal added as reps")
+    if not has_accounts and "account_id" in acts and len(acts):
+        new = pd.Index(acts["account_id"].dropna().unique()).difference(accepted["accounts"]["id"])
+        if len(new):
+            accepted["accounts"] = pd.concat(
+                [accepted["accounts"], pd.DataFrame({"id": new, "name": new})], ignore_index=True
+            )
+            notes.append(f"activities: {len(new)} accounts with no deal added from activities")
+    return acts.drop(columns="_row", errors="ignore")
 
 
 def _finish_reps(reps: pd.DataFrame, notes: list[str]) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """Salesforce exports (Data Loader / Workbench CSV, standard API field names).
 
 Files: ``Opportunity.csv`` (required) and optionally ``OpportunityHistory.csv``,
-``User.csv``, ``Account.csv``. Stage names of the default Salesforce sales process map onto the
+``User.csv``, ``Account.csv`` and the activities, ``Task.csv`` and ``Event.csv``
+(:func:`task_activities`, :func:`event_activities`). Stage names of the default Salesforce sales process map onto the
 workbench stages (see :data:`SALESFORCE_STAGE_MAP`); pass ``stage_map`` for custom stages.
 Record ids are read in their 18-character form (:func:`sf_id18`), so a 15-character id and
 its 18-character form are one record in every file.
@@ -12,8 +13,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from .. import config
-from .common import LoadResult, read_raw, require_columns
+from .common import LoadResult, read_raw, require_columns, require_one_of
 from .pipeline import SourceTable, assemble
 
 SALESFORCE_STAGE_MAP: dict[str, str] = {
@@ -119,7 +123,12 @@ ID_COLUMNS = {
     "opportunity_history": ("OpportunityId",),
     "reps": ("Id", "ManagerId"),
     "accounts": ("Id", "OwnerId"),
+    "activities": ("Id", "OwnerId", "WhatId", "WhoId", "AccountId"),
 }
+#: Opportunity and Account record ids start with these key prefixes.
+OPPORTUNITY_PREFIX, ACCOUNT_PREFIX = "006", "001"
+TASK_REQUIRED = ["Id", "OwnerId", "Subject"]
+EVENT_REQUIRED = ["Id", "OwnerId"]
 
 
 def sf_id18(value: str) -> str:
@@ -180,18 +189,139 @@ def normalize_ids(raw, table: str, path: Path, notes: list[str]) -> None:
             )
 
 
+def _text(raw: pd.DataFrame, col: str) -> pd.Series:
+    """A source column as stripped text ("" when the column or the value is missing)."""
+    if col not in raw:
+        return pd.Series("", index=raw.index, dtype=object)
+    return raw[col].astype(object).where(raw[col].notna(), "").astype(str).str.strip()
+
+
+def _first_filled(raw: pd.DataFrame, cols: list[str]) -> pd.Series:
+    out = pd.Series("", index=raw.index, dtype=object)
+    for c in reversed(cols):
+        t = _text(raw, c)
+        out = out.where(t == "", t)
+    return out
+
+
+def _links(raw: pd.DataFrame) -> None:
+    """``WhatId`` split by its key prefix: the opportunity, and the account (``AccountId``
+    when the export has it, else a WhatId that is an account)."""
+    what = _text(raw, "WhatId")
+    raw["WhatId (opportunity)"] = what.where(what.str.startswith(OPPORTUNITY_PREFIX), "")
+    acc = _text(raw, "AccountId")
+    raw["AccountId or WhatId"] = acc.where(
+        acc != "", what.where(what.str.startswith(ACCOUNT_PREFIX), "")
+    )
+
+
+def task_activities(raw: pd.DataFrame, notes: list[str], name: str = "Task.csv") -> dict:
+    """Map a Salesforce ``Task`` export (in place) onto the activity columns.
+
+    - type: ``TaskSubtype`` Call -> call, Email/ListEmail -> email; otherwise ``Type`` Call,
+      Email, Meeting; anything else is a task;
+    - start: ``CompletedDateTime``, else ``ActivityDate`` (the due date), else ``CreatedDate``;
+    - duration: ``CallDurationInSeconds`` / 60 (empty for other tasks);
+    - outcome: ``CallDisposition``, else ``Status``; opportunity/account from ``WhatId``.
+    """
+    sub = _text(raw, "TaskSubtype").str.lower()
+    typ = _text(raw, "Type").str.lower()
+    raw["TaskSubtype/Type"] = np.select(
+        [
+            sub == "call",
+            sub.isin(["email", "listemail"]),
+            typ == "call",
+            typ == "email",
+            typ == "meeting",
+        ],
+        ["call", "email", "call", "email", "meeting"],
+        default="task",
+    )
+    raw["CompletedDateTime/ActivityDate/CreatedDate"] = _first_filled(
+        raw, ["CompletedDateTime", "ActivityDate", "CreatedDate"]
+    )
+    undated = (_text(raw, "CompletedDateTime") == "") & (_text(raw, "ActivityDate") != "")
+    if undated.any():
+        notes.append(
+            f"{name}: {int(undated.sum())} tasks have no CompletedDateTime; their ActivityDate "
+            "(due date) is used as the day they happened"
+        )
+    secs = _text(raw, "CallDurationInSeconds")
+    num = pd.to_numeric(secs, errors="coerce")
+    raw["CallDurationInSeconds/60"] = np.where(
+        num.notna(), (num / 60.0).astype(str), secs
+    )  # an unparseable value stays as written and is rejected by the parser
+    raw["CallDisposition/Status"] = _first_filled(raw, ["CallDisposition", "Status"])
+    _links(raw)
+    return {
+        "id": "Id",
+        "rep_id": "OwnerId",
+        "type": "TaskSubtype/Type",
+        "start": "CompletedDateTime/ActivityDate/CreatedDate",
+        "duration_minutes": "CallDurationInSeconds/60",
+        "opportunity_id": "WhatId (opportunity)",
+        "account_id": "AccountId or WhatId",
+        "outcome": "CallDisposition/Status",
+        "subject": "Subject",
+        "created_at": "CreatedDate",
+    }
+
+
+def event_activities(raw: pd.DataFrame, notes: list[str], name: str = "Event.csv") -> dict:
+    """Map a Salesforce ``Event`` export (in place) onto the activity columns.
+
+    - type: ``Type`` Call -> call, Email -> email; otherwise a meeting when it has a contact
+      or a related record (``WhoId`` or ``WhatId``), else an internal meeting;
+    - start: ``StartDateTime``, else ``ActivityDateTime``; duration ``DurationInMinutes``;
+    - all-day events (``IsAllDayEvent``: conferences, offsites, time off) are not
+      customer-facing time (noted), whatever their type.
+    """
+    typ = _text(raw, "Type").str.lower()
+    linked = (_text(raw, "WhoId") != "") | (_text(raw, "WhatId") != "")
+    raw["Type/WhoId/WhatId"] = np.select(
+        [typ == "call", typ == "email", linked], ["call", "email", "meeting"], default="internal"
+    )
+    raw["StartDateTime/ActivityDateTime"] = _first_filled(
+        raw, ["StartDateTime", "ActivityDateTime"]
+    )
+    all_day = _text(raw, "IsAllDayEvent").str.lower().isin(["true", "1", "yes"])
+    raw["Type/IsAllDayEvent"] = np.where(
+        all_day,
+        "false",
+        np.isin(raw["Type/WhoId/WhatId"], ["call", "email", "meeting"]).astype(str),
+    )
+    if all_day.any():
+        notes.append(f"{name}: {int(all_day.sum())} all-day events count as not customer-facing")
+    _links(raw)
+    return {
+        "id": "Id",
+        "rep_id": "OwnerId",
+        "type": "Type/WhoId/WhatId",
+        "start": "StartDateTime/ActivityDateTime",
+        "duration_minutes": "DurationInMinutes",
+        "opportunity_id": "WhatId (opportunity)",
+        "account_id": "AccountId or WhatId",
+        "customer_facing": "Type/IsAllDayEvent",
+        "subject": "Subject",
+        "created_at": "CreatedDate",
+    }
+
+
 def load_salesforce(
     opportunities: str | Path,
     *,
     history: str | Path | None = None,
     users: str | Path | None = None,
     accounts: str | Path | None = None,
+    tasks: str | Path | None = None,
+    events: str | Path | None = None,
     stage_map: dict[str, str] | None = None,
     fiscal_year_start_month: int = config.FISCAL_YEAR_START_MONTH,
 ) -> LoadResult:
     """Import Salesforce CSV exports. A folder may be passed as ``opportunities``: the
-    standard file names (Opportunity.csv, OpportunityHistory.csv, User.csv, Account.csv)
-    are then looked up inside it."""
+    standard file names (Opportunity.csv, OpportunityHistory.csv, User.csv, Account.csv,
+    Task.csv, Event.csv) are then looked up inside it. Activities linked to an opportunity
+    that is not loaded, duplicate ids and (with User.csv) unknown owners are rejects."""
     opportunities = Path(opportunities)
     if opportunities.is_dir():
         folder = opportunities
@@ -199,6 +329,8 @@ def load_salesforce(
         history = history or _maybe(folder / "OpportunityHistory.csv")
         users = users or _maybe(folder / "User.csv")
         accounts = accounts or _maybe(folder / "Account.csv")
+        tasks = tasks or _maybe(folder / "Task.csv")
+        events = events or _maybe(folder / "Event.csv")
     stages = dict(SALESFORCE_STAGE_MAP) | dict(stage_map or {})
     notes: list[str] = []
     sources: dict[str, SourceTable] = {}
@@ -235,6 +367,23 @@ def load_salesforce(
         add("reps", users, ["Id"], USER_COLUMNS)
     if accounts:
         add("accounts", accounts, ["Id", "Name"], ACCOUNT_COLUMNS)
+    activity_sources = []
+    for path, required, mapper in (
+        (tasks, TASK_REQUIRED, task_activities),
+        (events, EVENT_REQUIRED, event_activities),
+    ):
+        if not path:
+            continue
+        raw, n = read_raw(path)
+        notes.extend(n)
+        require_columns(raw, path, required)
+        if mapper is event_activities:
+            require_one_of(raw, path, ["StartDateTime", "ActivityDateTime"])
+        normalize_ids(raw, "activities", Path(path), notes)
+        colmap = mapper(raw, notes, Path(path).name)
+        activity_sources.append(SourceTable("activities", path, raw, colmap))
+    if activity_sources:
+        sources["activities"] = activity_sources
     return assemble(
         sources,
         source_name="salesforce",

@@ -393,8 +393,10 @@ def at_risk_deals(
 ) -> pd.DataFrame:
     """Open deals of the period with the reasons they are at risk.
 
-    Reasons: stale (no change in ``stale_days``), past due, pushed twice or more, stuck
-    (in its stage more than twice the historical median for that stage), no amount.
+    Reasons: stale (no change, and no activity when the CRM logs them, in ``stale_days``),
+    past due, pushed twice or more, stuck (in its stage more than twice the historical median
+    for that stage), no amount. ``last_activity_at`` shows when the deal was last worked
+    (a column only when the CRM logs activities).
     """
     from ..quality import deal_flags
 
@@ -429,10 +431,13 @@ def at_risk_deals(
         "close_date",
         "push_count",
         "days_since_change",
+        "last_activity_at",
         "days_in_stage",
         "risk_score",
         "reasons",
     ]
+    if not crm.has_activities:
+        cols.remove("last_activity_at")
     return f.sort_values(["risk_score", "amount"], ascending=False)[cols].reset_index(drop=True)
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from ..crm import CRM
+from ..crm import CRM, as_of_cutoff
 from ..schema import OPEN_STAGES, STAGE_ORDER
 
 KEY_OPPORTUNITY_FIELDS = (
@@ -92,8 +92,6 @@ def stage_moves(crm: CRM, as_of=None) -> pd.DataFrame:
     """Per opportunity, from history up to ``as_of``: stage skips and close-date pushes."""
     h = crm._history()
     if as_of is not None:
-        from ..crm import as_of_cutoff
-
         h = h[h["changed_at"] < as_of_cutoff(as_of)]
     same = h["opportunity_id"].eq(h["opportunity_id"].shift())
     order = h["stage"].map(STAGE_ORDER)
@@ -111,22 +109,43 @@ def stage_moves(crm: CRM, as_of=None) -> pd.DataFrame:
     return g.groupby("opportunity_id", sort=False).sum().reset_index()
 
 
+def last_activity(crm: CRM, as_of, opportunity_ids: pd.Series) -> pd.Series:
+    """Start of the last activity logged on each deal by ``as_of`` (NaT when none or when
+    the CRM logs no activities), aligned with ``opportunity_ids``."""
+    if not crm.has_activities:
+        return pd.Series(pd.NaT, index=opportunity_ids.index, dtype="datetime64[ns]")
+    a = crm.activities_as_of(as_of)
+    a = a[a["opportunity_id"].notna() & (a["start"] < as_of_cutoff(as_of))]
+    last = a.groupby("opportunity_id")["start"].max()
+    return opportunity_ids.map(last).astype("datetime64[ns]")
+
+
 def deal_flags(
     crm: CRM, as_of=None, stale_days: int = config.STALE_DAYS, *, moves: bool = True
 ) -> pd.DataFrame:
     """Open deals as of ``as_of`` with hygiene flags: stale, past_due, pushes, stage skips,
     days since last change, missing key fields. ``moves=False`` skips the history scan for
-    stage skips and pushes (``push_count`` of the snapshot stays), for repeated calls."""
+    stage skips and pushes (``push_count`` of the snapshot stays), for repeated calls.
+
+    Stale means untouched for more than ``stale_days``: no field change and, when the CRM
+    logs activities, no activity on the deal either (``last_activity_at``,
+    ``days_since_touch``); a CRM without activities judges by field changes alone.
+    """
     as_of = pd.Timestamp(as_of or crm.data_end)
     snap = crm.as_of(as_of, include_closed=False)
     if moves:
         snap = snap.merge(
             stage_moves(crm, as_of), left_on="id", right_on="opportunity_id", how="left"
         ).drop(columns="opportunity_id")
-    snap["days_since_change"] = (
-        as_of.normalize() + pd.Timedelta(days=1) - snap["last_changed_at"]
-    ).dt.days
-    snap["stale"] = snap["days_since_change"] > stale_days
+    day_end = as_of.normalize() + pd.Timedelta(days=1)
+    snap["days_since_change"] = (day_end - snap["last_changed_at"]).dt.days
+    snap["last_activity_at"] = last_activity(crm, as_of, snap["id"])
+    touch = snap["last_changed_at"].where(
+        snap["last_activity_at"].isna() | (snap["last_changed_at"] > snap["last_activity_at"]),
+        snap["last_activity_at"],
+    )
+    snap["days_since_touch"] = (day_end - touch).dt.days
+    snap["stale"] = snap["days_since_touch"] > stale_days
     snap["past_due"] = snap["close_date"].notna() & (snap["close_date"] < as_of.normalize())
     snap["missing_fields"] = snap[list(KEY_OPPORTUNITY_FIELDS)].isna().sum(axis=1)
     return snap

@@ -40,6 +40,7 @@ import pandas as pd
 
 from .. import config
 from ..crm import CRM
+from ..runtime import release_memory
 from ..schema import DEFAULT_FORECAST_CATEGORY, STAGES, TABLES
 from .geography import REGIONS, region_population_share, sample_zips
 from .params import OrgParams
@@ -240,7 +241,9 @@ class _Generator:
         if self.progress:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=7, desc="generate org", unit="step")
+            self._bar = tqdm(
+                total=7 + (self.p.activities is not None), desc="generate org", unit="step"
+            )
         t = time.perf_counter()
         self._seats_and_reps()
         t = self._step("reps", t)
@@ -256,6 +259,13 @@ class _Generator:
         t = self._step("opportunity table", t)
         self._quotas()
         t = self._step("quotas", t)
+        activities, activity_truth = None, {}
+        if self.p.activities is not None:
+            from .activities import simulate_activities
+
+            release_memory()
+            activities, activity_truth = simulate_activities(self)
+            self._step("activities", t)
         if self._bar is not None:
             self._bar.close()
         crm = CRM(
@@ -264,6 +274,7 @@ class _Generator:
             opportunities=self.opps,
             opportunity_history=self.history,
             quotas=self.quotas,
+            activities=activities,
             fiscal_year_start_month=self.p.fiscal_year_start_month,
             meta={
                 "source": "synthetic",
@@ -282,6 +293,7 @@ class _Generator:
             "opportunities": self.truth_opps,
             "period_effects": self.truth_periods,
             "segments": self._truth_segments(),
+            **activity_truth,
         }
         return SyntheticOrg(crm, truth, self.p, self.timings)
 
@@ -410,6 +422,7 @@ class _Generator:
         allreps["hire_date"] = self._days_to_date(np.floor(allreps["hire_day"].to_numpy(float)))
         allreps["termination_date"] = self._days_to_date(allreps["term_day"].to_numpy(float))
         allreps["base_salary"] = np.round(allreps["ote"] * allreps["base_share"], -3)
+        allreps["weekly_hours"] = np.nan  # planted with the activity log
         self.reps = allreps[[c.name for c in TABLES["reps"]]]
         self.truth_reps = occ.assign(
             seat=occ["seat"], segment=[self.seg_names[s] for s in occ["segment_idx"]]
@@ -586,6 +599,7 @@ class _Generator:
         eta = _logit(conv[seg]) + (skill + type_shift + src_shift)[:, None]
         eta[:, 3:] += shocks[qidx_due][:, None]
         prob = _sigmoid(eta)
+        self.o_prob = prob  # advance probability of each deal-stage (the activity log's truth)
         adv = rng.random((n, 5)) < prob
         fail = np.where(adv.all(axis=1), 5, np.argmin(adv, axis=1))
         won = fail == 5
@@ -756,7 +770,6 @@ class _Generator:
 
         stage_names = np.array(STAGES, dtype=object)[stage]
         fc = pd.Series(stage_names).map(DEFAULT_FORECAST_CATEGORY).to_numpy(dtype=object)
-        self.ev = dict(opp=opp, t=t, stage=stage, amt=amt, close=close)
         # final truths per opportunity
         self.o_e0, self.o_npush, self.o_final = e0, n_push, final
         self.history_raw = pd.DataFrame(
@@ -773,6 +786,7 @@ class _Generator:
     def _opportunity_table(self) -> None:
         p, rng = self.p, self.rng
         h = self.history_raw
+        del self.history_raw  # the history table below replaces it (memory of large orgs)
         created = self.o_t0 < self.horizon
         N = len(self.o_rep)
         # ids in order of creation (duplicates were appended: order all by t0)
@@ -781,6 +795,7 @@ class _Generator:
         rank[order] = np.arange(N)
         width = max(7, len(str(N)))
         ids = np.array([f"O{r + 1:0{width}d}" for r in rank], dtype=object)
+        self.o_ids, self.o_created = ids, created
         h = h.assign(opportunity_id=ids[h["opp"].to_numpy()])
         h = h.iloc[np.lexsort((h["changed_at"].to_numpy(), rank[h["opp"].to_numpy()]))]
         last = h.drop_duplicates("opp", keep="last").set_index("opp")

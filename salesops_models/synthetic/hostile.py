@@ -60,12 +60,13 @@ def hostile_crm(crm: CRM, *, ids: bool = True) -> CRM:
     """A copy of ``crm`` with hostile text in every free-text field (and, with ``ids``, in
     every rep, account and opportunity id, consistently across tables)."""
     t = {name: df.copy() for name, df in crm.tables.items()}
-    reps, acc, opp, hist, quo = (
+    reps, acc, opp, hist, quo, act = (
         t["reps"],
         t["accounts"],
         t["opportunities"],
         t["opportunity_history"],
         t["quotas"],
+        t["activities"],
     )
     for k, (df, col) in enumerate(
         [
@@ -76,6 +77,8 @@ def hostile_crm(crm: CRM, *, ids: bool = True) -> CRM:
             (opp, "name"),
             (opp, "product"),
             (opp, "lead_source"),
+            (act, "subject"),
+            (act, "outcome"),
         ]
     ):
         _remap(df, col, hostile_values(df[col], offset=k))
@@ -102,6 +105,9 @@ def hostile_crm(crm: CRM, *, ids: bool = True) -> CRM:
         _remap(opp, "account_id", acc_ids)
         _remap(opp, "id", opp_ids)
         _remap(hist, "opportunity_id", opp_ids)
+        _remap(act, "rep_id", rep_ids)
+        _remap(act, "account_id", acc_ids)
+        _remap(act, "opportunity_id", opp_ids)
     for df in t.values():  # keep missing values missing (map turned None into NaN)
         for col in df.columns:
             if df[col].dtype == object:

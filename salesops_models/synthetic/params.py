@@ -179,6 +179,79 @@ class HygieneParams:
 
 
 @dataclass(frozen=True)
+class ActivityParams:
+    """Truth of the activity log (calls, emails, meetings, tasks) of the synthetic org.
+
+    - **Working time**: a rep works ``weekly_hours`` (one of ``weekly_hours_choices`` with
+      ``weekly_hours_weights``) over Monday-Friday, 08:00-18:00.
+    - **Selling time**: rep r spends a share ``s_r ~ Beta`` (mean ``selling_share_mean``, sd
+      ``selling_share_sd``) of working time with customers, in calls, emails and meetings
+      (``customer_facing_mix``, mean minutes ``duration_mean``, lognormal with log-sd
+      ``duration_log_sd``); customer-facing activities per working day ~ Poisson(s_r x daily
+      minutes / mean minutes per activity), so the planted share is the expected one. Most reps
+      sit below the 60% that the seeds call healthy (Salesforce's State of Sales: reps spend
+      about 30% of their time selling).
+    - **Deals**: a share ``deal_share`` of customer-facing time goes to the rep's open deals
+      (the rest is prospecting on the rep's accounts), spread over the deals open at the moment
+      in proportion to their engagement weight (``engaged_weight`` for an engaged deal-stage,
+      1 otherwise; a rep with less than one deal's weight open spends the rest prospecting).
+      A deal-stage is engaged with probability ``engaged_share``, and engagement multiplies the
+      odds of advancing by ``advance_odds_ratio`` (drawn jointly with the funnel's outcome,
+      whose marginal advance probability stays as the funnel says). A lost deal gets no
+      activity in its last ``silence_days_before_loss`` days (it goes quiet, then stale).
+    - **Non-selling time** logged: a share ``logged_admin_share`` of the rest, as tasks and
+      internal meetings.
+    - **Gaps in logging**: a share ``low_adopter_share`` of reps log only in some weeks (each
+      week with a probability drawn from ``low_adopter_week_rate``); in other weeks nothing of
+      theirs is recorded.
+    - **Durations** are empty for a type's share ``missing_duration``.
+    - **Process compliance**: the stage criteria (``stage_criteria.yml``) ask for a meeting on
+      the deal before it enters Proposal. Among deals that reach Proposal, the meetings before
+      it are unlinked from the deal (kept on the account) for a share ``noncompliant_if_won``
+      of eventual wins and ``noncompliant_if_lost`` of the rest: planted non-compliant
+      advances, which convert worse.
+    """
+
+    weekly_hours_choices: tuple[float, ...] = (40.0, 45.0, 32.0)
+    weekly_hours_weights: tuple[float, ...] = (0.7, 0.2, 0.1)
+    selling_share_mean: float = 0.36
+    selling_share_sd: float = 0.10
+    customer_facing_mix: dict[str, float] = field(
+        default_factory=lambda: {"call": 0.40, "email": 0.45, "meeting": 0.15}
+    )
+    admin_mix: dict[str, float] = field(default_factory=lambda: {"task": 0.6, "internal": 0.4})
+    duration_mean: dict[str, float] = field(
+        default_factory=lambda: {
+            "call": 12.0,
+            "email": 5.0,
+            "meeting": 45.0,
+            "task": 20.0,
+            "internal": 40.0,
+        }
+    )
+    duration_log_sd: float = 0.5
+    missing_duration: dict[str, float] = field(
+        default_factory=lambda: {
+            "call": 0.05,
+            "email": 0.6,
+            "meeting": 0.02,
+            "task": 0.3,
+            "internal": 0.1,
+        }
+    )
+    deal_share: float = 0.7
+    engaged_share: float = 0.5
+    engaged_weight: float = 3.0
+    advance_odds_ratio: float = 2.0
+    silence_days_before_loss: tuple[float, float] = (7.0, 45.0)
+    logged_admin_share: float = 0.25
+    low_adopter_share: float = 0.15
+    low_adopter_week_rate: tuple[float, float] = (0.3, 0.7)
+    noncompliant_if_won: float = 0.08
+    noncompliant_if_lost: float = 0.20
+
+
+@dataclass(frozen=True)
 class OrgParams:
     """Everything that defines a synthetic org (all of it is written out as ground truth)."""
 
@@ -231,6 +304,8 @@ class OrgParams:
     #: Reps per first-line manager.
     team_size: int = 8
     hygiene: HygieneParams = field(default_factory=HygieneParams)
+    #: The activity log (None: the org logs no activities).
+    activities: ActivityParams | None = field(default_factory=ActivityParams)
 
     def validate(self) -> None:
         if self.n_reps < 1:

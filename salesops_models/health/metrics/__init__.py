@@ -17,7 +17,7 @@ Definitions (the conventions each follows are cited in ``health_bands.yml``):
   won to date), measured on the day before that quarter started (start-of-quarter coverage,
   what the 3-4x rule is for); target = sum of quotas (else bookings a year earlier);
 - *hygiene*: open pipeline amount stale or past its close date / all open pipeline amount;
-  stale = no recorded change for longer than both ``stale_days`` and the 90th percentile of
+  stale = no recorded change (and no activity, when the CRM logs them) for longer than both ``stale_days`` and the 90th percentile of
   the time deals of its segment spend in its stage (:func:`stuck_thresholds`);
 - *attainment*: per AE with a quota in each of the last 4 quarters, won bookings / quota;
   share at >= 100% (Jeffreys interval) and mean attainment;
@@ -34,7 +34,12 @@ Definitions (the conventions each follows are cited in ``health_bands.yml``):
 - *comp cost*: exact statements of the configured plan over the last 4 quarters
   (:func:`~salesops_models.comp.compute_statements`); cost of sales = (AE base prorated + all
   statement pay) / AE bookings; accelerators = the premium paid above the base rate on credit above quota
-  (``StatementResult.accelerators``).
+  (``StatementResult.accelerators``);
+- *selling time, process compliance, tool adoption*: from the activity log
+  (:mod:`salesops_models.activities`; not graded without one): customer-facing hours /
+  working hours of the AEs in the last complete quarter; share of entries into the least
+  compliant stage that met its ``stage_criteria.yml`` criteria (last ``window_quarters``);
+  mean share of AEs logging any activity per week (last ``weeks`` weeks).
 
 Each family lives in its own module; :data:`METRIC_FUNCTIONS` maps the band file's keys to
 them in scorecard order.
@@ -42,6 +47,7 @@ them in scorecard order.
 
 from __future__ import annotations
 
+from .activity_metrics import process_compliance, selling_time, tool_adoption
 from .base import Metric, complete_quarters, grade_draws, same_point_dates
 from .comp_cost import comp_cost
 from .data_quality import data_quality
@@ -63,6 +69,9 @@ METRIC_FUNCTIONS = {
     "velocity": velocity,
     "win_rate": win_rate,
     "comp_cost": comp_cost,
+    "selling_time": selling_time,
+    "process_compliance": process_compliance,
+    "tool_adoption": tool_adoption,
 }
 
 __all__ = [

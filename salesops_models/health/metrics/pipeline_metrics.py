@@ -141,7 +141,7 @@ def _hygiene_flags(
     f["amount"] = f["amount"].astype(float).fillna(0.0)
     key = pd.MultiIndex.from_arrays([f["segment"].fillna("(none)"), f["stage"]])
     f["stale_after"] = th.reindex(key).fillna(stale_days).to_numpy()
-    f["stale"] = f["days_since_change"] > f["stale_after"]
+    f["stale"] = f["days_since_touch"] > f["stale_after"]  # no change, no activity
     f["bad"] = f["stale"] | f["past_due"]
     return f
 
