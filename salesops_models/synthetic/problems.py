@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..crm import CRM
 from .generator import SyntheticOrg, generate_org
-from .params import SEGMENT_DEFAULTS, HygieneParams, OrgParams
+from .params import SEGMENT_DEFAULTS, ActivityParams, HygieneParams, OrgParams
 
 
 def well_run_params(cycle_factor: float = 1.6, **overrides) -> OrgParams:
@@ -33,7 +33,8 @@ def well_run_params(cycle_factor: float = 1.6, **overrides) -> OrgParams:
     current, quotas set at 80% of expected productivity (most reps can reach them), and
     stage durations ``cycle_factor`` x the defaults (a longer, considered-purchase cycle,
     so the quarter's bookings are mostly in the pipeline when it starts, as the 3-4x
-    coverage rule assumes). ``overrides`` replace any :class:`OrgParams` field (e.g.
+    coverage rule assumes), and reps who sell (65% selling time), log every week and meet the
+    stage criteria. ``overrides`` replace any :class:`OrgParams` field (e.g.
     ``cohort_ramp``)."""
     hygiene = HygieneParams(
         zombie_rate=0.005,
@@ -54,7 +55,14 @@ def well_run_params(cycle_factor: float = 1.6, **overrides) -> OrgParams:
         replace(s, stage_days_median=tuple(d * cycle_factor for d in s.stage_days_median))
         for s in SEGMENT_DEFAULTS
     )
-    base = OrgParams(hygiene=hygiene, quota_stretch=0.80, segments=segments)
+    activities = ActivityParams(
+        selling_share_mean=0.68,
+        selling_share_sd=0.05,
+        low_adopter_share=0.0,
+        noncompliant_if_won=0.0,
+        noncompliant_if_lost=0.0,
+    )
+    base = OrgParams(hygiene=hygiene, quota_stretch=0.80, segments=segments, activities=activities)
     return replace(base, **overrides)
 
 
