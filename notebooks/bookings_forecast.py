@@ -242,7 +242,9 @@ if bt_path.exists():
     summary = summarize(bt)
     display(
         Markdown(
-            f"Backtest from `{bt_path.name}`: {bt['period'].nunique()} quarters. " + convergence(bt)
+            f"Backtest from `{bt_path.name}` (written "
+            f"{pd.Timestamp(bt_path.stat().st_mtime, unit='s'):%Y-%m-%d %H:%M} UTC by `make "
+            f"backtest`): {bt['period'].nunique()} quarters. " + convergence(bt)
         )
     )
     display(styled(summary).format(precision=2).hide(axis="index"))
@@ -268,7 +270,10 @@ if bt_path.exists():
         plt.show()
 else:
     display(
-        Markdown(f"No backtest at `{bt_path}` yet: run `salesops forecast backtest --db {source}`.")
+        Markdown(
+            f"No backtest at `{bt_path}` yet: run `make backtest` (about 15 minutes on 2 cores) "
+            f"or `salesops forecast backtest --db {source}`."
+        )
     )
 display(Markdown("Baselines for this forecast (point forecasts, same as-of data):"))
 display(

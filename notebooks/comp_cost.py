@@ -197,11 +197,16 @@ if plan_bt is not None:
     display(summary_table(plan_bt))
     cap_plots.plot_track_record(plan_bt, targets=("comp cost", "team bookings"))
     plt.show()
-    display(Markdown(f"Source: `{bt_path.name}`."))
+    display(
+        Markdown(
+            f"Source: `{bt_path.name}` (written "
+            f"{pd.Timestamp(bt_path.stat().st_mtime, unit='s'):%Y-%m-%d} by `make backtest`)."
+        )
+    )
 else:
     display(
         Markdown(
-            f"No plan backtest for this store yet: run `salesops plan backtest --db {source}`."
+            f"No plan backtest for this store yet: run `make backtest` or `salesops plan backtest --db {source}`."
         )
     )
 

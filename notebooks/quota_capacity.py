@@ -327,7 +327,7 @@ if plan_bt is not None:
     quarters = fits[fits["horizon"] == "quarter"]["period"]
     display(
         Markdown(
-            f"Source: `{bt_path.name}` (quarters {quarters.iloc[0]} to {quarters.iloc[-1]}, "
+            f"Source: `{bt_path.name}` (written {pd.Timestamp(bt_path.stat().st_mtime, unit='s'):%Y-%m-%d} by `make backtest`; quarters {quarters.iloc[0]} to {quarters.iloc[-1]}, "
             f"and {int((fits['horizon'] == 'year').sum())} years). "
             f"{int(fits['converged'].sum())} of {len(fits)} productivity fits converged; "
             f"reps' own bookings in their 80% interval: {fits['rep_coverage_80'].mean():.0%}."
@@ -337,7 +337,7 @@ else:
     display(
         Markdown(
             f"No plan backtest for this store yet (`{bt_path}`): run "
-            f"`salesops plan backtest --db {source}` (`make demo` does)."
+            f"`make backtest` or `salesops plan backtest --db {source}`."
         )
     )
 

@@ -514,7 +514,7 @@ def report_run(
     console.print(f"[green]ok[/] in {rec.seconds:.1f}s: reports/{rec.html}")
 
 
-def _run_and_report(entries, workers: int) -> None:
+def _run_and_report(entries, workers: int, reuse: bool = False) -> None:
     import pandas as pd
 
     from .reports import run_entries
@@ -522,11 +522,19 @@ def _run_and_report(entries, workers: int) -> None:
     if not entries:
         console.print("nothing to run")
         return
-    results = run_entries(entries, workers=workers)
-    df = pd.DataFrame(results)[["name", "status", "seconds", "html", "error"]]
-    console.print(_table(df, "Runs"))
-    console.print(f"index: {config.REPORTS_DIR / 'index.html'}")
-    if (df["status"] != "ok").any():
+    results = run_entries(entries, workers=workers, reuse=reuse)
+    df = pd.DataFrame(results)
+    df["seconds"] = df["seconds"].where(df["status"] != "reused", 0.0)
+    cols = ["name", "status", "seconds"] + (["error"] if df["error"].notna().any() else [])
+    console.print(_table(df[cols], "Runs"))
+    reused = int((df["status"] == "reused").sum())
+    if reused:
+        console.print(
+            f"{reused} reused: their notebook, parameters, data, code, configuration and "
+            "backtest scores are unchanged since their last good run"
+        )
+    console.print(f"reports: {config.REPORTS_DIR / 'index.html'} (open it in a browser)")
+    if (~df["status"].isin(["ok", "reused"])).any():
         raise typer.Exit(1)
 
 
@@ -545,11 +553,17 @@ def report_run_due(
 def report_run_all(
     schedule: Path = typer.Option(config.PROJECT_ROOT / "reports.yml", help="Schedule file."),
     workers: int = typer.Option(2, help="Reports run at once."),
+    reuse: bool = typer.Option(
+        False,
+        "--reuse",
+        help="Skip a report whose last good run had the same notebook, parameters, data, "
+        "code, configuration and backtest scores.",
+    ),
 ):
     """Run every scheduled report now, several at once, with progress."""
     from .reports import load_schedule
 
-    _run_and_report(load_schedule(schedule).reports, workers)
+    _run_and_report(load_schedule(schedule).reports, workers, reuse)
 
 
 @report_app.command("index")

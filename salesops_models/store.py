@@ -66,6 +66,7 @@ def save_duckdb(
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
             con.unregister("_df")
         meta = {"fiscal_year_start_month": crm.fiscal_year_start_month, **crm.meta}
+        meta["fingerprint"] = crm.fingerprint()  # the content, whatever the file's bytes
         con.execute("CREATE TABLE _meta (key VARCHAR, value VARCHAR)")
         con.executemany(
             "INSERT INTO _meta VALUES (?, ?)",
@@ -156,7 +157,34 @@ def load_duckdb(path: str | Path = config.DEFAULT_DB) -> CRM:
     finally:
         con.close()
     fy = int(meta.pop("fiscal_year_start_month", config.FISCAL_YEAR_START_MONTH))
+    meta.pop("fingerprint", None)  # describes the file; the CRM computes its own
     return CRM(**tables, fiscal_year_start_month=fy, meta=meta)
+
+
+def store_fingerprint(path: str | Path) -> str:
+    """The content fingerprint of a store (:meth:`CRM.fingerprint`, recorded when it was
+    written), read without loading the tables; a store written before that was recorded
+    falls back to a hash of the file's bytes; "" when there is no such file."""
+    import hashlib
+
+    path = Path(path)
+    if not path.is_file():
+        return ""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            row = con.execute("SELECT value FROM _meta WHERE key = 'fingerprint'").fetchone()
+        finally:
+            con.close()
+        if row:
+            return str(json.loads(row[0]))
+    except duckdb.Error:
+        pass
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
 
 
 def count_rows(path: str | Path, table: str) -> int:

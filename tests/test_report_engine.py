@@ -160,3 +160,34 @@ def test_files_a_report_writes_land_beside_its_html(dirs):
     nbformat.write(nb, nbdir / "writer.ipynb")
     rec = run_report("writer", {}, notebooks_dir=nbdir, reports_dir=rdir)
     assert (rdir / "writer" / rec.parameters["as_of"] / "artifact.txt").exists()
+
+
+def test_reuse_skips_a_run_whose_inputs_are_unchanged(dirs, small_org, tmp_path):
+    """`run-all --reuse` (a second `make demo`): the same notebook, parameters and data give
+    the last good run back; new data (another content fingerprint) or new parameters run."""
+    from salesops_models.store import save_duckdb, store_fingerprint
+
+    nbdir, rdir = dirs
+    db = save_duckdb(small_org.crm, tmp_path / "org.duckdb")
+    params = {"as_of": "2026-01-31", "rows": 3}
+    first = run_report("tiny", params, notebooks_dir=nbdir, reports_dir=rdir, reuse=True)
+    assert first.status == "ok" and first.extra["key"]
+    again = run_report("tiny", params, notebooks_dir=nbdir, reports_dir=rdir, reuse=True)
+    assert again.status == "reused" and again.extra["reused"] == first.run_id
+    assert len(read_ledger(rdir)) == 1  # a reuse adds no run
+    # without reuse it runs; with other parameters it runs
+    assert run_report("tiny", params, notebooks_dir=nbdir, reports_dir=rdir).status == "ok"
+    other = run_report(
+        "tiny", {**params, "rows": 4}, notebooks_dir=nbdir, reports_dir=rdir, reuse=True
+    )
+    assert other.status == "ok"
+    # the store's fingerprint is its content: the same org written again keeps it
+    fp = store_fingerprint(db)
+    save_duckdb(small_org.crm, db)
+    assert store_fingerprint(db) == fp == small_org.crm.fingerprint()
+    # a deleted report is not "reused"
+    (rdir / other.html).unlink()
+    rerun = run_report(
+        "tiny", {**params, "rows": 4}, notebooks_dir=nbdir, reports_dir=rdir, reuse=True
+    )
+    assert rerun.status == "ok"

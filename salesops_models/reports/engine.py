@@ -52,15 +52,58 @@ class ReportFailed(SalesOpsError, RuntimeError):
 
 
 def file_fingerprint(path: Path) -> str:
-    """sha256 (16 hex) of a data file's bytes; empty when there is no such file."""
-    path = Path(path)
-    if not path.is_file():
-        return ""
+    """Content fingerprint of a store (:func:`~salesops_models.store.store_fingerprint`:
+    the same org written twice has the same one); empty when there is no such file."""
+    from ..store import store_fingerprint
+
+    return store_fingerprint(path)
+
+
+#: Files besides the notebook, its parameters and its store that a report's output depends
+#: on (globs under the project root): the package, the configuration files and the backtest
+#: scores. The forecast ledger is not among them: it grows with every forecast run.
+REUSE_INPUTS = (
+    "salesops_models/**/*.py",
+    "*.yml",
+    "plans/*.yml",
+    "reports/forecast/backtest_*.csv",
+    "reports/plan/backtest_*.csv",
+)
+
+
+def run_key(nb: Path, resolved: dict, root: Path = config.PROJECT_ROOT) -> str:
+    """What a report's output depends on, hashed (16 hex): the notebook, the resolved
+    parameters, the store's content fingerprint and :data:`REUSE_INPUTS`. Two runs with the
+    same key give the same report, so the last good one can be reused."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+    h.update(Path(nb).read_bytes())
+    h.update(json.dumps(resolved, sort_keys=True, default=str).encode())
+    h.update(file_fingerprint(resolve_source(resolved.get("source", config.DEFAULT_DB))).encode())
+    for pattern in REUSE_INPUTS:
+        for f in sorted(Path(root).glob(pattern)):
+            if f.is_file() and "__pycache__" not in f.parts:
+                h.update(str(f.relative_to(root)).encode())
+                h.update(hashlib.sha256(f.read_bytes()).digest())
     return h.hexdigest()[:16]
+
+
+def reusable_run(reports_dir: Path, name: str, key: str) -> RunRecord | None:
+    """The latest good run of ``name`` with this key whose HTML is still there, if any."""
+    from .ledger import read_ledger
+
+    runs = read_ledger(reports_dir)
+    if runs.empty:
+        return None
+    keys = runs["extra"].map(lambda e: e.get("key") if isinstance(e, dict) else None)
+    ok = runs[(runs["name"] == name) & (runs["status"] == "ok") & (keys == key)]
+    for _, row in ok.iloc[::-1].iterrows():
+        if row["html"] and (Path(reports_dir) / row["html"]).is_file():
+            fields = {k: row[k] for k in RunRecord.__dataclass_fields__ if k in row}
+            rec = RunRecord(**fields)
+            rec.extra = dict(rec.extra or {}) | {"reused": rec.run_id}
+            rec.status = "reused"
+            return rec
+    return None
 
 
 def resolve_parameters(report: str, params: dict, notebooks_dir: Path) -> tuple[dict, str]:
@@ -213,11 +256,15 @@ def run_report(
     schedule: str | None = None,
     kernel_name: str | None = None,
     update_index: bool = True,
+    reuse: bool = False,
 ) -> RunRecord:
     """Execute one report; return its ledger record or raise :class:`ReportFailed`.
 
     ``name`` is the output folder (defaults to the report name; schedule entries use their
-    own name so two schedules of one notebook keep separate histories).
+    own name so two schedules of one notebook keep separate histories). With ``reuse``, a
+    good run with the same :func:`run_key` (same notebook, parameters, data, code,
+    configuration and backtest scores) is returned instead of running again (status
+    ``reused``; nothing is added to the ledger).
     """
     notebooks_dir, reports_dir = Path(notebooks_dir), Path(reports_dir)
     check_plain_name(report, "report")
@@ -225,6 +272,11 @@ def run_report(
     resolved, label = resolve_parameters(report, params or {}, notebooks_dir)
     name = check_plain_name(name or report, "output name")
     label = check_plain_name(label, "as-of folder")
+    key = run_key(nb, resolved)
+    if reuse:
+        prior = reusable_run(reports_dir, name, key)
+        if prior is not None:
+            return prior
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     base = reports_dir / name
     clean_stale_work(base)
@@ -238,6 +290,7 @@ def run_report(
         parameters=resolved,
         schedule=schedule,
         started=pd.Timestamp.now().isoformat(timespec="seconds"),
+        extra={"key": key},
     )
     record.data_fingerprint = file_fingerprint(
         resolve_source(resolved.get("source", config.DEFAULT_DB))

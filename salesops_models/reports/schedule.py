@@ -98,7 +98,7 @@ def due_entries(
     return out
 
 
-def _run_entry(entry: dict, notebooks_dir: str, reports_dir: str) -> dict:
+def _run_entry(entry: dict, notebooks_dir: str, reports_dir: str, reuse: bool = False) -> dict:
     try:
         rec = run_report(
             entry["notebook"],
@@ -107,6 +107,8 @@ def _run_entry(entry: dict, notebooks_dir: str, reports_dir: str) -> dict:
             schedule=entry["name"],
             notebooks_dir=Path(notebooks_dir),
             reports_dir=Path(reports_dir),
+            update_index=False,
+            reuse=reuse,
         )
     except ReportFailed as exc:
         rec = exc.record
@@ -129,8 +131,11 @@ def run_entries(
     notebooks_dir: Path = config.NOTEBOOKS_DIR,
     reports_dir: Path = config.REPORTS_DIR,
     progress: bool = True,
+    reuse: bool = False,
 ) -> list[dict]:
-    """Run entries in a process pool (``workers`` at once); returns their records."""
+    """Run entries in a process pool (``workers`` at once); returns their records. With
+    ``reuse``, an entry whose last good run had the same inputs is not run again
+    (:func:`~salesops_models.reports.engine.run_report`)."""
     from tqdm.auto import tqdm
 
     from .index import write_index
@@ -140,12 +145,13 @@ def run_entries(
         return results
     with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
         futs = [
-            pool.submit(_run_entry, e.model_dump(), str(notebooks_dir), str(reports_dir))
+            pool.submit(_run_entry, e.model_dump(), str(notebooks_dir), str(reports_dir), reuse)
             for e in entries
         ]
-        for fut in tqdm(
+        for _ in tqdm(
             as_completed(futs), total=len(futs), desc="reports", unit="run", disable=not progress
         ):
-            results.append(fut.result())
+            pass
+        results = [f.result() for f in futs]  # in the schedule's order
     write_index(reports_dir)
     return results

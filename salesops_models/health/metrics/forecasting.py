@@ -74,7 +74,7 @@ def forecast_accuracy(
         return _na(
             key,
             cfg,
-            "no scored forecasts: run scheduled forecasts (ledger) or `salesops forecast backtest`",
+            "no scored forecasts: run scheduled forecasts (ledger) or `make backtest`",
         )
     err = rows["error"].to_numpy(float)
     abs_err = np.abs(err)
