@@ -96,6 +96,12 @@ class CRM:
     _snapshots: OrderedDict | None = field(default=None, init=False, repr=False, compare=False)
     _snapshot_slots: int = field(default=0, init=False, repr=False, compare=False)
 
+    def _repr_html_(self) -> str:
+        """A compact card for JupyterLab (:mod:`salesops_models.display`)."""
+        from .display import crm_card
+
+        return crm_card(self)
+
     def __post_init__(self) -> None:
         for name in OPTIONAL_TABLE_NAMES:
             if getattr(self, name) is None:

@@ -217,6 +217,12 @@ class CapacityResult:
     target: np.ndarray  # per month
     ramp: np.ndarray  # (seats, months) ramp share of each seat's first occupant
 
+    def _repr_html_(self) -> str:
+        """A compact card for JupyterLab (:mod:`salesops_models.display`)."""
+        from ..display import capacity_card
+
+        return capacity_card(self)
+
     def to_xarray(self) -> xr.Dataset:
         """Monthly capacity (draw, month), seat bookings and whether the seat's first occupant
         stayed (draw, rep, period), the target (month). One draw is one scenario."""

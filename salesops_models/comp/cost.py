@@ -64,6 +64,12 @@ class CostResult:
     draw_outstanding: np.ndarray | None = None  # (S,) recoverable draw balance at the end
     notes: list[str] = field(default_factory=list)
 
+    def _repr_html_(self) -> str:
+        """A compact card for JupyterLab (:mod:`salesops_models.display`)."""
+        from ..display import cost_card
+
+        return cost_card(self)
+
     def to_xarray(self) -> xr.Dataset:
         """Cost per draw (``total``, each component), per draw and rep (``per_rep``) and the
         cash per draw and period (``cash``; period ``after`` = past the horizon)."""

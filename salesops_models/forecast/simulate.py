@@ -314,6 +314,12 @@ class Forecast:
     diagnostics: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
 
+    def _repr_html_(self) -> str:
+        """A compact card for JupyterLab (:mod:`salesops_models.display`)."""
+        from ..display import forecast_card
+
+        return forecast_card(self)
+
     def quantiles(self, q=draw_stats.DEFAULT_Q) -> pd.Series:
         """Quantiles of the period's bookings, labelled ``p10``/``p50``/``p90``."""
         return draw_stats.quantiles(self.total, q)

@@ -25,6 +25,12 @@ class Scorecard:
     bands_file: str = ""
     meta: dict = field(default_factory=dict)
 
+    def _repr_html_(self) -> str:
+        """A compact card for JupyterLab (:mod:`salesops_models.display`)."""
+        from ..display import scorecard_card
+
+        return scorecard_card(self)
+
     def __getitem__(self, key: str) -> Metric:
         for m in self.metrics:
             if m.key == key:

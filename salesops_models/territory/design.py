@@ -106,6 +106,12 @@ class Design:
     bound_kind: str = "Lagrangian bound for these centers"
     solution: object | None = None
 
+    def _repr_html_(self) -> str:
+        """A compact card for JupyterLab (:mod:`salesops_models.display`)."""
+        from ..display import design_card
+
+        return design_card(self)
+
     @property
     def gap(self) -> float:
         return self.compactness / self.lower_bound - 1 if self.lower_bound > 0 else np.nan

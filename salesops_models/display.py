@@ -1,0 +1,180 @@
+"""Compact HTML cards for the main result objects in JupyterLab (their ``_repr_html_``).
+
+Evaluating a CRM, a forecast, a capacity or cost simulation, a health scorecard or a
+territory design in a cell shows a small card with the figures people look at first, not a
+dataclass dump. Every value that can come from the CRM is HTML-escaped here.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+_STATUS_COLORS = {"healthy": "#2e7d32", "watch": "#ef6c00", "act": "#c62828"}
+_STYLE = (
+    "font-family:system-ui,-apple-system,Segoe UI,sans-serif;font-size:13px;"
+    "border:1px solid #cfd8dc;border-radius:6px;padding:8px 12px;display:inline-block;"
+    "min-width:280px;max-width:720px"
+)
+
+
+def money(x) -> str:
+    """Currency as people read it: ``$21.3M``, ``$43.2k``, ``$950``.
+
+    >>> money(21_326_000), money(43_210), money(-950.4)
+    ('$21.3M', '$43.2k', '-$950')
+    """
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    sign, x = ("-" if x < 0 else ""), abs(float(x))
+    if x >= 1e9:
+        return f"{sign}${x / 1e9:,.1f}B"
+    if x >= 1e6:
+        return f"{sign}${x / 1e6:,.1f}M"
+    if x >= 1e3:
+        return f"{sign}${x / 1e3:,.1f}k"
+    return f"{sign}${x:,.0f}"
+
+
+def status_badge(status: str) -> str:
+    color = _STATUS_COLORS.get(status, "#607d8b")
+    return (
+        f'<span style="background:{color};color:#fff;border-radius:3px;padding:0 5px">'
+        f"{html.escape(str(status))}</span>"
+    )
+
+
+def card_html(
+    title: str, rows: list[tuple[str, str]], *, subtitle: str = "", note: str = ""
+) -> str:
+    """A titled two-column card. ``rows`` are (label, value) pairs of *plain text*, escaped
+    here; a value starting with ``<span`` built by :func:`status_badge` is kept as HTML.
+
+    >>> "&lt;script&gt;" in card_html("CRM", [("source", "<script>")])
+    True
+    """
+
+    def cell(v: str) -> str:
+        v = str(v)
+        return v if v.startswith('<span style="background:') else html.escape(v)
+
+    body = "".join(
+        f'<tr><td style="color:#546e7a;padding:1px 12px 1px 0">{html.escape(str(k))}</td>'
+        f'<td style="text-align:right">{cell(v)}</td></tr>'
+        for k, v in rows
+    )
+    sub = f'<div style="color:#607d8b">{html.escape(subtitle)}</div>' if subtitle else ""
+    foot = (
+        f'<div style="color:#78909c;font-size:11px;margin-top:4px">{html.escape(note)}</div>'
+        if note
+        else ""
+    )
+    return (
+        f'<div style="{_STYLE}"><div style="font-weight:600">{html.escape(title)}</div>{sub}'
+        f'<table style="border-collapse:collapse;margin-top:4px">{body}</table>{foot}</div>'
+    )
+
+
+def crm_card(crm) -> str:
+    rows = [(t, f"{n:,}") for t, n in crm.summary().itertuples(index=False)]
+    start = crm.data_start.date() if len(crm.opportunities) else "n/a"
+    end = crm.data_end.date() if len(crm.opportunity_history) else "n/a"
+    rows.insert(0, ("history", f"{start} to {end}"))
+    aes = int((crm.reps["role"] == "AE").sum())
+    rows.insert(1, ("AEs (all time)", f"{aes:,}"))
+    return card_html(
+        "CRM",
+        rows,
+        subtitle=f"source {crm.meta.get('source', 'unknown')}; fiscal year starts in month "
+        f"{crm.fiscal_year_start_month}",
+        note="crm.as_of(date) rebuilds the pipeline of any day; crm.validate() checks it",
+    )
+
+
+def forecast_card(f) -> str:
+    q = f.quantiles((0.1, 0.5, 0.9))
+    rows = [
+        ("P10 / P50 / P90", " / ".join(money(v) for v in q.to_numpy())),
+        ("closed so far", money(f.closed)),
+        ("expected from open deals", money(float(np.mean(f.from_open)))),
+        ("expected from new deals", money(float(np.mean(f.from_new)))),
+        ("expected to slip out", money(float(np.mean(f.slip)))),
+        ("draws", f"{len(f.total):,}"),
+    ]
+    d = f.diagnostics or {}
+    if "max_rhat" in d or "r_hat" in d:
+        rows.append(("max r_hat", f"{d.get('max_rhat', d.get('r_hat')):.3f}"))
+    return card_html(
+        f"Bookings forecast {f.period.label}",
+        rows,
+        subtitle=f"as of {f.as_of.date()}",
+        note="f.rollup('region'), f.p_reach(target), f.to_xarray()",
+    )
+
+
+def capacity_card(c) -> str:
+    s = c.summary()
+    return card_html(
+        "Capacity plan",
+        [
+            ("target", money(s["target"])),
+            ("bookings P10 / P50 / P90", " / ".join(money(s[k]) for k in ("p10", "p50", "p90"))),
+            ("P(reach target)", f"{s['p_reach_target']:.0%}"),
+            ("expected shortfall", money(s["expected_shortfall"])),
+            ("seats", f"{len(c.seats):,}"),
+            ("months", f"{c.months[0]} to {c.months[-1]}" if len(c.months) else "n/a"),
+        ],
+        note="c.fan(), c.to_xarray()",
+    )
+
+
+def cost_card(c) -> str:
+    s = c.summary()
+    rows = [
+        ("total cost P10 / P50 / P90", " / ".join(money(s[k]) for k in ("p10", "p50", "p90"))),
+        ("scenarios", f"{len(c.total):,}"),
+        ("reps", f"{c.per_rep.shape[-1]:,}" if np.ndim(c.per_rep) > 1 else "n/a"),
+    ]
+    if "cost_of_sales_p50" in s:
+        rows.append(("cost of sales (P50)", f"{s['cost_of_sales_p50']:.1%}"))
+    rows += [
+        (f"share: {k.replace('_', ' ')}", f"{v:.0%}")
+        for k, v in ((k[6:], v) for k, v in s.items() if k.startswith("share_"))
+    ]
+    return card_html("Comp plan cost", rows, note="c.summary(budget=...), c.cash_by_period()")
+
+
+def scorecard_card(card) -> str:
+    counts = card.counts()
+    summary = ", ".join(
+        f"{counts[k]} {k}" for k in ("healthy", "watch", "act", "n/a", "error") if counts.get(k)
+    )
+    return card_html(
+        "Sales-ops health scorecard",
+        [(f"{m.title} ({m.value_text})", status_badge(m.status)) for m in card.metrics],
+        subtitle=f"as of {card.as_of.date()}: {summary}",
+        note="card.to_frame(), card.flagged(), card['selling_time'].action",
+    )
+
+
+def design_card(d) -> str:
+    pot = d.accounts.groupby("territory")["potential"].sum() if "potential" in d.accounts else None
+    rows = [
+        ("territories", f"{d.accounts['territory'].nunique():,}"),
+        ("accounts", f"{len(d.accounts):,}"),
+        ("status", str(d.status)),
+        ("compactness (potential x km)", f"{d.compactness:,.0f}"),
+        ("gap to the bound", f"{d.gap:.2%}" if np.isfinite(d.gap) else "n/a"),
+    ]
+    if pot is not None and len(pot) and pot.mean() > 0:
+        rows.insert(
+            2,
+            (
+                "potential: min / max of mean",
+                f"{pot.min() / pot.mean():.2f} / {pot.max() / pot.mean():.2f}",
+            ),
+        )
+    if d.moves is not None:
+        rows.append(("accounts moved", f"{len(d.moves):,}"))
+    return card_html("Territory design", rows, note=f"bound: {d.bound_kind}")
