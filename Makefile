@@ -71,7 +71,7 @@ reports: install
 
 ## notebooks: regenerate the .ipynb files from their jupytext .py sources (no outputs)
 notebooks: install
-	$(BIN)/jupytext --sync notebooks/*.py
+	$(BIN)/jupytext --sync notebooks/*.py notebooks/tutorials/*.py
 
 ## test: the whole suite (slow tests and nbval of every notebook included), then the doctests
 test: install $(DB)

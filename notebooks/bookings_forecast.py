@@ -64,7 +64,6 @@ from salesops_models.reports import context
 ctx = context(source, as_of=as_of, period=period, reference=reference)
 crm, when, p = ctx.crm, ctx.as_of, ctx.period
 goal, goal_source = (target, "given") if target else pl.default_target(crm, p)
-pd.set_option("display.float_format", lambda v: f"{v:,.2f}")
 plt.rcParams["figure.dpi"] = 90
 display(Markdown(f"**{ctx.describe()}**; target {goal:,.0f} ({goal_source})."))
 

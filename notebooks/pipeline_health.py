@@ -45,7 +45,6 @@ from salesops_models.reports import context
 ctx = context(source, as_of=as_of, period=period, compare_to=compare_to, reference=reference)
 crm, when, p = ctx.crm, ctx.as_of, ctx.period
 window_start = when - pd.Timedelta(days=lookback_days)
-pd.set_option("display.float_format", lambda v: f"{v:,.2f}")
 plt.rcParams["figure.dpi"] = 90
 display(
     Markdown(

@@ -54,3 +54,29 @@ def test_papermill_sees_every_parameter(path):
     assert (
         list(pm.inspect_notebook(str(path))) == names
     )  # a help comment it cannot parse drops the parameter
+
+
+TUTORIALS = sorted((config.NOTEBOOKS_DIR / "tutorials").glob("*.ipynb"))
+
+
+def test_there_are_five_tutorials():
+    assert [p.stem[:2] for p in TUTORIALS] == ["01", "02", "03", "04", "05"]
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)
+def test_tutorial_is_paired_committed_clean_and_thin(path):
+    """Tutorials are reviewed as py:percent sources, committed without outputs, and teach
+    the package's API (no functions defined in them); nbval runs them in `make test`."""
+    src = path.with_suffix(".py")
+    assert src.exists()
+    a = [c.source for c in jupytext.read(src).cells]
+    nb = nbformat.read(path, as_version=4)
+    assert a == [c.source for c in nb.cells], "run `make notebooks`"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    for c in code:
+        tree = ast.parse(
+            "\n".join(ln for ln in c.source.splitlines() if not ln.startswith(("%", "!")))
+        )
+        assert not any(isinstance(n, (ast.FunctionDef, ast.ClassDef)) for n in ast.walk(tree))
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")

@@ -22,7 +22,7 @@ def check_page(browser, html_path, tmp_path, min_images: int):
     broken = [i for i in images if not (i[0] and i[1] > 50 and i[2] > 50)]
     assert not broken, f"broken images: {broken}"
     text = page.inner_text("body")
-    assert "Traceback" not in text and "Error" not in text.split("CRM data quality")[0]
+    assert "Traceback" not in text and "Error" not in text.rsplit("CRM data quality", 1)[0]
     shot = tmp_path / (html_path.parent.name + ".png")
     page.screenshot(path=str(shot), full_page=True)
     page.close()
@@ -183,6 +183,23 @@ def test_rep_productivity_report_renders(browser, assert_no_script, tmp_path):
         "Open deals without activity in 30 days",
     ):
         assert section in text, section
+    # the shared look: header with the as-of date and source, contents that lead somewhere,
+    # charts at full width, a print layout without the contents
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto((tmp_path / "reports" / rec.html).as_uri())
+    header = page.inner_text(".so-header")
+    assert "as of 2026-09-30" in header and "org.duckdb" in header
+    targets = page.eval_on_selector_all(
+        ".so-toc a",
+        "els => els.map(e => !!document.getElementById(e.getAttribute('href').slice(1)))",
+    )
+    assert len(targets) >= 5 and all(targets)
+    widths = page.eval_on_selector_all(".jp-RenderedImage img", "els => els.map(e => e.width)")
+    assert max(widths) <= 1200
+    page.emulate_media(media="print")
+    assert page.eval_on_selector(".so-toc", "e => getComputedStyle(e).display") == "none"
+    assert page.locator(".so-footer").count() == 1
+    page.close()
     from salesops_models.crm import CRM
 
     bare = CRM(**{**org.crm.tables, "activities": None})

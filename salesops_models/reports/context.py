@@ -58,6 +58,39 @@ class ReportContext:
         )
 
 
+def _frame_html(df: pd.DataFrame) -> str:
+    """A DataFrame as a report shows it: no 0..n row numbers (a meaningful index is kept),
+    text escaped."""
+    keep = not isinstance(df.index, pd.RangeIndex)
+    return df.to_html(index=keep, escape=True, max_rows=pd.get_option("display.max_rows"))
+
+
+def report_display() -> None:
+    """In a running notebook, DataFrames shown bare (``display(df)`` or a cell's last line)
+    render without the 0..n index column, as every report table should (Stylers built with
+    ``styled(...).hide(axis="index")`` already do), and floats read as amounts or rates
+    (:func:`readable_number`). Nothing happens outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with the report stack
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    ip.display_formatter.formatters["text/html"].for_type(pd.DataFrame, _frame_html)
+    pd.set_option("display.float_format", readable_number)
+
+
+def readable_number(v: float) -> str:
+    """Floats in report tables: whole numbers from 1,000 up (amounts: ``21,326,000``), two
+    decimals below (rates, ratios: ``0.35``).
+
+    >>> readable_number(21326000.0), readable_number(2938649.424), readable_number(0.3456)
+    ('21,326,000', '2,938,649', '0.35')
+    """
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.2f}"
+
+
 def context(source, as_of="", period="", compare_to="", reference="") -> ReportContext:
     """Load the store and resolve the report's dates.
 
@@ -67,6 +100,7 @@ def context(source, as_of="", period="", compare_to="", reference="") -> ReportC
     """
     from ..store import load_duckdb
 
+    report_display()
     path = resolve_source(source)
     crm = load_duckdb(path)
     ref = reference_date(reference, crm)

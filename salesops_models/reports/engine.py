@@ -182,15 +182,22 @@ def clean_stale_work(base: Path) -> int:
     return n
 
 
-def _to_html(executed: Path, out: Path) -> None:
+def _to_html(executed: Path, out: Path, *, title: str = "", meta: dict | None = None) -> None:
+    """The executed notebook as one self-contained HTML page in the workbench's look
+    (:func:`~salesops_models.reports.theme.apply_theme`: header with the as-of date and the
+    source, contents, print layout)."""
     import nbformat
     from nbconvert import HTMLExporter
+
+    from .theme import apply_theme
 
     nb = nbformat.read(str(executed), as_version=4)
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
     body, _ = exporter.from_notebook_node(nb)
+    if title:
+        body = apply_theme(body, title=title, meta=meta or {})
     out.write_text(body, encoding="utf-8")
 
 
@@ -299,7 +306,21 @@ def run_report(
     executed = work / "report.ipynb"
     try:
         _execute(nb, executed, resolved, work, kernel_name)
-        _to_html(executed, work / "report.html")
+        from .theme import report_title
+
+        source = resolved.get("source")
+        _to_html(
+            executed,
+            work / "report.html",
+            title=report_title(report) + (f" ({name})" if name != report else ""),
+            meta={
+                "as of": resolved.get("as_of") or resolved.get("plan_start"),
+                "period": resolved.get("period"),
+                "source": Path(str(source)).name if source else "",
+                "data": record.data_fingerprint,
+                "run": run_id,
+            },
+        )
     except Exception as exc:
         record.status = "failed"
         record.error = (
