@@ -7,12 +7,12 @@ SALESOPS := $(BIN)/salesops
 
 DB     := data/salesops.duckdb
 
-.PHONY: install demo backtest test test-fast doctest lint format bench notebooks reports clean
+.PHONY: install demo backtest docs test test-fast doctest lint format bench notebooks reports clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,fast]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,fast,docs]"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -64,6 +64,12 @@ backtest: install $(DB)
 	@echo "Forecast backtest: reports/forecast/backtest_salesops.csv, backtest_maven.csv (+ _summary.csv)"
 	@echo "Plan backtest    : reports/plan/backtest_salesops.csv"
 	@echo "Reports index    : reports/index.html"
+
+## docs: the documentation site in site/ (docstrings, tutorials executed on the sample org;
+## strict: a broken reference fails the build)
+docs: install $(DB)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build
+	@echo "docs: site/index.html (open it in a browser)"
 
 ## reports: run what reports.yml says is due (for cron)
 reports: install
