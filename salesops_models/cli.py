@@ -448,7 +448,9 @@ def comp_statements(
         cur.to_html(tmp / "statements", plan=p)
     t = cur.totals.assign(total=cur.totals["total"].map(lambda d: f"{d:,.2f}"))
     console.print(f"inputs from the store: {account}", highlight=False)
-    console.print(_table(t.head(30), f"{p.name}: statements {label} ({len(cur.totals)} reps)"))
+    top = t.assign(_v=cur.totals["total"]).sort_values("_v", ascending=False).drop(columns="_v")
+    shown = f"the {min(10, len(t))} largest of {len(t)} reps; all in payroll.csv and statements.xlsx"
+    console.print(_table(top.head(10), f"{p.name}: statements {label} ({shown})"))
     grand = sum(cur.totals["total"]) if len(cur.totals) else 0
     console.print(f"total variable pay {label}: {grand:,.2f}; lines: {len(cur.lines)}")
     first = res.totals["period"].iloc[0] if len(res.totals) else label
