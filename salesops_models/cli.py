@@ -449,7 +449,9 @@ def comp_statements(
     t = cur.totals.assign(total=cur.totals["total"].map(lambda d: f"{d:,.2f}"))
     console.print(f"inputs from the store: {account}", highlight=False)
     top = t.assign(_v=cur.totals["total"]).sort_values("_v", ascending=False).drop(columns="_v")
-    shown = f"the {min(10, len(t))} largest of {len(t)} reps; all in payroll.csv and statements.xlsx"
+    shown = (
+        f"the {min(10, len(t))} largest of {len(t)} reps; all in payroll.csv and statements.xlsx"
+    )
     console.print(_table(top.head(10), f"{p.name}: statements {label} ({shown})"))
     grand = sum(cur.totals["total"]) if len(cur.totals) else 0
     console.print(f"total variable pay {label}: {grand:,.2f}; lines: {len(cur.lines)}")

@@ -26,6 +26,11 @@ def check_page(browser, html_path, tmp_path, min_images: int):
     shot = tmp_path / (html_path.parent.name + ".png")
     page.screenshot(path=str(shot), full_page=True)
     page.close()
+    # kept for people (and CI artifacts): reports/screenshots/<report>.png
+    keep = config.REPORTS_DIR / "screenshots"
+    keep.mkdir(parents=True, exist_ok=True)
+    report = html_path.parent.parent.name
+    (keep / f"{report}.png").write_bytes(shot.read_bytes())
     import matplotlib.image as mpimg
 
     px = mpimg.imread(shot)
@@ -196,6 +201,23 @@ def test_rep_productivity_report_renders(browser, assert_no_script, tmp_path):
     assert len(targets) >= 5 and all(targets)
     widths = page.eval_on_selector_all(".jp-RenderedImage img", "els => els.map(e => e.width)")
     assert max(widths) <= 1200
+    # long tables filter and sort in the page (the script reads cell text, writes no HTML)
+    box = page.locator(".so-filter").first
+    table = page.locator("xpath=(//input[@class='so-filter'])[1]/following-sibling::table[1]")
+    rows = table.locator("tbody tr")
+    n = rows.count()
+    assert n >= 15
+    first_cell = rows.nth(0).locator("td").nth(0).inner_text()
+    box.fill(first_cell)
+    visible = sum(rows.nth(i).is_visible() for i in range(n))
+    assert 1 <= visible < n
+    box.fill("")
+    header = table.locator("thead th").nth(0)
+    header.click()
+    asc = [rows.nth(i).locator("td").nth(0).inner_text() for i in range(n)]
+    header.click()
+    desc = [rows.nth(i).locator("td").nth(0).inner_text() for i in range(n)]
+    assert asc == sorted(asc, key=str.lower) and desc == asc[::-1]
     page.emulate_media(media="print")
     assert page.eval_on_selector(".so-toc", "e => getComputedStyle(e).display") == "none"
     assert page.locator(".so-footer").count() == 1
