@@ -44,10 +44,11 @@ from pathlib import Path
 import arviz as az
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from salesops_models import config
 from salesops_models import pipeline as pl
+from salesops_models.display import kpi_tiles_html, money
 from salesops_models.exports import styled
 from salesops_models.forecast import BookingsForecastModel, ledger
 from salesops_models.forecast import plots as fplots
@@ -100,29 +101,27 @@ plt.show()
 
 # %%
 q = fc.quantiles((0.1, 0.5, 0.9))
-headline = pd.DataFrame(
-    {
-        "measure": [
-            "target (" + goal_source + ")",
-            "closed won to date",
-            "forecast p10 / p50 / p90",
-            "P(reach target)",
-            "expected from open pipeline",
-            "expected from deals not yet created",
-            "expected slip into the next period",
-        ],
-        "value": [
-            f"{goal:,.0f}",
-            f"{fc.closed:,.0f}",
-            f"{q['p10']:,.0f} / {q['p50']:,.0f} / {q['p90']:,.0f}",
-            f"{fc.p_reach(goal):.0%}" if goal else "n/a",
-            f"{fc.from_open.mean():,.0f}",
-            f"{fc.from_new.mean():,.0f}",
-            f"{fc.slip.mean():,.0f}",
-        ],
-    }
+p_goal = fc.p_reach(goal) if goal else float("nan")
+display(
+    HTML(
+        kpi_tiles_html(
+            [
+                ("target", money(goal), "", goal_source),
+                ("closed won to date", money(fc.closed)),
+                (
+                    "forecast P50",
+                    money(q["p50"]),
+                    "",
+                    f"P10 {money(q['p10'])} · P90 {money(q['p90'])}",
+                ),
+                ("P(reach target)", f"{p_goal:.0%}" if goal else "n/a"),
+                ("from open pipeline", money(fc.from_open.mean()), "", "expected"),
+                ("from deals not yet created", money(fc.from_new.mean()), "", "expected"),
+                ("slip into next period", money(fc.slip.mean()), "", "expected"),
+            ]
+        )
+    )
 )
-display(styled(headline).hide(axis="index"))
 undated = int(fc.deals["close_date"].isna().sum())
 display(
     Markdown(

@@ -35,11 +35,11 @@ top_n = 25  # rows in the deal tables
 # %matplotlib inline
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from salesops_models import pipeline as pl
 from salesops_models import quality
-from salesops_models.exports import styled
+from salesops_models.display import kpi_tiles_html, money
 from salesops_models.reports import context
 
 ctx = context(source, as_of=as_of, period=period, compare_to=compare_to, reference=reference)
@@ -60,31 +60,23 @@ cov = pl.coverage(crm, when, p, target=target or None, by="team")
 vel = pl.velocity(crm, when, lookback_days)
 risk = pl.at_risk_deals(crm, when, p, stale_days)
 total = cov.iloc[0]
-headline = pd.DataFrame(
-    {
-        "measure": [
-            "target (" + cov.attrs["target_source"] + ")",
-            "closed won to date",
-            "open pipeline in period",
-            "open pipeline without a close date",
-            "remaining coverage (healthy 3-4x)",
-            "win rate (lookback)",
-            "sales velocity per 30 days",
-            "deals at risk",
-        ],
-        "value": [
-            f"{total.target:,.0f}",
-            f"{total.won_to_date:,.0f}",
-            f"{total.open_pipeline:,.0f}",
-            f"{total.open_without_close_date:,.0f}",
-            f"{total.remaining_coverage:.2f}x ({total.status})",
-            f"{vel.win_rate.iloc[0]:.1%}",
-            f"{vel.velocity_per_30d.iloc[0]:,.0f}",
-            f"{len(risk):,} ({risk.amount.sum():,.0f})",
-        ],
-    }
+status = {"healthy": "healthy", "low": "act", "high": "watch"}.get(total.status, "")
+display(
+    HTML(
+        kpi_tiles_html(
+            [
+                ("target", money(total.target), "", cov.attrs["target_source"]),
+                ("closed won to date", money(total.won_to_date)),
+                ("open pipeline in period", money(total.open_pipeline)),
+                ("remaining coverage", f"{total.remaining_coverage:.2f}x", status, "healthy 3-4x"),
+                ("win rate", f"{vel.win_rate.iloc[0]:.1%}", "", f"last {lookback_days} days"),
+                ("sales velocity", money(vel.velocity_per_30d.iloc[0]), "", "per 30 days"),
+                ("deals at risk", f"{len(risk):,}", "", money(risk.amount.sum())),
+                ("without a close date", money(total.open_without_close_date), "", "open pipeline"),
+            ]
+        )
+    )
 )
-display(styled(headline).hide(axis="index"))
 if total.open_without_close_date > 0:
     display(
         Markdown(

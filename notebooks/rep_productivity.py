@@ -39,11 +39,12 @@ import html
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from salesops_models import activities as act
 from salesops_models import config
 from salesops_models.activities import plots as ap
+from salesops_models.display import kpi_tiles_html
 from salesops_models.exports import styled
 from salesops_models.reports import context
 
@@ -78,29 +79,54 @@ if has_log:
     evaluated = act.evaluate_compliance(crm, when, criteria=crit, since=start)
     by_stage = act.compliance_summary(evaluated, "stage") if len(evaluated) else None
     o = org.iloc[0]
-    rows = [
-        ("selling time (healthy 60%+)", f"{o.selling_share:.1%} ({o.lo:.1%} to {o.hi:.1%})"),
+    healthy = act.HEALTHY_SELLING_SHARE
+    tiles = [
         (
-            "AEs at 60%+ selling time",
-            f"{int((per_rep['selling_share'] >= act.HEALTHY_SELLING_SHARE).sum())} of {len(per_rep)}",
+            "selling time",
+            f"{o.selling_share:.1%}",
+            "healthy" if o.selling_share >= healthy else "act",
+            f"90%: {o.lo:.1%} to {o.hi:.1%}; healthy 60%+",
         ),
         (
-            "customer-facing hours logged",
-            f"{o.customer_facing_hours:,.0f} of {o.working_hours:,.0f}",
+            "AEs at 60%+",
+            f"{int((per_rep['selling_share'] >= healthy).sum())} of {len(per_rep)}",
         ),
-        ("AE-weeks with logged activity", f"{adoption['weekly_logging_share']:.1%}"),
-        ("activities per open deal, last 30 days", f"{adoption['activity_per_open_deal']:.1f}"),
         (
-            "open deals without activity in 30 days",
-            f"{adoption['open_deals_without_activity_30d']:.1%} of {adoption['open_deals']:,}",
+            "customer-facing hours",
+            f"{o.customer_facing_hours:,.0f}",
+            "",
+            f"of {o.working_hours:,.0f} working",
+        ),
+        (
+            "AE-weeks logged",
+            f"{adoption['weekly_logging_share']:.1%}",
+            "healthy" if adoption["weekly_logging_share"] >= 0.9 else "watch",
+            "healthy 90%+",
+        ),
+        (
+            "activities per open deal",
+            f"{adoption['activity_per_open_deal']:.1f}",
+            "",
+            "last 30 days",
+        ),
+        (
+            "open deals untouched 30 days",
+            f"{adoption['open_deals_without_activity_30d']:.0%}",
+            "",
+            f"of {adoption['open_deals']:,}",
         ),
     ]
     if by_stage is not None:
         for r in by_stage.itertuples(index=False):
-            rows.append(
-                (f"entries into {r.stage} meeting its criteria", f"{r.share:.1%} of {r.entries:,}")
+            tiles.append(
+                (
+                    f"{r.stage} entries meeting criteria",
+                    f"{r.share:.0%}",
+                    "healthy" if r.share >= 0.9 else ("watch" if r.share >= 0.75 else "act"),
+                    f"of {r.entries:,}",
+                )
             )
-    display(styled(pd.DataFrame(rows, columns=["measure", "value"])).hide(axis="index"))
+    display(HTML(kpi_tiles_html(tiles)))
 
 # %% [markdown]
 # ## Selling time

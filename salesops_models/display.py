@@ -45,6 +45,33 @@ def status_badge(status: str) -> str:
     )
 
 
+def kpi_tiles_html(tiles: list[tuple]) -> str:
+    """A row of KPI tiles for a report's headline: ``(label, value)`` or ``(label, value,
+    status)`` or ``(label, value, status, detail)`` of plain text (escaped here); a status
+    of healthy / watch / act colours the tile's edge.
+
+    >>> html = kpi_tiles_html([("coverage", "3.2x", "healthy", "healthy 3-4x"), ("<b>", "1")])
+    >>> "so-kpi" in html and "&lt;b&gt;" in html
+    True
+    """
+    out = []
+    for t in tiles:
+        label, value = t[0], t[1]
+        status = t[2] if len(t) > 2 else ""
+        detail = t[3] if len(t) > 3 else ""
+        color = _STATUS_COLORS.get(status, "#90a4ae")
+        sub = f'<div style="color:#78909c;font-size:11px">{html.escape(str(detail))}</div>'
+        out.append(
+            f'<div class="so-kpi" style="border-left:5px solid {color};background:#f7f9fa;'
+            'border-radius:6px;padding:8px 12px;min-width:150px;flex:1 1 150px">'
+            f'<div style="color:#546e7a;font-size:12px">{html.escape(str(label))}</div>'
+            f'<div style="font-size:22px;font-weight:600">{html.escape(str(value))}</div>'
+            f"{sub if detail else ''}</div>"
+        )
+    row = "".join(out)
+    return f'<div style="display:flex;flex-wrap:wrap;gap:10px;margin:6px 0 12px">{row}</div>'
+
+
 def card_html(
     title: str, rows: list[tuple[str, str]], *, subtitle: str = "", note: str = ""
 ) -> str:
