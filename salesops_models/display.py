@@ -11,7 +11,9 @@ import html
 
 import numpy as np
 
-_STATUS_COLORS = {"healthy": "#2e7d32", "watch": "#ef6c00", "act": "#c62828"}
+#: The one set of status colours (the health scorecard's tiles and plots use the same).
+STATUS_COLORS = {"healthy": "#2e7d32", "watch": "#ef8f00", "act": "#c62828"}
+_STATUS_COLORS = STATUS_COLORS
 _STYLE = (
     "font-family:system-ui,-apple-system,Segoe UI,sans-serif;font-size:13px;"
     "border:1px solid #cfd8dc;border-radius:6px;padding:8px 12px;display:inline-block;"

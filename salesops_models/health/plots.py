@@ -10,14 +10,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..display import STATUS_COLORS
 from .bands import fmt
 from .metrics import Metric
 from .scorecard import Scorecard
 
 COLORS = {
-    "healthy": "#2e7d32",
-    "watch": "#ef8f00",
-    "act": "#c62828",
+    **STATUS_COLORS,  # the workbench's one palette (cards, KPI tiles, reports)
     "n/a": "#8a8a8a",
     "error": "#6a1b9a",
 }

@@ -15,8 +15,7 @@ import html
 import re
 
 from .. import __version__
-
-STATUS_COLORS = {"healthy": "#2e7d32", "watch": "#ef6c00", "act": "#c62828"}
+from ..display import STATUS_COLORS
 
 THEME_CSS = """
 :root { --so-ink:#263238; --so-muted:#607d8b; --so-rule:#cfd8dc; --so-accent:#1565c0;
@@ -120,7 +119,8 @@ def apply_theme(body: str, *, title: str, meta: dict) -> str:
 
     Examples
     --------
-    >>> page = '<html><head></head><body><h2 id="Headline">Headline</h2></body></html>'
+    >>> h2 = "".join(f'<h2 id="{h}">{h}</h2>' for h in ("Headline", "Deals", "Quality"))
+    >>> page = f"<html><head></head><body>{h2}</body></html>"
     >>> out = apply_theme(page, title="Pipeline health", meta={"as of": "2026-08-31",
     ...                   "source": "<script>x</script>.duckdb"})
     >>> "so-toc" in out and 'href="#Headline"' in out and "<script>x" not in out
