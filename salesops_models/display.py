@@ -39,6 +39,22 @@ def money(x) -> str:
     return f"{sign}${x:,.0f}"
 
 
+def money_axis(ax, axis: str = "y"):
+    """Label an amount axis the way people read money (``$2M``, ``$500k``), not ``1e7``.
+
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [0, 2e7]); _ = money_axis(ax)
+    >>> ax.yaxis.get_major_formatter()(1.5e7, 0)
+    '$15.0M'
+    """
+    import matplotlib.ticker as mticker
+
+    fmt = mticker.FuncFormatter(lambda v, _: money(v) if v else "$0")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    return ax
+
+
 def status_badge(status: str) -> str:
     color = _STATUS_COLORS.get(status, "#607d8b")
     return (

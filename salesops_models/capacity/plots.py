@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..display import money_axis
 from .quota import HEALTHY_AT_QUOTA
 
 
@@ -17,6 +18,7 @@ def plot_fan(fan: pd.DataFrame, title: str = "Cumulative bookings capacity vs ta
     ax.plot(x, fan["p50"], color="#1c7ed6", label="median")
     ax.plot(x, fan["target"], color="#c92a2a", ls="--", label="target")
     ax.set_xticks(x, fan.index, rotation=45)
+    money_axis(ax)
     ax.set_title(title)
     ax.legend(loc="upper left")
     ax.figure.tight_layout()
@@ -36,6 +38,7 @@ def plot_scenarios(totals: dict[str, np.ndarray], target: float, ax=None):
         )
     ax.axvline(target, color="#c92a2a", ls="--", label="target")
     ax.set_xlabel("total bookings over the horizon")
+    money_axis(ax, "x")
     ax.set_title("Hiring scenarios on the same random numbers")
     ax.legend(fontsize=8)
     ax.figure.tight_layout()
@@ -95,6 +98,7 @@ def plot_rep_productivity(prod: pd.DataFrame, ax=None):
     ax.scatter(p["mean"], y, c=colors, s=10)
     ax.set_yticks(y, p["rep_id"], fontsize=6)
     ax.set_xlabel("expected monthly bookings when ramped (90% interval)")
+    money_axis(ax, "x")
     ax.set_title("Rep productivity (partially pooled by segment)")
     ax.figure.tight_layout()
     return ax.figure

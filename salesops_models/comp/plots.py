@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..display import money_axis
 from .cost import payout_curve
 
 
@@ -35,6 +36,7 @@ def plot_cost_distribution(costs: dict, budget: float | None = None, ax=None):
     if budget:
         ax.axvline(budget, color="#c92a2a", ls="--", label=f"budget {budget:,.0f}")
     ax.set_xlabel("total variable comp over the plan year")
+    money_axis(ax, "x")
     ax.set_title("Cost distribution on the same scenarios")
     ax.legend(fontsize=8)
     ax.figure.tight_layout()

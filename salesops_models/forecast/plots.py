@@ -6,6 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..display import money_axis
+
 
 def plot_fan(fc, target: float | None = None, actual_to_date: pd.Series | None = None, ax=None):
     """Cumulative bookings through the period: closed to date, then the forecast's 50/80/90%
@@ -42,7 +44,7 @@ def plot_fan(fc, target: float | None = None, actual_to_date: pd.Series | None =
     ax.set_title(f"{fc.period.label} bookings forecast as of {fc.as_of.date()}")
     ax.set_ylabel("cumulative bookings")
     ax.legend(loc="upper left", fontsize=8)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M"))
+    money_axis(ax)
     return ax
 
 

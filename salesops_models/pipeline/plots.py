@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..display import money_axis
 from .metrics import COVERAGE_BAND
 
 
@@ -108,6 +109,7 @@ def plot_waterfall(buckets: pd.DataFrame, ax=None):
             running += v
     ax.bar(labels, heights, bottom=bottoms, color=colors)
     ax.set_ylabel("pipeline amount")
+    money_axis(ax)
     ax.set_title(
         f"Pipeline waterfall {buckets.attrs.get('period', '')}: "
         f"{buckets.attrs.get('start', '')} to {buckets.attrs.get('end', '')}"
