@@ -45,6 +45,7 @@ from salesops_models import capacity as cap
 from salesops_models import comp
 from salesops_models.comp import plots
 from salesops_models.config import PROJECT_ROOT
+from salesops_models.display import kpi_tiles_html, money, readable_summary
 from salesops_models.exports import styled, write_excel
 from salesops_models.reports import context
 
@@ -136,7 +137,24 @@ budget_value = budget or float(np.median(costs["A"].total)) * 1.05
 plots.plot_cost_distribution(costs, budget_value)
 plt.show()
 summary = pd.DataFrame({k: c.summary(budget_value) for k, c in costs.items()}).T
-display(styled(summary).format("{:,.3f}"))
+tiles = []
+for k, row in summary.iterrows():
+    tiles += [
+        (
+            f"plan {k}: cost P50",
+            money(row["p50"]),
+            "",
+            f"P10 {money(row['p10'])} · P90 {money(row['p90'])}",
+        ),
+        (
+            f"plan {k}: P(over budget)",
+            f"{row['p_over_budget']:.0%}",
+            "",
+            f"budget {money(budget_value)}",
+        ),
+    ]
+display(HTML(kpi_tiles_html(tiles)))
+display(styled(readable_summary(summary)))
 for k, c in costs.items():
     for note in c.notes:
         display(Markdown(f"Plan {k}: {note}"))

@@ -53,6 +53,7 @@ from IPython.display import HTML, Markdown, display
 from salesops_models import capacity as cap
 from salesops_models.capacity import plots
 from salesops_models.capacity.quota import monthly_seasonality
+from salesops_models.display import kpi_tiles_html, money, readable_summary
 from salesops_models.exports import styled
 from salesops_models.reports import context
 
@@ -122,8 +123,24 @@ display(
 result = cap.capacity(
     crm, model, plan, plan_target, n_scenarios=scenarios, seed=seed, seasonality=season
 )
-summary = pd.Series(result.summary())
-display(styled(summary.to_frame("value")).format("{:,.3f}"))
+summary = result.summary()
+display(
+    HTML(
+        kpi_tiles_html(
+            [
+                ("target", money(summary["target"])),
+                (
+                    "bookings P50",
+                    money(summary["p50"]),
+                    "",
+                    f"P10 {money(summary['p10'])} · P90 {money(summary['p90'])}",
+                ),
+                ("P(reach target)", f"{summary['p_reach_target']:.0%}"),
+                ("expected shortfall", money(summary["expected_shortfall"])),
+            ]
+        )
+    )
+)
 plots.plot_fan(result.fan())
 plt.show()
 
@@ -172,7 +189,7 @@ if extra:
         seasonality=season,
     )
 table = pd.DataFrame({k: v.summary() for k, v in scen.items()}).T
-display(styled(table).format("{:,.2f}"))
+display(styled(readable_summary(table)))
 plots.plot_scenarios({k: v.total() for k, v in scen.items()}, plan_target)
 plt.show()
 display(

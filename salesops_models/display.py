@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 
 import numpy as np
+import pandas as pd
 
 #: The one set of status colours (the health scorecard's tiles and plots use the same).
 STATUS_COLORS = {"healthy": "#2e7d32", "watch": "#ef8f00", "act": "#c62828"}
@@ -53,6 +54,33 @@ def money_axis(ax, axis: str = "y"):
     fmt = mticker.FuncFormatter(lambda v, _: money(v) if v else "$0")
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
     return ax
+
+
+#: Summary keys read as a share (shown as %), the rest of the numbers as money.
+_SHARE_PREFIXES = ("p_", "share", "cost_of_sales", "attainment", "coverage_")
+
+
+def readable_summary(summary) -> pd.DataFrame:
+    """A ``summary()`` (dict, Series or rows of them) as text people read: amounts as money
+    (``$21.3M``), probabilities and shares as percentages, counts as integers.
+
+    >>> readable_summary({"p50": 2.1e7, "p_reach_target": 0.823}).iloc[0].tolist()
+    ['$21.0M', '82.3%']
+    """
+    df = pd.DataFrame([summary]) if isinstance(summary, dict) else pd.DataFrame(summary)
+    if isinstance(summary, pd.Series):
+        df = summary.to_frame().T
+
+    def cell(key: str, v):
+        if not isinstance(v, int | float | np.number) or isinstance(v, bool):
+            return v
+        if not np.isfinite(v):
+            return "n/a"
+        if key.startswith(_SHARE_PREFIXES):
+            return f"{v:.1%}"
+        return money(v)
+
+    return pd.DataFrame({c: [cell(str(c), v) for v in df[c]] for c in df.columns}, index=df.index)
 
 
 def status_badge(status: str) -> str:
