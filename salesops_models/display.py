@@ -14,7 +14,13 @@ import pandas as pd
 
 #: The one set of status colours (the health scorecard's tiles and plots use the same).
 STATUS_COLORS = {"healthy": "#2e7d32", "watch": "#ef8f00", "act": "#c62828"}
-_STATUS_COLORS = STATUS_COLORS
+
+
+class Markup(str):
+    """HTML this module built itself (a status badge): a card shows it as is; every other
+    value is escaped."""
+
+
 _STYLE = (
     "font-family:system-ui,-apple-system,Segoe UI,sans-serif;font-size:13px;"
     "border:1px solid #cfd8dc;border-radius:6px;padding:8px 12px;display:inline-block;"
@@ -83,9 +89,9 @@ def readable_summary(summary) -> pd.DataFrame:
     return pd.DataFrame({c: [cell(str(c), v) for v in df[c]] for c in df.columns}, index=df.index)
 
 
-def status_badge(status: str) -> str:
-    color = _STATUS_COLORS.get(status, "#607d8b")
-    return (
+def status_badge(status: str) -> Markup:
+    color = STATUS_COLORS.get(status, "#607d8b")
+    return Markup(
         f'<span style="background:{color};color:#fff;border-radius:3px;padding:0 5px">'
         f"{html.escape(str(status))}</span>"
     )
@@ -105,7 +111,7 @@ def kpi_tiles_html(tiles: list[tuple]) -> str:
         label, value = t[0], t[1]
         status = t[2] if len(t) > 2 else ""
         detail = t[3] if len(t) > 3 else ""
-        color = _STATUS_COLORS.get(status, "#90a4ae")
+        color = STATUS_COLORS.get(status, "#90a4ae")
         sub = f'<div style="color:#78909c;font-size:11px">{html.escape(str(detail))}</div>'
         out.append(
             f'<div class="so-kpi" style="border-left:5px solid {color};background:#f7f9fa;'
@@ -122,15 +128,18 @@ def card_html(
     title: str, rows: list[tuple[str, str]], *, subtitle: str = "", note: str = ""
 ) -> str:
     """A titled two-column card. ``rows`` are (label, value) pairs of *plain text*, escaped
-    here; a value starting with ``<span`` built by :func:`status_badge` is kept as HTML.
+    here; a :class:`Markup` value (a :func:`status_badge`) is kept as HTML, so text that only
+    looks like a badge is still escaped.
 
     >>> "&lt;script&gt;" in card_html("CRM", [("source", "<script>")])
     True
+    >>> fake = '<span style="background:red"><script>x</script></span>'
+    >>> "<script>" in card_html("CRM", [("team", fake)])
+    False
     """
 
-    def cell(v: str) -> str:
-        v = str(v)
-        return v if v.startswith('<span style="background:') else html.escape(v)
+    def cell(v) -> str:
+        return v if isinstance(v, Markup) else html.escape(str(v))
 
     body = "".join(
         f'<tr><td style="color:#546e7a;padding:1px 12px 1px 0">{html.escape(str(k))}</td>'

@@ -125,8 +125,13 @@ def process_compliance(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     logged_from = crm.activities["start"].min().normalize() + pd.Timedelta(days=30)
     start = max(qs[0].start, crm.data_start, logged_from)
     criteria = act.load_criteria(cfg.get("criteria_file"))
-    ev = act.evaluate_compliance(crm, as_of, criteria=criteria, since=start)
-    ev = ev[ev["entered_at"] <= qs[-1].end + pd.Timedelta(days=1)]
+    trend_quarters = complete_quarters(crm, as_of, 8)
+    # one evaluation serves the window and every trend quarter (each entry is judged on its
+    # own; ``since`` only filters)
+    first = min([start, *(p.start for p in trend_quarters)])
+    every = act.evaluate_compliance(crm, as_of, criteria=criteria, since=first)
+    ev = every[every["entered_at"] >= start]
+    ev = ev[ev["entered_at"] <= qs[-1].end + pd.Timedelta(days=1)].reset_index(drop=True)
     if ev.empty:
         return _na(key, cfg, "no stage entries with criteria in the window")
     by_stage = act.compliance_summary(ev, "stage").sort_values("share")
@@ -150,8 +155,8 @@ def process_compliance(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     reasons = ev.loc[~ev["compliant"] & (ev["stage"] == worst["stage"]), "missing"]
     top_reason = reasons.str.split("; ").explode().value_counts()
     trend = []
-    for p in complete_quarters(crm, as_of, 8):
-        e = act.evaluate_compliance(crm, as_of, criteria=criteria, since=p.start)
+    for p in trend_quarters:
+        e = every[every["entered_at"] >= p.start]
         e = e[e["entered_at"] < p.end + pd.Timedelta(days=1)]
         if len(e) and p.start >= max(crm.data_start, logged_from):
             trend.append((p.label, float(act.compliance_summary(e, "stage")["share"].min())))
