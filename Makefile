@@ -12,10 +12,16 @@ DB     := data/salesops.duckdb
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,fast,docs]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,fast,docs,warehouse,dask]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
+
+$(KERNEL_CONFIG): salesops_models/reports/kernel_config.py $(STAMP)
+	@mkdir -p $(dir $@)
+	@cp $< $@
+
+install: $(STAMP) $(KERNEL_CONFIG)
 
 # the sample org (notebooks default to it; nbval runs them against it)
 $(DB): $(STAMP)

@@ -66,7 +66,7 @@ ctx = context(source, as_of=as_of, period=period, reference=reference)
 crm, when, p = ctx.crm, ctx.as_of, ctx.period
 goal, goal_source = (target, "given") if target else pl.default_target(crm, p)
 plt.rcParams["figure.dpi"] = 90
-display(Markdown(f"**{ctx.describe()}**; target {goal:,.0f} ({goal_source})."))
+display(Markdown(f"**{ctx.describe()}**; target {money(goal)} ({goal_source})."))
 
 # %% [markdown]
 # ## Fit and convergence
@@ -154,9 +154,9 @@ plt.show()
 # Every roll-up sums the same draws, so the parts add up to the total in every scenario.
 
 # %%
-display(styled(fc.rollup("region")).format("{:,.0f}"))
-display(styled(fc.rollup("manager")).format("{:,.0f}"))
-display(styled(fc.rollup("rep").head(top_n)).format("{:,.0f}"))
+display(styled(fc.rollup("region")).format(money))
+display(styled(fc.rollup("manager")).format(money))
+display(styled(fc.rollup("rep").head(top_n)).format(money))
 
 # %% [markdown]
 # ## Deal risk
@@ -172,8 +172,8 @@ display(
     styled(dated[cols].head(top_n))
     .format(
         {
-            "amount": "{:,.0f}",
-            "expected_value": "{:,.0f}",
+            "amount": money,
+            "expected_value": money,
             "p_win_period": "{:.0%}",
             "p_slip": "{:.0%}",
         }
@@ -183,8 +183,8 @@ display(
 crm_view = dated["amount"].fillna(0).sum()
 display(
     Markdown(
-        f"The CRM dates {len(dated):,} open deals worth {crm_view:,.0f} in {p.label}; the model "
-        f"expects {dated['expected_value'].sum():,.0f} of them to be won in the period."
+        f"The CRM dates {len(dated):,} open deals worth {money(crm_view)} in {p.label}; the model "
+        f"expects {money(dated['expected_value'].sum())} of them to be won in the period."
     )
 )
 
@@ -212,8 +212,8 @@ display(
     )
     .format(
         {
-            "amount": "{:,.0f}",
-            "expected_slip": "{:,.0f}",
+            "amount": money,
+            "expected_slip": money,
             "p_win_period": "{:.0%}",
             "p_slip": "{:.0%}",
         }
@@ -277,7 +277,7 @@ display(Markdown("Baselines for this forecast (point forecasts, same as-of data)
 display(
     styled(
         pd.DataFrame({"forecast": baselines(crm, when, p) | {"model p50": float(q["p50"])}})
-    ).format("{:,.0f}")
+    ).format(money)
 )
 if record_ledger:
     ledger.record(fc, source=ctx.source.name)

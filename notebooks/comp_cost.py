@@ -88,7 +88,8 @@ display(
         on="attainment",
         suffixes=(" A", " B"),
     )
-    .round(3)
+    .style.format("{:.0%}")
+    .hide(axis="index")
 )
 
 # %% [markdown]
@@ -113,9 +114,9 @@ inputs = comp.capacity_inputs(plans["A"], result, quotas, deals=mix, seed=seed)
 quarter_quota, bookings = inputs.quotas, inputs.bookings
 display(
     Markdown(
-        f"{scenarios:,} scenarios x {len(quotas)} seats x {quarter_quota.shape[1]} quarters; target {target:,.0f}, quotas "
-        f"{quotas.annual_quota.sum():,.0f}. The renewals measure uses the bookings attainment as its proxy. "
-        f"Deals simulated behind the bookings: mean won deal {mix.mean_value:,.0f} "
+        f"{scenarios:,} scenarios x {len(quotas)} seats x {quarter_quota.shape[1]} quarters; target {money(target)}, quotas "
+        f"{money(quotas.annual_quota.sum())}. The renewals measure uses the bookings attainment as its proxy. "
+        f"Deals simulated behind the bookings: mean won deal {money(mix.mean_value)} "
         f"({mix.n_deals:,} deals), cancel rates "
         + (", ".join(f"{k}: {v:.1%}" for k, v in mix.cancel_rates.items()) or "none")
         + "."
@@ -233,14 +234,14 @@ else:
 
 # %%
 cash = pd.DataFrame({k: c.cash_by_period()["p50"] for k, c in costs.items()})
-display(styled(cash).format("{:,.0f}"))
+display(styled(cash).format(money))
 
 # %% [markdown]
 # ## Sensitivity (plan A): quota level and accelerator rates
 
 # %%
 sens = comp.sensitivity(plans["A"], att, ti, **same)
-display(styled(sens).format({"mean_cost": "{:,.0f}", "vs_plan": "{:+.1%}"}))
+display(styled(sens).format({"mean_cost": money, "vs_plan": "{:+.1%}"}))
 
 # %% [markdown]
 # ## Top cost drivers (plan A)
@@ -256,12 +257,16 @@ per_rep = pd.DataFrame(
         "mean_attainment": (bookings.sum(axis=2) / quarter_quota.sum(axis=1)[None, :]).mean(axis=0),
     }
 )
-display(per_rep.sort_values("mean_cost", ascending=False).head(15).round(2))
 display(
-    per_rep.groupby("segment")[["mean_cost"]]
-    .sum()
-    .assign(share=lambda d: d.mean_cost / d.mean_cost.sum())
-    .round(3)
+    styled(per_rep.sort_values("mean_cost", ascending=False).head(15))
+    .format({"mean_cost": money, "p90_cost": money, "mean_attainment": "{:.0%}"})
+    .hide(axis="index")
+)
+by_segment = per_rep.groupby("segment")[["mean_cost"]].sum()
+display(
+    styled(by_segment.assign(share=by_segment.mean_cost / by_segment.mean_cost.sum())).format(
+        {"mean_cost": money, "share": "{:.1%}"}
+    )
 )
 
 # %% [markdown]

@@ -42,6 +42,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from salesops_models import config
+from salesops_models.display import money
 from salesops_models.exports import styled
 from salesops_models.health import health_scorecard, load_bands
 from salesops_models.health import plots as hp
@@ -115,7 +116,7 @@ if m.status not in ("n/a", "error"):
         styled(
             m.table[["group", "target", "open_pipeline", "remaining_coverage", "status"]]
         ).format(
-            {"target": "{:,.0f}", "open_pipeline": "{:,.0f}", "remaining_coverage": "{:.2f}x"},
+            {"target": money, "open_pipeline": money, "remaining_coverage": "{:.2f}x"},
             na_rep="",
         )
     )

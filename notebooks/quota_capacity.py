@@ -76,8 +76,8 @@ plan = cap.CapacityPlan(
 )
 display(
     Markdown(
-        f"**Plan {start} + {months} months.** Bookings of the 12 months before: {last_year:,.0f}; "
-        f"target {plan_target:,.0f} ({'given' if target else f'+{growth:.0%}'})."
+        f"**Plan {start} + {months} months.** Bookings of the 12 months before: {money(last_year)}; "
+        f"target {money(plan_target)} ({'given' if target else f'+{growth:.0%}'})."
     )
 )
 
@@ -227,22 +227,15 @@ display(
         f'<p>Quota table for the CRM load: <a href="{path}">{path}</a> (sheets Quotas and Assumptions)</p>'
     )
 )
+quota_cols = ["seat", "name", "segment", "ramp_share", "annual_quota", "Q1", "Q2", "Q3", "Q4"]
 display(
-    quotas[
-        [
-            "seat",
-            "name",
-            "segment",
-            "ramp_share",
-            "annual_quota",
-            "Q1",
-            "Q2",
-            "Q3",
-            "Q4",
-            "quota_to_ote",
-            "ote_check",
-        ]
-    ].round(2)
+    styled(quotas[quota_cols + ["quota_to_ote", "ote_check"]])
+    .format(
+        {c: "${:,.0f}" for c in quota_cols[4:]}
+        | {"ramp_share": "{:.0%}", "quota_to_ote": "{:.1f}x"},
+        na_rep="",
+    )
+    .hide(axis="index")
 )
 display(quotas["ote_check"].value_counts().rename("quota-to-OTE check (typical 4-6x)").to_frame())
 
@@ -280,12 +273,12 @@ display(
     styled(curve).format(
         {
             "buffer": "{:+.0%}",
-            "total_quota": "{:,.0f}",
+            "total_quota": money,
             "share_at_quota": "{:.1%}",
             "p10": "{:.1%}",
             "p90": "{:.1%}",
             "mean_attainment": "{:.1%}",
-            "expected_bookings": "{:,.0f}",
+            "expected_bookings": money,
         }
     )
 )

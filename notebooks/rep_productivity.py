@@ -44,7 +44,7 @@ from IPython.display import HTML, Markdown, display
 from salesops_models import activities as act
 from salesops_models import config
 from salesops_models.activities import plots as ap
-from salesops_models.display import kpi_tiles_html
+from salesops_models.display import kpi_tiles_html, money
 from salesops_models.exports import styled
 from salesops_models.reports import context
 
@@ -292,6 +292,6 @@ if has_log:
                 ]
             ].head(top_n)
         )
-        .format({"amount": "{:,.0f}"}, na_rep="none")
+        .format({"amount": money}, na_rep="none")
         .hide(axis="index")
     )

@@ -37,9 +37,10 @@ import html
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from salesops_models import territory as tt
+from salesops_models.display import kpi_tiles_html
 from salesops_models.exports import styled
 from salesops_models.reports import context
 from salesops_models.territory import plots
@@ -53,6 +54,56 @@ display(
         + "".join(f"\n- {html.escape(n)}" for n in notes)
     )
 )
+design = tt.design_territories(accounts, n_terr, tolerance=tolerance)
+proposed = tt.match_labels(design.accounts)  # named after the territory it overlaps most
+weights = tt.move_weights(crm, accounts)
+rebalanced = tt.rebalance(
+    accounts,
+    "current",
+    tolerance=tolerance,
+    move_weight=weights,
+    exact=True,
+    time_limit=exact_seconds,
+)
+balance = {
+    "current": tt.balance_metrics(accounts, "current"),
+    "proposed": tt.balance_metrics(proposed, "territory", before="current"),
+    "rebalanced": tt.balance_metrics(rebalanced.accounts, "territory", before="current"),
+}
+display(
+    HTML(
+        kpi_tiles_html(
+            [
+                (
+                    "largest deviation today",
+                    f"{balance['current']['max_deviation']:.0%}",
+                    "",
+                    f"of the mean potential; band +/-{tolerance:.0%}",
+                ),
+                (
+                    "rebalanced: accounts moved",
+                    f"{len(rebalanced.moves):,}",
+                    "",
+                    f"{balance['rebalanced']['disruption_potential']:.1%} of potential; "
+                    f"largest deviation {balance['rebalanced']['max_deviation']:.1%}",
+                ),
+                (
+                    "proposed: compactness",
+                    f"{balance['proposed']['compactness_km']:,.0f} km",
+                    "",
+                    f"today {balance['current']['compactness_km']:,.0f} km; "
+                    f"{balance['proposed']['disruption_accounts']:.0%} of accounts move",
+                ),
+                (
+                    "proposed: gap to the bound",
+                    f"{design.gap:.2%}",
+                    "",
+                    "LP lower bound for its centers",
+                ),
+            ]
+        )
+    )
+)
 
 # %% [markdown]
 # ## Current territories
@@ -61,14 +112,12 @@ display(
 plots.plot_map(accounts, "current", "Current territories (size = potential)")
 plt.show()
 before = tt.territory_table(accounts, "current")
-display(pd.Series(tt.balance_metrics(accounts, "current")).to_frame("current").T.round(3))
+display(styled(tt.readable_balance({"current": balance["current"]})))
 
 # %% [markdown]
 # ## Proposed design (balanced and compact)
 
 # %%
-design = tt.design_territories(accounts, n_terr, tolerance=tolerance)
-proposed = design.accounts
 ptot = accounts["potential"].sum()
 display(
     Markdown(
@@ -78,14 +127,7 @@ display(
 )
 plots.plot_map(proposed, "territory", "Proposed territories", design.centers)
 plt.show()
-display(
-    pd.DataFrame(
-        {
-            "current": tt.balance_metrics(accounts, "current"),
-            "proposed": tt.balance_metrics(proposed, "territory", before="current"),
-        }
-    ).T.round(3)
-)
+display(styled(tt.readable_balance({k: balance[k] for k in ("current", "proposed")})))
 
 # %% [markdown]
 # ## Rebalancing with minimal disruption
@@ -97,15 +139,6 @@ display(
 # proven bound is shown.
 
 # %%
-weights = tt.move_weights(crm, accounts)
-rebalanced = tt.rebalance(
-    accounts,
-    "current",
-    tolerance=tolerance,
-    move_weight=weights,
-    exact=True,
-    time_limit=exact_seconds,
-)
 after = tt.territory_table(rebalanced.accounts, "territory")
 display(
     Markdown(
@@ -124,12 +157,12 @@ plots.plot_before_after(
 plt.show()
 plots.plot_balance(before, after, tolerance)
 plt.show()
+display(styled(tt.readable_balance({k: balance[k] for k in ("current", "rebalanced")})))
 display(
-    pd.Series(tt.balance_metrics(rebalanced.accounts, "territory", before="current"))
-    .to_frame("rebalanced")
-    .T.round(3)
+    styled(rebalanced.moves.sort_values("potential", ascending=False))
+    .format(precision=2, thousands=",")
+    .hide(axis="index")
 )
-display(styled(rebalanced.moves.sort_values("potential", ascending=False).round(2)))
 
 # %% [markdown]
 # ## Distance vs disruption
@@ -178,4 +211,28 @@ wars = {
 summaries = {name: w.by_territory() for name, w in wars.items()}
 plots.plot_attainment_spread(summaries["current"], summaries["proposed"])
 plt.show()
-display(styled(pd.DataFrame({name: w.summary() for name, w in wars.items()}).round(3)))
+wars_table = pd.DataFrame({name: w.summary() for name, w in wars.items()})
+display(
+    styled(
+        wars_table.rename(
+            index={
+                "structural_share": "share of attainment variance from the territory",
+                "p50_worst_territory": "median attainment, worst territory",
+                "p50_best_territory": "median attainment, best territory",
+                "territories_p_at_quota_under_40pct": "territories with under 40% odds of quota",
+            }
+        ).T
+    )
+    .format(
+        "{:.0%}",
+        subset=[
+            c
+            for c in (
+                "share of attainment variance from the territory",
+                "median attainment, worst territory",
+                "median attainment, best territory",
+            )
+        ],
+    )
+    .format("{:,.0f}", subset=["territories", "territories with under 40% odds of quota"])
+)

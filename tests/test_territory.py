@@ -149,3 +149,26 @@ def test_maven_accounts_are_placed_estimated_and_reported():
     assert tt.balance_metrics(d.accounts)["max_deviation"] <= 0.25 + 1e-9
     sim = tt.simulate_territories(tt.account_rates(crm, d.accounts), n_scenarios=200, seed=2)
     assert np.isfinite(sim["attainment"]).all()
+
+
+def test_matched_labels_count_real_moves_not_new_names():
+    """A redesign that renames every territory but keeps its accounts moves nothing once its
+    labels are matched to today's; one extra territory gets a "new" name; the assignment is
+    the same partition."""
+    rng = np.random.default_rng(3)
+    current = rng.choice(["Ann", "Бо", "李"], size=60)
+    potential = rng.uniform(1, 10, size=60)
+    renamed = pd.Series(current).map({"Ann": 2, "Бо": 0, "李": 1}).to_numpy(copy=True)
+    renamed[:5] = 3  # a fourth territory carved out of the others
+    a = pd.DataFrame({"current": current, "territory": renamed, "potential": potential})
+    m = tt.match_labels(a)
+    assert set(m["territory"]) == {"Ann", "Бо", "李", "new 1"}
+    kept = m["territory"].to_numpy()[5:] == current[5:]
+    assert kept.all()
+    assert tt.balance_metrics(m.assign(lat=0.0, lon=0.0), "territory", before="current")[
+        "disruption_accounts"
+    ] == pytest.approx(5 / 60)
+    pd.testing.assert_series_equal(
+        m.groupby("territory")["potential"].sum().sort_values().reset_index(drop=True),
+        a.groupby("territory")["potential"].sum().sort_values().reset_index(drop=True),
+    )

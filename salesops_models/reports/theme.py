@@ -36,6 +36,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; co
 .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 3px 8px; border-bottom: 1px solid #eceff1; }
 .jp-RenderedHTMLCommon tbody tr:nth-child(even) { background: #fafbfc; }
 .jp-RenderedHTMLCommon td { font-variant-numeric: tabular-nums; }
+.jp-RenderedHTMLCommon td.so-text { text-align: left; }
 .so-filter { margin: 4px 0; padding: 3px 6px; border: 1px solid var(--so-rule); border-radius: 4px;
               font-size: 12px; width: 220px; }
 th.so-sortable { cursor: pointer; }
@@ -66,7 +67,11 @@ TABLE_SCRIPT = """
   }
   document.querySelectorAll(".jp-RenderedHTMLCommon table, .jp-OutputArea-output table").forEach(function (t) {
     var body = t.tBodies[0];
-    if (!body || body.rows.length < MIN_ROWS || !t.tHead) return;
+    if (!body) return;
+    Array.prototype.forEach.call(body.querySelectorAll("td"), function (td) {
+      if (value(td)[0] === 1 && td.textContent.trim().length > 12) td.classList.add("so-text");
+    });
+    if (body.rows.length < MIN_ROWS || !t.tHead) return;
     var box = document.createElement("input");
     box.type = "search"; box.className = "so-filter"; box.placeholder = "filter " + body.rows.length + " rows";
     t.parentNode.insertBefore(box, t);

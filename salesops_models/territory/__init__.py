@@ -12,7 +12,7 @@ from .design import (
     rebalance,
 )
 from .exact import Band, Solution, TerritoryProblem, TerritorySolverError, pareto_frontier, solve
-from .metrics import balance_metrics, territory_table
+from .metrics import balance_metrics, match_labels, readable_balance, territory_table
 from .simulate import (
     TerritorySimulation,
     account_rates,
@@ -36,6 +36,8 @@ __all__ = [
     "InfeasibleTerritories",
     "account_rates",
     "balance_metrics",
+    "match_labels",
+    "readable_balance",
     "design_territories",
     "move_weights",
     "territory_accounts",
