@@ -120,7 +120,20 @@ report_app = typer.Typer(
 app.add_typer(report_app, name="report")
 console = Console()
 
-DB_OPTION = typer.Option(config.DEFAULT_DB, "--db", help="DuckDB store to read/write.")
+DB_OPTION = typer.Option(
+    str(config.DEFAULT_DB),
+    "--db",
+    help="Store to read/write: a DuckDB file or a database URL (postgresql://user@host/db).",
+    callback=lambda v: _store(v),
+)
+
+
+def _store(value):
+    """A ``--db`` value: a DuckDB path or a database URL (kept whole: a Path would fold the
+    ``//`` of ``postgresql://``)."""
+    from .store import resolve_store
+
+    return resolve_store(value) if value is not None else None
 
 
 def _cell(v) -> str:
@@ -148,7 +161,7 @@ def generate(
     fiscal_start: int = typer.Option(
         config.FISCAL_YEAR_START_MONTH, help="First month of the fiscal year."
     ),
-    db: Path = DB_OPTION,
+    db: str = DB_OPTION,
     folder: Path | None = typer.Option(None, help="Also write the tables to this folder."),
     fmt: str = typer.Option("parquet", "--format", help="Folder format: parquet or csv."),
 ):
@@ -165,9 +178,15 @@ def generate(
 
         save_folder(org.crm, folder, fmt)
         console.print(f"tables also written to {folder}")
-    console.print(
-        f"store: [bold]{path}[/] (ground truth in truth_* tables and {path.with_suffix('.truth.json').name})"
-    )
+    truth = "" if isinstance(path, str) else f" and {path.with_suffix('.truth.json').name}"
+    console.print(f"store: [bold]{escape(_where(path))}[/] (ground truth in truth_* tables{truth})")
+
+
+def _where(store) -> str:
+    """A store as the terminal shows it: the path, or the URL without its password."""
+    from .warehouse.sql_store import is_database_url, redact
+
+    return redact(str(store)) if is_database_url(store) else str(store)
 
 
 #: Where ``salesops data load SOURCE`` writes by default: the source's own store.
@@ -196,10 +215,11 @@ def load(
         None,
         help="Opportunity file or folder (salesforce), deals export (hubspot), folder (maven), YAML (mapping).",
     ),
-    db: Path | None = typer.Option(
+    db: str | None = typer.Option(
         None,
         "--db",
-        help="DuckDB store to write (default: data/<source>.duckdb, e.g. data/hubspot.duckdb).",
+        help="Store to write: DuckDB file or database URL (default: data/<source>.duckdb).",
+        callback=lambda v: _store(v),
     ),
     history: Path | None = typer.Option(None, help="Salesforce OpportunityHistory.csv."),
     users: Path | None = typer.Option(None, help="Salesforce User.csv."),
@@ -247,21 +267,87 @@ def load(
         )
     for note in result.notes:
         console.print(f"- {_cell(note)}", highlight=False)
-    target = Path(db) if db else default_store(source, result)
+    target = db if db else default_store(source, result)
     result.save(target, allow_empty=allow_empty)
     if rejects_csv:
         from .exports import write_csv
 
         write_csv(result.rejects, rejects_csv)
-    console.print(f"store: [bold]{escape(str(target))}[/] (rejects in table load_rejects)")
+    console.print(f"store: [bold]{escape(_where(target))}[/] (rejects in table load_rejects)")
+
+
+@data_app.command("push")
+def push(
+    url: str = typer.Option(
+        ..., "--url", help="Database URL to write (postgresql://user@host/db)."
+    ),
+    db: str = DB_OPTION,
+):
+    """Copy a store (CRM and every other table) into a database, in one transaction; `--db URL`
+    then reads it anywhere a DuckDB path is accepted."""
+    from .store import list_tables, load_store, read_table, save_store
+    from .warehouse import is_database_url
+
+    if not is_database_url(url):
+        raise typer.BadParameter(f"not a database URL: {url!r} (e.g. postgresql://user@host/db)")
+    crm = load_store(db)
+    skip = set(crm.tables) | {"_meta"}
+    extra = {t: read_table(t, db) for t in list_tables(db) if t not in skip}
+    save_store(crm, url, extra)
+    console.print(_table(crm.summary(), "Pushed"))
+    console.print(
+        f"store: [bold]{escape(_where(url))}[/] ({len(crm.tables)} CRM tables, "
+        f"{len(extra)} more: {escape(', '.join(sorted(extra)) or 'none')})"
+    )
+
+
+@data_app.command("pull")
+def pull(
+    url: str = typer.Option(..., "--url", help="Database URL to read (postgresql://user@host/db)."),
+    mapping: Path | None = typer.Option(
+        None, help="YAML mapping of SQL queries onto the CRM tables (default: tables by name)."
+    ),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        help="Store to write (default: data/<host>-<database>.duckdb).",
+        callback=lambda v: _store(v),
+    ),
+    rejects_csv: Path | None = typer.Option(None, help="Also write the rejected rows to this CSV."),
+    allow_empty: bool = typer.Option(
+        False, "--allow-empty", help="Allow a pull with no opportunities to replace a store."
+    ),
+):
+    """Import a warehouse's CRM tables with the importers' row checks (rows read = accepted +
+    rejected); prints the load summary."""
+    from .loaders import load_mapping
+    from .warehouse.pull import pull as pull_tables
+    from .warehouse.sql_store import DatabaseURL
+
+    result = load_mapping(mapping, url=url) if mapping else pull_tables(url)
+    console.print(_table(result.summary, "Load summary (rows read = accepted + rejected)"))
+    if len(result.rejects):
+        top = result.rejects.groupby(["table", "reason"]).size().rename("rows").reset_index()
+        console.print(
+            _table(top.sort_values("rows", ascending=False).head(20), "Rejected rows by reason")
+        )
+    for note in result.notes:
+        console.print(f"- {_cell(note)}", highlight=False)
+    target = db if db else config.DATA_DIR / f"{DatabaseURL(url).stem}.duckdb"
+    result.save(target, allow_empty=allow_empty)
+    if rejects_csv:
+        from .exports import write_csv
+
+        write_csv(result.rejects, rejects_csv)
+    console.print(f"store: [bold]{escape(_where(target))}[/] (rejects in table load_rejects)")
 
 
 @data_app.command("validate")
-def validate(db: Path = DB_OPTION):
+def validate(db: str = DB_OPTION):
     """Check every table against the data model and the cross-table rules."""
-    from .store import load_duckdb
+    from .store import load_store
 
-    crm = load_duckdb(db)
+    crm = load_store(db)
     console.print(_table(crm.summary(), f"{db.name}"))
     problems = crm.validate()
     if len(problems):
@@ -272,7 +358,7 @@ def validate(db: Path = DB_OPTION):
 
 @data_app.command("quality")
 def quality(
-    db: Path = DB_OPTION,
+    db: str = DB_OPTION,
     as_of: str | None = typer.Option(None, help="As-of date (default: the last day in the data)."),
     stale_days: int = typer.Option(
         config.STALE_DAYS, help="Days without change that make a deal stale."
@@ -282,9 +368,9 @@ def quality(
 ):
     """CRM data-quality scorecard: completeness, stale, past due, pushes, duplicates."""
     from . import quality as q
-    from .store import load_duckdb
+    from .store import load_store
 
-    crm = load_duckdb(db)
+    crm = load_store(db)
     console.print(_table(q.hygiene_scorecard(crm, as_of, stale_days), "CRM hygiene scorecard"))
     console.print(_table(q.completeness(crm, as_of), "Completeness of key fields (goal 95%)"))
     console.print(
@@ -303,30 +389,30 @@ def quality(
 @data_app.command("export")
 def export(
     folder: Path = typer.Argument(..., help="Folder to write."),
-    db: Path = DB_OPTION,
+    db: str = DB_OPTION,
     fmt: str = typer.Option("parquet", "--format", help="parquet or csv"),
 ):
     """Write the store's tables to a folder of Parquet or CSV files."""
-    from .store import load_duckdb, save_folder
+    from .store import load_store, save_folder
 
-    save_folder(load_duckdb(db), folder, fmt)
+    save_folder(load_store(db), folder, fmt)
     console.print(f"written: {folder}")
 
 
 @data_app.command("as-of")
 def as_of_cmd(
     date: str = typer.Argument(..., help="As-of date, e.g. 2026-06-30."),
-    db: Path = DB_OPTION,
+    db: str = DB_OPTION,
     period: str | None = typer.Option(
         None, help="Only deals expected to close in this period (e.g. 2026-Q3)."
     ),
 ):
-    """The open pipeline as it stood on a past date, by stage."""
-    from .store import load_duckdb
-
-    crm = load_duckdb(db)
-    pipe = crm.pipeline(date, period)
+    """The open pipeline as it stood on a past date, by stage (computed in the store's
+    database: the history is not loaded)."""
     from .schema import STAGE_ORDER
+    from .warehouse.pushdown import pipeline
+
+    pipe = pipeline(db, date, period)
 
     by_stage = (
         pipe.groupby("stage").agg(deals=("id", "size"), amount=("amount", "sum")).reset_index()
@@ -381,13 +467,13 @@ def comp_load(
         None, help="CSV/Excel: opportunity_id[, term_months, margin, discount]."
     ),
     leaves: Path | None = typer.Option(None, help="CSV/Excel: rep_id, start, end."),
-    db: Path = DB_OPTION,
+    db: str = DB_OPTION,
     dayfirst: bool = typer.Option(False, help="Dates like 31/01/2026."),
 ):
     """Load compensation inputs into the store (each file replaces its table); rows that
     cannot be used are rejects with file, row, column and reason."""
     from .loaders.comp_inputs import load_comp_inputs
-    from .store import load_duckdb
+    from .store import load_store
 
     files = {
         k: v
@@ -403,7 +489,7 @@ def comp_load(
         raise UserInputError(
             "give at least one of --splits, --adjustments, --deal-attributes, --leaves"
         )
-    res = load_comp_inputs(load_duckdb(db), files, dayfirst=dayfirst or None)
+    res = load_comp_inputs(load_store(db), files, dayfirst=dayfirst or None)
     console.print(_table(res.summary, "Comp inputs (rows read = accepted + rejected)"))
     if len(res.rejects):
         top = res.rejects.head(20)[["table", "file", "row", "column", "value", "reason"]]
@@ -412,7 +498,7 @@ def comp_load(
         console.print(f"- {_cell(note)}", highlight=False)
     res.save(db)
     console.print(
-        f"store: [bold]{escape(str(db))}[/] (tables {', '.join(res.tables)}; rejects in "
+        f"store: [bold]{escape(_where(db))}[/] (tables {', '.join(res.tables)}; rejects in "
         "comp_load_rejects)"
     )
 
@@ -421,7 +507,7 @@ def comp_load(
 def comp_statements(
     plan: Path = typer.Option(..., help="Plan YAML file."),
     period: str = typer.Option(..., help="Plan period, e.g. 2026-Q3 or 2027-01."),
-    db: Path = DB_OPTION,
+    db: str = DB_OPTION,
     out: Path | None = typer.Option(None, help="Output folder (default reports/comp/<period>)."),
 ):
     """Exact statements to the cent: per rep, line items per deal and rule, with balances
@@ -431,10 +517,10 @@ def comp_statements(
     per rep (this period)."""
     from .comp import compute_statements
     from .exports import outputs_together
-    from .store import load_comp_inputs, load_duckdb
+    from .store import load_comp_inputs, load_store
 
     p = _plan(plan)
-    crm = load_duckdb(db)
+    crm = load_store(db)
     inputs, account = load_comp_inputs(db)
     label = crm.period(period).label
     res = compute_statements(crm, p, period, inputs, progress=True)
@@ -586,7 +672,7 @@ app.add_typer(forecast_app, name="forecast")
 
 @forecast_app.command("run")
 def forecast_run(
-    db: Path = DB_OPTION,
+    db: str = DB_OPTION,
     as_of: str = typer.Option("", help="As-of date (default: the data's last day)."),
     period: str = typer.Option("", help="Period label (default: the as-of date's quarter)."),
     draws: int = typer.Option(1000, help="Posterior draws per chain (four chains)."),
@@ -599,9 +685,9 @@ def forecast_run(
     import pandas as pd
 
     from .forecast import BookingsForecastModel, ledger
-    from .store import load_duckdb
+    from .store import load_store
 
-    crm = load_duckdb(db)
+    crm = load_store(db)
     when = pd.Timestamp(as_of) if as_of else crm.data_end
     p = crm.period(period) if period else crm.quarter(when)
     model = BookingsForecastModel(sampler_config={"draws": draws, "tune": tune})
@@ -624,13 +710,13 @@ def forecast_run(
         model.save(save)
         console.print(f"model: {save}")
     if record:
-        ledger.record(fc, source=Path(db).name)
+        ledger.record(fc, source=db.name)
         console.print(f"ledger: {ledger.LEDGER}")
 
 
 @forecast_app.command("backtest")
 def forecast_backtest(
-    db: Path = DB_OPTION,
+    db: str = DB_OPTION,
     quarters: int = typer.Option(8, help="Past complete quarters to replay."),
     points: str = typer.Option(
         "day 1=0,week 4=27,week 8=55",
@@ -643,9 +729,9 @@ def forecast_backtest(
 ):
     """Replay past quarters using only as-of data; score the model next to four baselines."""
     from .forecast.backtest import backtest, compact_summary, convergence, goals, summarize
-    from .store import load_duckdb
+    from .store import load_store
 
-    crm = load_duckdb(db)
+    crm = load_store(db)
     try:
         pts = {k.strip(): int(v) for k, v in (x.split("=") for x in points.split(","))}
     except ValueError as exc:
@@ -658,7 +744,7 @@ def forecast_backtest(
         sampler_config={"draws": draws, "tune": tune},
         seed=seed,
     )
-    out = Path(out or config.REPORTS_DIR / "forecast" / f"backtest_{Path(db).stem}.csv")
+    out = Path(out or config.REPORTS_DIR / "forecast" / f"backtest_{db.stem}.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
     bt.to_csv(out, index=False)
     s = summarize(bt)
@@ -688,7 +774,7 @@ app.add_typer(plan_app, name="plan")
 
 @plan_app.command("backtest")
 def plan_backtest_cmd(
-    db: Path = DB_OPTION,
+    db: str = DB_OPTION,
     plan: Path = typer.Option(
         Path("plans/ae_standard.yml"), help="Comp plan in force (quarterly), for the cost rows."
     ),
@@ -702,14 +788,14 @@ def plan_backtest_cmd(
     the comp cost from the history before each, and score them beside naive baselines."""
     from .capacity.backtest import plan_backtest, summarize
     from .comp import load_plan
-    from .store import load_duckdb
+    from .store import load_store
 
-    crm = load_duckdb(db)
+    crm = load_store(db)
     comp_plan = load_plan(plan if plan.is_absolute() else config.PROJECT_ROOT / plan)
     bt = plan_backtest(
         crm, comp_plan, quarters=quarters, years=years, scenarios=scenarios, seed=seed
     )
-    out = Path(out or config.REPORTS_DIR / "plan" / f"backtest_{Path(db).stem}.csv")
+    out = Path(out or config.REPORTS_DIR / "plan" / f"backtest_{db.stem}.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
     bt.to_csv(out, index=False)
     console.print(
@@ -723,22 +809,22 @@ def plan_backtest_cmd(
 
 
 @forecast_app.command("ledger")
-def forecast_ledger(db: Path = DB_OPTION):
+def forecast_ledger(db: str = DB_OPTION):
     """Past forecasts of this store scored against actuals (periods that have ended)."""
     from .forecast import ledger
-    from .store import load_duckdb
+    from .store import load_store
 
-    crm = load_duckdb(db)
-    scored = ledger.scored(crm, source=Path(db).name)
+    crm = load_store(db)
+    scored = ledger.scored(crm, source=db.name)
     if scored.empty:
-        console.print(f"no scored forecasts for {Path(db).name} in {ledger.LEDGER}")
+        console.print(f"no scored forecasts for {db.name} in {ledger.LEDGER}")
         return
-    console.print(_table(scored.round(1), f"Forecast accuracy: {Path(db).name}"))
+    console.print(_table(scored.round(1), f"Forecast accuracy: {db.name}"))
 
 
 @app.command("health")
 def health(
-    db: Path = DB_OPTION,
+    db: str = DB_OPTION,
     as_of: str = typer.Option("", help="As-of date (default: the data's last day)."),
     bands: Path = typer.Option(
         config.PROJECT_ROOT / "health_bands.yml", help="Benchmark band file."
@@ -762,13 +848,13 @@ def health(
     """
     from .forecast.ledger import LEDGER
     from .health import health_scorecard, load_bands
-    from .store import load_comp_inputs, load_duckdb
+    from .store import load_comp_inputs, load_store
 
     if fail_on not in ("", "watch", "act"):
         raise typer.BadParameter(f"--fail-on must be watch or act, got {fail_on!r}")
     load_bands(bands)  # a broken band file is an input error (exit 2), before any work
-    crm = load_duckdb(db)
-    bt = backtest_csv or config.REPORTS_DIR / "forecast" / f"backtest_{Path(db).stem}.csv"
+    crm = load_store(db)
+    bt = backtest_csv or config.REPORTS_DIR / "forecast" / f"backtest_{db.stem}.csv"
     card = health_scorecard(
         crm,
         as_of or None,
@@ -776,12 +862,12 @@ def health(
         plan=plan or None,
         comp_inputs=load_comp_inputs(db)[0] if plan else None,
         ledger_path=LEDGER,
-        ledger_source=Path(db).name,
+        ledger_source=db.name,
         backtest_csv=bt,
         progress=True,
     )
     df = card.to_frame()[["metric", "value", "interval (90%)", "healthy", "status"]]
-    console.print(_table(df, f"Sales-ops health of {Path(db).name} as of {card.as_of.date()}"))
+    console.print(_table(df, f"Sales-ops health of {db.name} as of {card.as_of.date()}"))
     for m in card.metrics:
         style = {"act": "red", "watch": "yellow", "healthy": "green"}.get(m.status, "dim")
         console.print(

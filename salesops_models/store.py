@@ -1,4 +1,9 @@
-"""Storage: the embedded DuckDB store (default) and folders of Parquet or CSV files.
+"""Storage: the embedded DuckDB store (default), a database given by URL
+(:mod:`salesops_models.warehouse`) and folders of Parquet or CSV files.
+
+Every function that takes a store path also takes a database URL
+(``postgresql://user@host/db``): :func:`load_store` and :func:`save_store` are the entry
+points the commands and reports use.
 
 The DuckDB file holds the five canonical tables (and ``activities`` when the CRM has them), ``_meta`` (key/value provenance as JSON) and
 any extra tables a producer adds: ``load_rejects`` and ``load_summary`` from importers,
@@ -23,6 +28,36 @@ from . import config
 from .crm import CRM
 from .runtime import pid_alive
 from .schema import CRM_TABLE_NAMES, OPTIONAL_TABLE_NAMES, TABLE_NAMES
+from .warehouse.sql_store import is_database_url
+
+
+def resolve_store(source: str | Path):
+    """A DuckDB path (relative paths from the current directory) or a :class:`DatabaseURL`."""
+    if is_database_url(source):
+        from .warehouse.sql_store import DatabaseURL
+
+        return DatabaseURL(str(source))
+    return Path(source)
+
+
+def load_store(source: str | Path = config.DEFAULT_DB) -> CRM:
+    """Read a :class:`CRM` from a DuckDB file or a database URL."""
+    if is_database_url(source):
+        from .warehouse.sql_store import load_sql
+
+        return load_sql(str(source))
+    return load_duckdb(source)
+
+
+def save_store(
+    crm: CRM, target: str | Path = config.DEFAULT_DB, extra: dict[str, pd.DataFrame] | None = None
+):
+    """Write ``crm`` (and ``extra`` tables) to a DuckDB file or a database URL, atomically."""
+    if is_database_url(target):
+        from .warehouse.sql_store import save_sql
+
+        return save_sql(crm, str(target), extra)
+    return save_duckdb(crm, target, extra)
 
 
 @contextmanager
@@ -78,11 +113,15 @@ def save_duckdb(
 def save_tables(path: str | Path, tables: dict[str, pd.DataFrame]) -> Path:
     """Add or replace ``tables`` in an existing store, atomically (a copy of the file is
     changed and renamed over it); the CRM tables and every other table stay as they were."""
-    path = Path(path)
-    _require(path)
     for name in tables:
         if name in CRM_TABLE_NAMES:
             raise ValueError(f"save_tables does not replace the CRM table {name!r}")
+    if is_database_url(path):
+        from .warehouse.sql_store import save_sql_tables
+
+        return save_sql_tables(str(path), tables)
+    path = Path(path)
+    _require(path)
     with _replacing(path, copy=True) as con:
         for name, df in tables.items():
             con.register("_df", df)
@@ -97,18 +136,22 @@ def load_comp_inputs(path: str | Path = config.DEFAULT_DB):
     from .comp.statements import CompInputs
     from .schema import COMP_TABLE_NAMES, conform
 
-    path = Path(path)
-    _require(path)
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        have = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
-        found = {
-            t: conform(t, con.execute(f'SELECT * FROM "{t}"').df())
-            for t in COMP_TABLE_NAMES
-            if t in have
-        }
-    finally:
-        con.close()
+    if is_database_url(path):
+        have = set(list_tables(path))
+        found = {t: conform(t, read_table(t, path)) for t in COMP_TABLE_NAMES if t in have}
+    else:
+        path = Path(path)
+        _require(path)
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            have = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+            found = {
+                t: conform(t, con.execute(f'SELECT * FROM "{t}"').df())
+                for t in COMP_TABLE_NAMES
+                if t in have
+            }
+        finally:
+            con.close()
     inputs = CompInputs(
         splits=found.get("comp_splits"),
         adjustments=found.get("comp_adjustments"),
@@ -167,6 +210,10 @@ def store_fingerprint(path: str | Path) -> str:
     falls back to a hash of the file's bytes; "" when there is no such file."""
     import hashlib
 
+    if is_database_url(path):
+        from .warehouse.sql_store import sql_fingerprint
+
+        return sql_fingerprint(str(path))
     path = Path(path)
     if not path.is_file():
         return ""
@@ -189,6 +236,10 @@ def store_fingerprint(path: str | Path) -> str:
 
 def count_rows(path: str | Path, table: str) -> int:
     """Rows of one table of a store (0 when the file or the table is missing or unreadable)."""
+    if is_database_url(path):
+        from .warehouse.sql_store import sql_count_rows
+
+        return sql_count_rows(str(path), table)
     path = Path(path)
     try:
         con = duckdb.connect(str(path), read_only=True)
@@ -230,6 +281,10 @@ def clean_stale_temporaries(folder: str | Path) -> list[Path]:
 
 
 def list_tables(path: str | Path = config.DEFAULT_DB) -> list[str]:
+    if is_database_url(path):
+        from .warehouse.sql_store import list_sql_tables
+
+        return list_sql_tables(str(path))
     path = Path(path)
     _require(path)
     con = duckdb.connect(str(path), read_only=True)
@@ -241,6 +296,10 @@ def list_tables(path: str | Path = config.DEFAULT_DB) -> list[str]:
 
 def read_table(name: str, path: str | Path = config.DEFAULT_DB) -> pd.DataFrame:
     """Read any table (canonical or extra, e.g. ``truth_reps``, ``load_rejects``)."""
+    if is_database_url(path):
+        from .warehouse.sql_store import read_sql_table
+
+        return read_sql_table(str(path), name)
     path = Path(path)
     _require(path)
     con = duckdb.connect(str(path), read_only=True)
@@ -254,6 +313,10 @@ def read_table(name: str, path: str | Path = config.DEFAULT_DB) -> pd.DataFrame:
 
 
 def read_meta(path: str | Path = config.DEFAULT_DB) -> dict:
+    if is_database_url(path):
+        from .warehouse.sql_store import read_sql_meta
+
+        return read_sql_meta(str(path))
     return json.loads(read_table("_meta", path).set_index("key")["value"].to_json())
 
 

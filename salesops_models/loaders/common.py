@@ -530,16 +530,17 @@ class LoadResult:
         return bool((s["rows_read"] == s["rows_accepted"] + s["rows_rejected"]).all())
 
     def save(self, path: str | Path = config.DEFAULT_DB, *, allow_empty: bool = False) -> Path:
-        """Write the CRM (and the rejects and summary) to a DuckDB store, atomically.
+        """Write the CRM (and the rejects and summary) to a store (DuckDB file or database
+        URL), atomically.
 
         A load with no accepted opportunity never replaces a store that has some (a
         header-only export would otherwise wipe the org): that raises :class:`LoadError`
         unless ``allow_empty``.
         """
-        from ..store import count_rows, save_duckdb
+        from ..store import count_rows, resolve_store, save_store
 
-        path = Path(path)
-        if len(self.crm.opportunities) == 0 and not allow_empty and path.exists():
+        path = resolve_store(path)
+        if len(self.crm.opportunities) == 0 and not allow_empty:
             existing = count_rows(path, "opportunities")
             if existing:
                 raise LoadError(
@@ -548,7 +549,7 @@ class LoadResult:
                     f"{existing:,}; pass --allow-empty (allow_empty=True) to do that",
                 )
         self.crm.meta["load_notes"] = list(self.notes)
-        return save_duckdb(
+        return save_store(
             self.crm, path, extra={"load_rejects": self.rejects, "load_summary": self.summary}
         )
 

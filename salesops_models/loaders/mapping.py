@@ -31,7 +31,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .. import config
 from ..schema import CRM_TABLE_NAMES, STAGES, TABLES
@@ -41,16 +41,26 @@ from .pipeline import SourceTable, assemble
 
 class TableMapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    file: str
+    file: str | None = None
+    #: SQL run on the mapping's database (``url``) instead of reading a file
+    query: str | None = None
     sheet: str | int | None = None
     encoding: str | None = None
     columns: dict[str, str]
     defaults: dict[str, str] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.file is None) == (self.query is None):
+            raise ValueError("give either file or query")
+        return self
+
 
 class Mapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = "mapping"
+    #: database the ``query`` tables run on (``salesops data pull --url`` overrides it)
+    url: str | None = None
     fiscal_year_start_month: int = Field(config.FISCAL_YEAR_START_MONTH, ge=1, le=12)
     dayfirst: bool | None = None
     date_format: str | None = None
@@ -88,8 +98,9 @@ class Mapping(BaseModel):
         return v
 
 
-def load_mapping(mapping_file: str | Path) -> LoadResult:
-    """Import the files described by a YAML mapping (see the module docstring)."""
+def load_mapping(mapping_file: str | Path, *, url: str | None = None) -> LoadResult:
+    """Import the files (and SQL queries, on ``url`` or the mapping's ``url``) described by a
+    YAML mapping (see the module docstring and :mod:`salesops_models.warehouse.pull`)."""
     mapping_file = Path(mapping_file)
     if not mapping_file.exists():
         raise LoadError(mapping_file, "mapping file not found")
@@ -109,10 +120,22 @@ def load_mapping(mapping_file: str | Path) -> LoadResult:
         }.items()
         if v
     }
+    url = url or spec.url
     for table, tm in spec.tables.items():
-        path = (mapping_file.parent / tm.file).resolve()
-        raw, n = read_raw(path, sheet=tm.sheet, encoding=tm.encoding)
-        notes += n
+        if tm.query is not None:
+            if not url:
+                raise LoadError(
+                    mapping_file, f"tables.{table}.query needs a database: url: or --url"
+                )
+            from ..warehouse.pull import query_frame
+            from ..warehouse.sql_store import redact
+
+            path = f"{redact(url)}#{table}"
+            raw = query_frame(url, tm.query)
+        else:
+            path = (mapping_file.parent / tm.file).resolve()
+            raw, n = read_raw(path, sheet=tm.sheet, encoding=tm.encoding)
+            notes += n
         needed = [
             c.name
             for c in TABLES[table]

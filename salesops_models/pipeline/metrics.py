@@ -125,29 +125,62 @@ def coverage(
         total_target, target_source = float(target), "given"
     snap = enrich(crm, crm.as_of(as_of))
     in_p = snap["close_date"].between(p.start, p.end)
-    open_ = snap[~snap["is_closed"] & in_p]
-    won = snap[snap["is_won"] & in_p]
-    undated = snap[~snap["is_closed"] & snap["close_date"].isna()]
-    rows = []
-    groups = [("Total", open_, won, total_target, undated)]
+    parts = {
+        "open": snap[~snap["is_closed"] & in_p],
+        "won": snap[snap["is_won"] & in_p],
+        "undated": snap[~snap["is_closed"] & snap["close_date"].isna()],
+    }
+    total = pd.Series(
+        {
+            "won_to_date": parts["won"]["amount"].sum(),
+            "won_deals": len(parts["won"]),
+            "open_pipeline": parts["open"]["amount"].sum(),
+            "open_deals": len(parts["open"]),
+            "open_without_close_date": parts["undated"]["amount"].sum(),
+        }
+    )
+    groups = tgt = None
     if by:
-        tgt = (
-            quota_target(crm, p, by) if target_source == "sum of quotas" else pd.Series(dtype=float)
+        tgt = quota_target(crm, p, by) if target_source == "sum of quotas" else pd.Series()
+        groups = pd.DataFrame(
+            {
+                "won_to_date": parts["won"].groupby(by)["amount"].sum(),
+                "won_deals": parts["won"].groupby(by).size(),
+                "open_pipeline": parts["open"].groupby(by)["amount"].sum(),
+                "open_deals": parts["open"].groupby(by).size(),
+                "open_without_close_date": parts["undated"].groupby(by)["amount"].sum(),
+            }
         )
-        for key in sorted(set(open_[by].dropna()) | set(won[by].dropna()) | set(tgt.index)):
-            groups.append(
-                (
-                    key,
-                    open_[open_[by] == key],
-                    won[won[by] == key],
-                    float(tgt.get(key, 0.0)),
-                    undated[undated[by] == key],
-                )
-            )
-    for key, o, w, t, u in groups:
-        won_amt = float(w["amount"].sum())
+    out = coverage_table(total, total_target, groups, tgt)
+    out.attrs.update(
+        period=p.label, as_of=str(pd.Timestamp(as_of).date()), target_source=target_source
+    )
+    return out
+
+
+def coverage_table(
+    total: pd.Series,
+    total_target: float,
+    groups: pd.DataFrame | None = None,
+    group_targets: pd.Series | None = None,
+) -> pd.DataFrame:
+    """:func:`coverage`'s rows from sums (``total`` and, per group, ``groups``: won_to_date,
+    won_deals, open_pipeline, open_deals, open_without_close_date), however they were
+    computed (pandas here, SQL in :mod:`salesops_models.warehouse.pushdown`). A group appears
+    when it has an open or won deal in the period or a target."""
+    entries = [("Total", total, total_target)]
+    if groups is not None:
+        groups = groups.fillna(0.0)
+        targets = group_targets if group_targets is not None else pd.Series(dtype=float)
+        active = groups.index[(groups["open_deals"] > 0) | (groups["won_deals"] > 0)]
+        for key in sorted(set(active.dropna()) | set(targets.index.dropna())):
+            g = groups.loc[key] if key in groups.index else pd.Series(0.0, index=groups.columns)
+            entries.append((key, g, float(targets.get(key, 0.0))))
+    rows = []
+    for key, g, t in entries:
+        g = g.fillna(0.0)
+        won_amt, pipe = float(g["won_to_date"]), float(g["open_pipeline"])
         remaining = max(t - won_amt, 0.0)
-        pipe = float(o["amount"].sum())
         rows.append(
             {
                 "group": key,
@@ -155,17 +188,14 @@ def coverage(
                 "won_to_date": won_amt,
                 "remaining": remaining,
                 "open_pipeline": pipe,
-                "open_deals": len(o),
-                "open_without_close_date": float(u["amount"].sum()),
+                "open_deals": int(g["open_deals"]),
+                "open_without_close_date": float(g["open_without_close_date"]),
                 "gross_coverage": pipe / t if t > 0 else np.nan,
                 "remaining_coverage": pipe / remaining if remaining > 0 else np.nan,
             }
         )
     out = pd.DataFrame(rows)
     out["status"] = [_status(r) for r in out["remaining_coverage"]]
-    out.attrs.update(
-        period=p.label, as_of=str(pd.Timestamp(as_of).date()), target_source=target_source
-    )
     return out
 
 

@@ -13,8 +13,14 @@ from ..periods import Period
 from .dates import resolve_date, resolve_period
 
 
-def resolve_source(source: str | Path) -> Path:
-    """A store path; relative paths are taken from the project root."""
+def resolve_source(source: str | Path):
+    """A store path (relative paths are taken from the project root) or a database URL
+    (:class:`~salesops_models.warehouse.sql_store.DatabaseURL`: ``.name`` hides the password).
+    """
+    from ..store import is_database_url, resolve_store
+
+    if is_database_url(source):
+        return resolve_store(source)
     p = Path(source)
     return p if p.is_absolute() else config.PROJECT_ROOT / p
 
@@ -98,11 +104,11 @@ def context(source, as_of="", period="", compare_to="", reference="") -> ReportC
     starts (a period-to-date waterfall), or four weeks before ``as_of`` when that is earlier
     than the period start.
     """
-    from ..store import load_duckdb
+    from ..store import load_store
 
     report_display()
     path = resolve_source(source)
-    crm = load_duckdb(path)
+    crm = load_store(path)
     ref = reference_date(reference, crm)
     cal = crm.calendar
     when = resolve_date(as_of, ref, cal)

@@ -118,9 +118,9 @@ def resolve_parameters(report: str, params: dict, notebooks_dir: Path) -> tuple[
     ref_text = str(merged.get("reference", "") or "")
     crm = None
     if ref_text.strip().lower() == "data_end":
-        from ..store import load_duckdb
+        from ..store import load_store
 
-        crm = load_duckdb(resolve_source(merged.get("source", config.DEFAULT_DB)))
+        crm = load_store(resolve_source(merged.get("source", config.DEFAULT_DB)))
     try:
         ref = reference_date(ref_text, crm)
     except (ValueError, TypeError) as exc:
@@ -316,7 +316,7 @@ def run_report(
             meta={
                 "as of": resolved.get("as_of") or resolved.get("plan_start"),
                 "period": resolved.get("period"),
-                "source": Path(str(source)).name if source else "",
+                "source": resolve_source(source).name if source else "",
                 "data": record.data_fingerprint,
                 "run": run_id,
             },

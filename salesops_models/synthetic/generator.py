@@ -109,14 +109,17 @@ class SyntheticOrg:
 
     def save(self, path: str | Path = config.DEFAULT_DB) -> Path:
         """Write the CRM, the ``comp_adjustments`` table (:meth:`comp_adjustments`) and the
-        ``truth_*`` tables to DuckDB, and ``<name>.truth.json`` beside."""
+        ``truth_*`` tables to a DuckDB file (and ``<name>.truth.json`` beside) or a database
+        URL."""
         from ..schema import conform
-        from ..store import save_duckdb
+        from ..store import is_database_url, save_store
 
-        path = Path(path)
         extra = {f"truth_{k}": v for k, v in self.truth.items()}
         extra["comp_adjustments"] = conform("comp_adjustments", self.comp_adjustments())
-        save_duckdb(self.crm, path, extra=extra)
+        save_store(self.crm, path, extra=extra)
+        if is_database_url(path):
+            return path
+        path = Path(path)
         truth_file = path.with_suffix(".truth.json")
         truth_file.write_text(json.dumps(self.truth_json(), indent=2, default=str))
         return path
