@@ -665,7 +665,15 @@ class BookingsForecastModel(BayesModel):
         self._labels = {"segment": lv.segments, "team": lv.teams, "rep": lv.reps}
         data = None
         if cache is not None and cache[0] == key:
+            import pymc as pm
+
             data = self.model_data(td)
+            # the PyMC model's data too, not only the compiled log density's: the chains'
+            # starting points come from a function of the model's data, and a fit must not
+            # depend on which data the model was compiled with (a reused model and a fresh
+            # one give the same draws for the same seed; tested)
+            with cache[1]:
+                pm.set_data(data)
             if backend == "nutpie":
                 known = cache[2].shared_data  # data the graph does not read were pruned
                 return (
@@ -673,10 +681,6 @@ class BookingsForecastModel(BayesModel):
                     cache[2].with_data(**{k: v for k, v in data.items() if k in known}),
                     data,
                 )
-            import pymc as pm
-
-            with cache[1]:
-                pm.set_data(data)
             return cache[1], None, data
         model = self.build_model(td)
         compiled = None
