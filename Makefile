@@ -87,7 +87,7 @@ notebooks: install
 
 ## test: the whole suite (slow tests and nbval of every notebook included), then the doctests
 test: install $(DB)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
 	$(MAKE) --no-print-directory doctest
 
 ## doctest: the Examples sections of the package's docstrings

@@ -128,6 +128,14 @@ DB_OPTION = typer.Option(
 )
 
 
+SCHEDULER_OPTION = typer.Option(
+    None,
+    "--scheduler",
+    help="Run the tasks on Dask: local, local:N (N worker processes) or a scheduler address "
+    "(tcp://host:8786). Same seed, same numbers.",
+)
+
+
 def _store(value):
     """A ``--db`` value: a DuckDB path or a database URL (kept whole: a Path would fold the
     ``//`` of ``postgresql://``)."""
@@ -604,7 +612,7 @@ def report_run(
     console.print(f"[green]ok[/] in {rec.seconds:.1f}s: reports/{rec.html}")
 
 
-def _run_and_report(entries, workers: int, reuse: bool = False) -> None:
+def _run_and_report(entries, workers: int, reuse: bool = False, scheduler=None) -> None:
     import pandas as pd
 
     from .reports import run_entries
@@ -612,7 +620,7 @@ def _run_and_report(entries, workers: int, reuse: bool = False) -> None:
     if not entries:
         console.print("nothing to run")
         return
-    results = run_entries(entries, workers=workers, reuse=reuse)
+    results = run_entries(entries, workers=workers, reuse=reuse, scheduler=scheduler)
     df = pd.DataFrame(results)
     df["seconds"] = df["seconds"].where(df["status"] != "reused", 0.0)
     cols = ["name", "status", "seconds"] + (["error"] if df["error"].notna().any() else [])
@@ -649,11 +657,12 @@ def report_run_all(
         help="Skip a report whose last good run had the same notebook, parameters, data, "
         "code, configuration and backtest scores.",
     ),
+    scheduler: str | None = SCHEDULER_OPTION,
 ):
     """Run every scheduled report now, several at once, with progress."""
     from .reports import load_schedule
 
-    _run_and_report(load_schedule(schedule).reports, workers, reuse)
+    _run_and_report(load_schedule(schedule).reports, workers, reuse, scheduler)
 
 
 @report_app.command("index")
@@ -726,6 +735,7 @@ def forecast_backtest(
     tune: int = typer.Option(500, help="Tuning steps per chain (doubled on a retry)."),
     seed: int = typer.Option(0, help="Random seed."),
     out: Path | None = typer.Option(None, help="CSV of every score (default reports/forecast/)."),
+    scheduler: str | None = SCHEDULER_OPTION,
 ):
     """Replay past quarters using only as-of data; score the model next to four baselines."""
     from .forecast.backtest import backtest, compact_summary, convergence, goals, summarize
@@ -743,6 +753,7 @@ def forecast_backtest(
         points=pts,
         sampler_config={"draws": draws, "tune": tune},
         seed=seed,
+        scheduler=scheduler,
     )
     out = Path(out or config.REPORTS_DIR / "forecast" / f"backtest_{db.stem}.csv")
     out.parent.mkdir(parents=True, exist_ok=True)

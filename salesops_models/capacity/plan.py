@@ -287,9 +287,17 @@ def capacity(
     seasonality: np.ndarray | None = None,
     workers: int = 2,
     progress: bool = False,
+    scheduler=None,
+    chunk: int | None = None,
 ) -> CapacityResult:
     """Simulate bookings capacity of the plan; ``target`` is the total over the horizon,
-    spread over months by ``seasonality`` (default: equal)."""
+    spread over months by ``seasonality`` (default: equal).
+
+    With ``scheduler`` (a Dask scheduler, :mod:`salesops_models.distributed`) or ``chunk``,
+    the scenarios run in blocks of ``chunk`` (default
+    :data:`~salesops_models.capacity.simulate.SCENARIO_CHUNK`), each with its own seed
+    stream (:func:`~salesops_models.capacity.simulate.simulate_chunked`): the same seed and
+    chunk give the same numbers here and on any number of workers."""
     seats, params = build_seats(crm, model, plan)
     months = pd.period_range(pd.Period(plan.start, freq="M"), periods=plan.months, freq="M")
     w = (
@@ -297,14 +305,21 @@ def capacity(
         if seasonality is None
         else np.asarray(seasonality, float)[months.month - 1]
     )
-    sim = simulate(
-        params,
-        n_scenarios,
-        seed,
-        quarter_periods(plan.months) + [np.arange(plan.months)],
-        workers=workers,
-        progress=progress,
-    )
+    periods = quarter_periods(plan.months) + [np.arange(plan.months)]
+    if scheduler or chunk:
+        from .simulate import SCENARIO_CHUNK, simulate_chunked
+
+        sim = simulate_chunked(
+            params,
+            n_scenarios,
+            seed,
+            periods,
+            chunk=chunk or SCENARIO_CHUNK,
+            scheduler=scheduler,
+            progress=progress,
+        )
+    else:
+        sim = simulate(params, n_scenarios, seed, periods, workers=workers, progress=progress)
     return CapacityResult(seats, sim, months, target * w / w.sum(), params.ramp)
 
 

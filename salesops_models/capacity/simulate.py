@@ -333,3 +333,61 @@ def simulate_reference_loop(
                     if m in idx:
                         out[s, j, q] += v
     return out
+
+
+#: Scenarios per task of :func:`simulate_chunked` (about 2,000 x seats x months float32 each).
+SCENARIO_CHUNK = 2_000
+
+
+def _simulate_block(block, p: SeatParams, periods) -> SimResult:
+    """One block of scenarios with its own seed stream (a task of :func:`simulate_chunked`)."""
+    lo, hi, seed = block
+    return simulate(p, hi - lo, seed, periods, workers=1)
+
+
+def simulate_chunked(
+    p: SeatParams,
+    n_scenarios: int,
+    seed: int | np.random.SeedSequence,
+    periods: list[np.ndarray] | None = None,
+    *,
+    chunk: int = SCENARIO_CHUNK,
+    scheduler=None,
+    progress: bool = False,
+) -> SimResult:
+    """:func:`simulate` in blocks of ``chunk`` scenarios, each block a task with its own seed
+    stream (child ``c`` of ``SeedSequence(seed)``), here or on a Dask cluster
+    (:mod:`salesops_models.distributed`). The blocks are fixed by ``n_scenarios`` and
+    ``chunk``, so the same seed gives the same numbers whatever runs them; the posterior draws
+    and seat parameters go to each worker once.
+
+    Examples
+    --------
+    >>> from salesops_models.capacity.simulate import simulate_chunked
+    >>> # simulate_chunked(params, 100_000, seed=1, scheduler="local:2")   # doctest: +SKIP
+    """
+    from ..distributed import map_ordered, scenario_chunks
+
+    blocks = scenario_chunks(int(n_scenarios), int(chunk))
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    seeds = root.spawn(len(blocks))
+    periods = periods or [np.arange(p.ramp.shape[1])]
+    parts = map_ordered(
+        _simulate_block,
+        [(lo, hi, s) for (lo, hi), s in zip(blocks, seeds, strict=True)],
+        scheduler=scheduler,
+        shared={"p": p, "periods": periods},
+        progress=progress,
+        desc="scenario blocks",
+    )
+    cat = np.concatenate
+    return SimResult(
+        cat([r.monthly_total for r in parts]),
+        cat([r.seat_period for r in parts]),
+        cat([r.stayed for r in parts]),
+        periods,
+        cat([r.draw_of_scenario for r in parts]),
+        None if parts[0].shared is None else cat([r.shared for r in parts]),
+        None if parts[0].segment_shared is None else cat([r.segment_shared for r in parts]),
+        parts[0].shock,
+    )

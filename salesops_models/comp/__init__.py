@@ -1,12 +1,14 @@
 """Compensation: declarative plans, exact statements, Monte Carlo cost for finance."""
 
 from .cost import (
+    CapacityScenarioInputs,
     CostInputs,
     CostResult,
     DealDraws,
     DealMix,
     capacity_inputs,
     compare,
+    cost_monte_carlo,
     evaluate,
     payout_curve,
     sensitivity,
@@ -16,6 +18,7 @@ from .plan import Plan, PlanError, load_plan, parse_plan
 from .statements import CompInputs, StatementResult, compute_statements, money
 
 __all__ = [
+    "CapacityScenarioInputs",
     "CompInputs",
     "CostInputs",
     "CostResult",
@@ -27,6 +30,7 @@ __all__ = [
     "capacity_inputs",
     "compare",
     "compute_statements",
+    "cost_monte_carlo",
     "evaluate",
     "load_plan",
     "money",

@@ -292,6 +292,105 @@ def capacity_inputs(
     )
 
 
+@dataclass
+class CapacityScenarioInputs:
+    """Makes the cost inputs of one block of scenarios from the capacity model: simulate the
+    block's seats (:func:`~salesops_models.capacity.simulate.simulate`, the block's own seed
+    stream), then :func:`capacity_inputs` on them (quotas, target incentive, simulated deals).
+    Picklable, so a Dask worker builds its block's inputs itself and only costs come back.
+
+    ``params`` are the :class:`~salesops_models.capacity.simulate.SeatParams` of a capacity
+    plan (:func:`~salesops_models.capacity.plan.build_seats`), ``seats`` its seat table,
+    ``periods`` the month-index arrays of its quarters and the year.
+    """
+
+    params: object
+    seats: pd.DataFrame
+    periods: list
+    quotas: pd.DataFrame
+    plan: Plan
+    deals: DealMix | None = None
+
+    def __call__(self, n_scenarios: int, seed: np.random.SeedSequence) -> CostInputs:
+        from types import SimpleNamespace
+
+        from ..capacity.simulate import simulate
+
+        sim = simulate(self.params, n_scenarios, seed, self.periods, workers=1)
+        deal_seed = int(seed.generate_state(1)[0])
+        result = SimpleNamespace(sim=sim, seats=self.seats)
+        return capacity_inputs(self.plan, result, self.quotas, deals=self.deals, seed=deal_seed)
+
+
+def _cost_block(block, plan: Plan, make_inputs) -> CostResult:
+    lo, hi, seed = block
+    res = make_inputs(hi - lo, seed).evaluate(plan)
+    res.per_rep = res.per_rep.astype(np.float32)  # what comes back from a worker: halved
+    return res
+
+
+def cost_monte_carlo(
+    plan: Plan,
+    make_inputs,
+    n_scenarios: int,
+    seed: int = 0,
+    *,
+    chunk: int = 2_000,
+    scheduler=None,
+    progress: bool = False,
+) -> CostResult:
+    """The cost of ``plan`` over ``n_scenarios`` scenarios in blocks of ``chunk``: each block
+    builds its inputs with ``make_inputs(n, seed_sequence)`` (a :class:`CostInputs`; e.g.
+    :class:`CapacityScenarioInputs`) from its own seed stream (child ``c`` of
+    ``SeedSequence(seed)``) and is costed by :func:`evaluate`, here or on a Dask cluster
+    (:mod:`salesops_models.distributed`). Only the block's costs travel back (per rep in
+    float32); the same seed and chunk give the same numbers whatever runs the blocks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from salesops_models import config
+    >>> from salesops_models.comp import load_plan
+    >>> plan = load_plan(config.PROJECT_ROOT / "plans" / "ae_standard.yml")
+    >>> def lognormal(n, seed):
+    ...     att = np.random.default_rng(seed).lognormal(0, 0.3, size=(n, 5, 4))
+    ...     return CostInputs({m.name: att for m in plan.measures}, np.full(5, 25e3),
+    ...                       att * 250e3, np.full((5, 4), 250e3))
+    >>> a = cost_monte_carlo(plan, lognormal, 1_000, seed=3, chunk=300)
+    >>> b = cost_monte_carlo(plan, lognormal, 1_000, seed=3, chunk=300)
+    >>> a.total.shape, bool((a.total == b.total).all())
+    ((1000,), True)
+    """
+    from ..distributed import map_ordered, scenario_chunks
+
+    blocks = scenario_chunks(int(n_scenarios), int(chunk))
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    items = [(lo, hi, s) for (lo, hi), s in zip(blocks, root.spawn(len(blocks)), strict=True)]
+    parts = map_ordered(
+        _cost_block,
+        items,
+        scheduler=scheduler,
+        shared={"plan": plan, "make_inputs": make_inputs},
+        progress=progress,
+        desc="cost blocks",
+    )
+    cat = np.concatenate
+
+    def joined(attr):
+        vals = [getattr(r, attr) for r in parts]
+        return None if vals[0] is None else cat(vals)
+
+    return CostResult(
+        cat([r.total for r in parts]),
+        cat([r.per_rep for r in parts]),
+        {k: cat([r.components[k] for r in parts]) for k in parts[0].components},
+        joined("bookings"),
+        joined("cash"),
+        joined("draw_outstanding"),
+        list(parts[0].notes),
+    )
+
+
 def evaluate(
     plan: Plan,
     attainment: dict[str, np.ndarray],

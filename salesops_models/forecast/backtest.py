@@ -148,12 +148,15 @@ def backtest(
     seed: int = 0,
     progress: bool = True,
     min_history_days: int = 150,
+    scheduler=None,
 ) -> pd.DataFrame:
     """Replay the last ``quarters`` complete quarters at ``points`` (name -> day offset).
 
     Quarters starting less than ``min_history_days`` after the data's first day are skipped
     (too little history to learn from). Returns one row per quarter x point x method with the
-    scores of :func:`score`.
+    scores of :func:`score`. Fit ``i`` (quarter-major order) uses seed ``seed + i`` wherever
+    it runs: with ``scheduler`` (a Dask scheduler, :mod:`salesops_models.distributed`) each
+    fit is a task on the cluster and the CRM goes to each worker once.
     """
     points = points or DEFAULT_POINTS
     periods = [
@@ -161,39 +164,85 @@ def backtest(
         for p in complete_quarters(crm, quarters)
         if p.start >= crm.data_start + pd.Timedelta(days=min_history_days)
     ]
-    model = BookingsForecastModel(model_config, sampler_config)
-    levels = make_levels(crm)
-    rows = []
-    jobs = [(p, name, off) for p in periods for name, off in points.items()]
-    from tqdm.auto import tqdm  # here, not at import: no widget warning in kernels
+    pairs = [(p, name, off) for p in periods for name, off in points.items()]
+    jobs = [(i, *pair) for i, pair in enumerate(pairs)]
+    settings = {
+        "model_config": model_config,
+        "sampler_config": sampler_config,
+        "draws": draws,
+        "seed": seed,
+    }
+    if scheduler:
+        from ..distributed import map_ordered
 
-    for i, (p, name, off) in enumerate(tqdm(jobs, desc="backtest", disable=not progress)):
-        as_of = p.start + pd.Timedelta(days=off)
-        actual = crm.bookings(p)
-        model.fit(crm, as_of, seed=seed + i, levels=levels)
-        fc = model.forecast(p, draws=draws, seed=seed + i)
-        diag = model.diagnostics()
-        base = {"period": p.label, "point": name, "as_of": as_of.date().isoformat()}
-        rows.append(
-            base
-            | {"method": "model"}
-            | score(fc.total, float(np.median(fc.total)), actual)
-            | {
-                "pit": pit(fc.total, actual),
-                "p10": float(np.quantile(fc.total, 0.1)),
-                "p90": float(np.quantile(fc.total, 0.9)),
-                "converged": diag.ok,
-                "max_r_hat": diag.max_r_hat,
-                "min_ess_bulk": diag.min_ess_bulk,
-                "divergences": diag.divergences,
-                "worst_parameter": diag.culprit,
-                "attempts": len(model.sampling_attempts),
-                "fit_seconds": model.fit_seconds,
-            }
+        parts = map_ordered(
+            _backtest_job,
+            jobs,
+            scheduler=scheduler,
+            shared={"crm": crm, "settings": settings},
+            progress=progress,
+            desc="backtest",
         )
-        for method, value in baselines(crm, as_of, p).items():
-            rows.append(base | {"method": method} | score(None, value, actual))
-    return pd.DataFrame(rows)
+    else:
+        from tqdm.auto import tqdm  # here, not at import: no widget warning in kernels
+
+        model = BookingsForecastModel(model_config, sampler_config)
+        levels = make_levels(crm)
+        parts = [
+            _backtest_job(job, crm, settings, model=model, levels=levels)
+            for job in tqdm(jobs, desc="backtest", disable=not progress)
+        ]
+    return pd.DataFrame([row for part in parts for row in part])
+
+
+#: One model per configuration in a worker process: its compiled log density serves every
+#: backtest fit the worker runs (a fit does not depend on earlier ones; tested).
+_WORKER_MODELS: dict[str, BookingsForecastModel] = {}
+
+
+def _worker_model(settings: dict) -> BookingsForecastModel:
+    import json
+
+    key = json.dumps([settings["model_config"], settings["sampler_config"]], sort_keys=True)
+    if key not in _WORKER_MODELS:
+        _WORKER_MODELS[key] = BookingsForecastModel(
+            settings["model_config"], settings["sampler_config"]
+        )
+    return _WORKER_MODELS[key]
+
+
+def _backtest_job(job, crm: CRM, settings: dict, *, model=None, levels=None) -> list[dict]:
+    """One fit of the backtest: the model at ``as_of``, scored with the baselines."""
+    i, p, name, off = job
+    seed = settings["seed"]
+    model = model or _worker_model(settings)
+    levels = levels or make_levels(crm)
+    as_of = p.start + pd.Timedelta(days=off)
+    actual = crm.bookings(p)
+    model.fit(crm, as_of, seed=seed + i, levels=levels)
+    fc = model.forecast(p, draws=settings["draws"], seed=seed + i)
+    diag = model.diagnostics()
+    base = {"period": p.label, "point": name, "as_of": as_of.date().isoformat()}
+    rows = [
+        base
+        | {"method": "model"}
+        | score(fc.total, float(np.median(fc.total)), actual)
+        | {
+            "pit": pit(fc.total, actual),
+            "p10": float(np.quantile(fc.total, 0.1)),
+            "p90": float(np.quantile(fc.total, 0.9)),
+            "converged": diag.ok,
+            "max_r_hat": diag.max_r_hat,
+            "min_ess_bulk": diag.min_ess_bulk,
+            "divergences": diag.divergences,
+            "worst_parameter": diag.culprit,
+            "attempts": len(model.sampling_attempts),
+            "fit_seconds": model.fit_seconds,
+        }
+    ]
+    for method, value in baselines(crm, as_of, p).items():
+        rows.append(base | {"method": method} | score(None, value, actual))
+    return rows
 
 
 def convergence(bt: pd.DataFrame) -> str:

@@ -124,6 +124,10 @@ def _run_entry(entry: dict, notebooks_dir: str, reports_dir: str, reuse: bool = 
     return asdict(rec)
 
 
+def _run_entry_task(entry: dict, notebooks_dir: str, reports_dir: str, reuse: bool) -> dict:
+    return _run_entry(entry, notebooks_dir, reports_dir, reuse)
+
+
 def run_entries(
     entries: list[Entry],
     *,
@@ -132,16 +136,36 @@ def run_entries(
     reports_dir: Path = config.REPORTS_DIR,
     progress: bool = True,
     reuse: bool = False,
+    scheduler=None,
 ) -> list[dict]:
     """Run entries in a process pool (``workers`` at once); returns their records. With
     ``reuse``, an entry whose last good run had the same inputs is not run again
-    (:func:`~salesops_models.reports.engine.run_report`)."""
+    (:func:`~salesops_models.reports.engine.run_report`). With ``scheduler`` (a Dask
+    scheduler, :mod:`salesops_models.distributed`) each entry is a task on the cluster; its
+    workers need the project's notebooks, stores and reports folder at the same paths."""
     from tqdm.auto import tqdm
 
     from .index import write_index
 
     results = []
     if not entries:
+        return results
+    if scheduler:
+        from ..distributed import map_ordered
+
+        results = map_ordered(
+            _run_entry_task,
+            [e.model_dump() for e in entries],
+            scheduler=scheduler,
+            shared={
+                "notebooks_dir": str(notebooks_dir),
+                "reports_dir": str(reports_dir),
+                "reuse": reuse,
+            },
+            progress=progress,
+            desc="reports",
+        )
+        write_index(reports_dir)
         return results
     with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
         futs = [

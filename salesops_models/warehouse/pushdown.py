@@ -7,7 +7,8 @@ The SQL is :meth:`CRM.as_of <salesops_models.crm.CRM.as_of>` written with window
   end of that day for a bare date; :func:`~salesops_models.crm.as_of_cutoff`), rows of one
   deal ordered by ``changed_at`` and then by the order they were written (DuckDB's ``rowid``;
   the ``_row`` column of a store written by :func:`~salesops_models.warehouse.save_sql`);
-- ``stage_entered_at`` is the first change of the last run of equal stages;
+- ``stage_entered_at`` is the first change of the last run of equal stages (the latest
+  change that started a run: the rows are in time order);
 - ``push_count`` counts the rows whose close date is later than the previous row's;
 - only deals created before the cut-off that have a visible history row are returned.
 
@@ -64,17 +65,26 @@ class _Source:
             return [c["name"] for c in sa.inspect(engine(self.url)).get_columns(table)]
         return list(self.query(f'SELECT * FROM "{table}" LIMIT 0').columns)
 
-    def query(self, sql: str) -> pd.DataFrame:
+    def query(self, sql: str, types: dict | None = None) -> pd.DataFrame:
+        """Rows of ``sql``; on PostgreSQL with ``types`` (column -> Arrow type) the rows come
+        back through ``COPY`` (the bulk path), with a larger sort memory for the session."""
         if self.url:
             import sqlalchemy as sa
 
             with engine(self.url).connect() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SET work_mem = '256MB'"))
+                    if types is not None:
+                        from .sql_store import copy_query
+
+                        return copy_query(conn, sql, types)
                 result = conn.execute(sa.text(sql))
                 return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         import duckdb
 
         con = duckdb.connect(str(self.path), read_only=True)
         try:
+            con.execute("SET enable_progress_bar = false")
             return con.sql(sql).to_arrow_table().to_pandas()
         finally:
             con.close()
@@ -128,28 +138,23 @@ def snapshot_sql(src: _Source, when, *, include_closed: bool = True) -> str:
     static = ", ".join(f"o.{c}" for c in STATIC_OPPORTUNITY_COLUMNS)
     state = ", ".join(f"s.{c}" for c in _STATE)
     open_only = "" if include_closed else f" AND s.stage NOT IN ({_in_list(CLOSED_STAGES)})"
+    part = "PARTITION BY opportunity_id"
+    w = f"({part} ORDER BY changed_at{tie})"
     return f"""
 WITH h AS (
   SELECT opportunity_id, changed_at, stage, amount, close_date, forecast_category,
-         ROW_NUMBER() OVER (PARTITION BY opportunity_id ORDER BY changed_at{tie}) AS rn
+    ROW_NUMBER() OVER {w} AS rn,
+    COUNT(*) OVER ({part}) AS n,
+    CASE WHEN close_date > LAG(close_date) OVER {w} THEN 1 ELSE 0 END AS pushed,
+    CASE WHEN LAG(stage) OVER {w} IS NULL OR stage <> LAG(stage) OVER {w} THEN 1 ELSE 0 END
+      AS new_run
   FROM opportunity_history
   WHERE changed_at < {cutoff}
-), f AS (
-  SELECT *,
-    CASE WHEN close_date > LAG(close_date) OVER w THEN 1 ELSE 0 END AS pushed,
-    CASE WHEN LAG(stage) OVER w IS NULL OR stage <> LAG(stage) OVER w THEN 1 ELSE 0 END
-      AS new_run
-  FROM h WINDOW w AS (PARTITION BY opportunity_id ORDER BY rn)
-), r AS (
-  SELECT *,
-    SUM(new_run) OVER (PARTITION BY opportunity_id ORDER BY rn ROWS UNBOUNDED PRECEDING)
-      AS run_id,
-    SUM(pushed) OVER (PARTITION BY opportunity_id) AS push_count,
-    COUNT(*) OVER (PARTITION BY opportunity_id) AS n
-  FROM f
 ), s AS (
-  SELECT *, MIN(changed_at) OVER (PARTITION BY opportunity_id, run_id) AS stage_entered_at
-  FROM r
+  SELECT *,
+    SUM(pushed) OVER ({part}) AS push_count,
+    MAX(CASE WHEN new_run = 1 THEN changed_at END) OVER ({part}) AS stage_entered_at
+  FROM h
 )
 SELECT {static}, {state},
   s.changed_at AS last_changed_at, s.stage_entered_at, s.push_count,
@@ -157,6 +162,38 @@ SELECT {static}, {state},
 FROM s JOIN opportunities o ON o.id = s.opportunity_id
 WHERE s.rn = s.n AND o.created_date < {cutoff}{open_only}
 ORDER BY {"o." + o_order if o_order else "o.id"}"""
+
+
+def state_sql(src: _Source, when) -> str:
+    """The lighter query behind :func:`coverage`: each deal's last state before the cut-off
+    (one window pass: stage, amount, close date, whether closed or won), without the
+    staleness and push counts the full snapshot derives."""
+    cutoff = _ts(as_of_cutoff(when))
+    h_order = src.order_column("opportunity_history")
+    tie = f", {h_order} DESC" if h_order else ""
+    return f"""
+SELECT o.id, o.account_id, o.owner_rep_id, s.amount, s.close_date,
+  s.stage IN ({_in_list(CLOSED_STAGES)}) AS is_closed, s.stage = {_in_list([WON_STAGE])} AS is_won
+FROM (
+  SELECT opportunity_id, stage, amount, close_date,
+         ROW_NUMBER() OVER (PARTITION BY opportunity_id ORDER BY changed_at DESC{tie}) AS back
+  FROM opportunity_history
+  WHERE changed_at < {cutoff}
+) s JOIN opportunities o ON o.id = s.opportunity_id
+WHERE s.back = 1 AND o.created_date < {cutoff}"""
+
+
+def _snapshot_types() -> dict:
+    """Arrow types of the snapshot query's columns (for the bulk path)."""
+    import pyarrow as pa
+
+    from ..schema import TABLES
+
+    kinds = {c.name: c.kind for c in TABLES["opportunities"]}
+    arrow = {"date": pa.timestamp("us"), "datetime": pa.timestamp("us"), "money": pa.float64()}
+    out = {c: arrow.get(kinds[c], pa.string()) for c in (*STATIC_OPPORTUNITY_COLUMNS, *_STATE)}
+    out |= {"last_changed_at": pa.timestamp("us"), "stage_entered_at": pa.timestamp("us")}
+    return out | {"push_count": pa.int64(), "is_closed": pa.bool_(), "is_won": pa.bool_()}
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
@@ -175,7 +212,8 @@ def snapshot(source, when, *, include_closed: bool = True) -> pd.DataFrame:
     """:meth:`CRM.as_of <salesops_models.crm.CRM.as_of>` computed in the database holding the
     CRM (a DuckDB file or a database URL), same rows, columns and values."""
     src = _Source(source)
-    out = _typed(src.query(snapshot_sql(src, when, include_closed=include_closed)))
+    sql = snapshot_sql(src, when, include_closed=include_closed)
+    out = _typed(src.query(sql, _snapshot_types()))
     out["as_of"] = pd.Timestamp(when)
     return out.reset_index(drop=True)
 
@@ -199,7 +237,7 @@ def coverage(source, as_of, period=None, *, target: float | None = None, by: str
     )
     in_p = f"e.close_date BETWEEN {start} AND {end}"
     sums = src.query(
-        f"WITH e AS ({snapshot_sql(src, as_of)}) "
+        f"WITH e AS ({state_sql(src, as_of)}) "
         + _grouped(
             f"""
   SUM(CASE WHEN e.is_won AND {in_p} THEN e.amount END) AS won_to_date,
@@ -257,7 +295,7 @@ def pipeline(source, when, period=None) -> pd.DataFrame:
     """:meth:`CRM.pipeline <salesops_models.crm.CRM.pipeline>` (open deals as of ``when``;
     with ``period``, those expected to close in it) computed in the database."""
     src = _Source(source)
-    snap = _typed(src.query(snapshot_sql(src, when, include_closed=False)))
+    snap = _typed(src.query(snapshot_sql(src, when, include_closed=False), _snapshot_types()))
     snap["as_of"] = pd.Timestamp(when)
     if period is not None:
         p = FiscalCalendar(src.fiscal_year_start_month()).period(period)

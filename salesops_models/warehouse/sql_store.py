@@ -219,7 +219,21 @@ def save_sql(crm: CRM, url: str, extra: dict[str, pd.DataFrame] | None = None) -
         for name, df in tables.items():
             _write_table(conn, name, df)
         _write_table(conn, "_meta", meta_df)
+        for table, columns in _INDEXES.items():
+            if table in tables:
+                cols = ", ".join(_quote(c) for c in columns)
+                conn.execute(sa.text(f"CREATE INDEX ON {_quote(table)} ({cols})"))
     return url
+
+
+#: Indexes written with the CRM: the as-of window (history per deal in time and written
+#: order) and the joins on ids.
+_INDEXES = {
+    "opportunity_history": ("opportunity_id", "changed_at", ROW_ORDER),
+    "opportunities": ("id",),
+    "reps": ("id",),
+    "accounts": ("id",),
+}
 
 
 def list_sql_tables(url: str) -> list[str]:
@@ -247,10 +261,7 @@ def _read(conn, name: str) -> pd.DataFrame:
 
 
 def _copy_out(conn, sql: str, info: list[dict]) -> pd.DataFrame:
-    import io
-
     import pyarrow as pa
-    import pyarrow.csv as pcsv
     import sqlalchemy as sa
 
     def arrow(t):
@@ -266,15 +277,23 @@ def _copy_out(conn, sql: str, info: list[dict]) -> pd.DataFrame:
             return pa.date32()
         return pa.string()
 
-    types = {c["name"]: arrow(c["type"]) for c in info}
+    return copy_query(conn, sql, {c["name"]: arrow(c["type"]) for c in info})
+
+
+def copy_query(conn, sql: str, types: dict) -> pd.DataFrame:
+    """PostgreSQL: the rows of ``sql`` through ``COPY (...) TO STDOUT (FORMAT csv)``, read by
+    Arrow with ``types`` (column -> Arrow type; booleans ``t``/``f``; a quoted empty text
+    stays empty, an unquoted empty field is NULL)."""
+    import io
+
+    import pyarrow.csv as pcsv
+
     buf = io.BytesIO()
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
         with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
             for chunk in copy:
                 buf.write(chunk)
-    if buf.tell() == 0:
-        return pd.DataFrame({c["name"]: pd.Series(dtype=object) for c in info})
     buf.seek(0)
     table = pcsv.read_csv(
         buf,
