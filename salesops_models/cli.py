@@ -216,6 +216,25 @@ def default_store(source: str, result=None) -> Path:
     return config.DATA_DIR / f"{stem}.duckdb"
 
 
+def _save_load(result, target, allow_empty: bool, rejects_csv) -> None:
+    """Print an import's account (rows read = accepted + rejected, rejects by reason, notes),
+    then write its store (and the rejects CSV)."""
+    console.print(_table(result.summary, "Load summary (rows read = accepted + rejected)"))
+    if len(result.rejects):
+        top = result.rejects.groupby(["table", "reason"]).size().rename("rows").reset_index()
+        console.print(
+            _table(top.sort_values("rows", ascending=False).head(20), "Rejected rows by reason")
+        )
+    for note in result.notes:
+        console.print(f"- {_cell(note)}", highlight=False)
+    result.save(target, allow_empty=allow_empty)
+    if rejects_csv:
+        from .exports import write_csv
+
+        write_csv(result.rejects, rejects_csv)
+    console.print(f"store: [bold]{escape(_where(target))}[/] (rejects in table load_rejects)")
+
+
 @data_app.command("load")
 def load(
     source: str = typer.Argument(..., help="salesforce | hubspot | maven | mapping"),
@@ -267,21 +286,7 @@ def load(
         raise typer.BadParameter(
             f"unknown source {source!r}: use salesforce, hubspot, maven or mapping"
         )
-    console.print(_table(result.summary, "Load summary (rows read = accepted + rejected)"))
-    if len(result.rejects):
-        top = result.rejects.groupby(["table", "reason"]).size().rename("rows").reset_index()
-        console.print(
-            _table(top.sort_values("rows", ascending=False).head(20), "Rejected rows by reason")
-        )
-    for note in result.notes:
-        console.print(f"- {_cell(note)}", highlight=False)
-    target = db if db else default_store(source, result)
-    result.save(target, allow_empty=allow_empty)
-    if rejects_csv:
-        from .exports import write_csv
-
-        write_csv(result.rejects, rejects_csv)
-    console.print(f"store: [bold]{escape(_where(target))}[/] (rejects in table load_rejects)")
+    _save_load(result, db if db else default_store(source, result), allow_empty, rejects_csv)
 
 
 @data_app.command("push")
@@ -333,21 +338,8 @@ def pull(
     from .warehouse.sql_store import DatabaseURL
 
     result = load_mapping(mapping, url=url) if mapping else pull_tables(url)
-    console.print(_table(result.summary, "Load summary (rows read = accepted + rejected)"))
-    if len(result.rejects):
-        top = result.rejects.groupby(["table", "reason"]).size().rename("rows").reset_index()
-        console.print(
-            _table(top.sort_values("rows", ascending=False).head(20), "Rejected rows by reason")
-        )
-    for note in result.notes:
-        console.print(f"- {_cell(note)}", highlight=False)
     target = db if db else config.DATA_DIR / f"{DatabaseURL(url).stem}.duckdb"
-    result.save(target, allow_empty=allow_empty)
-    if rejects_csv:
-        from .exports import write_csv
-
-        write_csv(result.rejects, rejects_csv)
-    console.print(f"store: [bold]{escape(_where(target))}[/] (rejects in table load_rejects)")
+    _save_load(result, target, allow_empty, rejects_csv)
 
 
 @data_app.command("validate")

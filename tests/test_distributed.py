@@ -8,29 +8,15 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from test_capacity_engine import params  # seats of one productivity
 
 from salesops_models import config
-from salesops_models.capacity.simulate import SeatParams, simulate, simulate_chunked
+from salesops_models.capacity.simulate import simulate, simulate_chunked
 from salesops_models.comp import CapacityScenarioInputs, CostInputs, cost_monte_carlo, load_plan
 from salesops_models.distributed import client_for, map_ordered
 from salesops_models.reports import load_schedule, run_entries
 
 PLAN = load_plan(config.PROJECT_ROOT / "plans" / "ae_standard.yml")
-
-
-def params(R=6, M=12, D=20, lam=10.0, shape=2.0, pi=0.0, hazard=0.0):
-    """Seats of one productivity, a flat ramp and a four-month backfill ramp."""
-    return SeatParams(
-        lam=np.full((D, R), lam),
-        shape=np.full((D, R), shape),
-        pi=np.full((D, R), pi),
-        mu_pop=np.full((D, R), lam),
-        tau_pop=np.full((D, R), 0.2),
-        ramp=np.ones((R, M)),
-        ramp_curve=np.array([0.0, 0.25, 0.5, 0.75]),
-        hazard=np.full(R, hazard),
-        backfill_gap=2,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -222,3 +222,33 @@ def test_urls_are_shown_without_their_password():
     u = DatabaseURL("postgresql://ann:pa:ss@db.example.com/crm?sslmode=require")
     assert "pa:ss" not in u.name and u.stem == "db.example.com-crm"
     assert np.all([c.isalnum() or c in "-._" for c in u.stem])
+
+
+def test_without_the_extras_nothing_changes_for_the_duckdb_user(tmp_path, small_org):
+    """With sqlalchemy, psycopg, dask and distributed unimportable, the DuckDB store, the
+    pushed-down as-of on DuckDB and the Monte Carlo without a scheduler work as before, and
+    a URL or a scheduler says which extra to install."""
+    import subprocess
+    import sys
+
+    db = save_duckdb(small_org.crm, tmp_path / "org.duckdb")
+    code = f"""
+import sys
+for name in ("sqlalchemy", "psycopg", "dask", "distributed"):
+    sys.modules[name] = None  # import fails, as without the extra
+from salesops_models.store import load_store
+from salesops_models.warehouse import pushdown
+from salesops_models.distributed import map_ordered
+crm = load_store({str(db)!r})
+assert len(pushdown.snapshot({str(db)!r}, "2025-06-30")) == len(crm.as_of("2025-06-30"))
+assert map_ordered(abs, [-1, 2]) == [1, 2]
+for call in (lambda: load_store("postgresql://x@localhost/none"),
+             lambda: map_ordered(abs, [1], scheduler="local:2")):
+    try:
+        call()
+    except ImportError as exc:
+        print("extra:", exc)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "warehouse extra" in out.stdout and "dask extra" in out.stdout, out.stdout

@@ -37,7 +37,7 @@ from .. import config
 from ..loaders.common import LoadError, LoadResult
 from ..loaders.pipeline import SourceTable, assemble
 from ..schema import CRM_TABLE_NAMES, TABLES
-from .sql_store import engine, list_sql_tables, read_sql_meta, redact
+from .sql_store import engine, list_sql_tables, read_sql_meta, redact, sqlalchemy
 
 
 def _text(v) -> str:
@@ -59,7 +59,7 @@ def _text(v) -> str:
 
 def query_frame(url: str, sql: str) -> pd.DataFrame:
     """Run ``sql`` and return its rows as text (one string per cell, as a CSV reader gives)."""
-    import sqlalchemy as sa
+    sa = sqlalchemy()
 
     errors: tuple = (sa.exc.SQLAlchemyError,)
     try:

@@ -37,7 +37,7 @@ import pandas as pd
 from ..crm import STATIC_OPPORTUNITY_COLUMNS, as_of_cutoff
 from ..periods import FiscalCalendar
 from ..schema import CLOSED_STAGES, WON_STAGE, conform
-from .sql_store import ROW_ORDER, engine, is_database_url, redact
+from .sql_store import ROW_ORDER, engine, is_database_url, redact, sqlalchemy
 
 #: Columns ``coverage(by=...)`` may group on (the deal's owner's, or the deal's segment).
 GROUP_COLUMNS = ("team", "region", "segment", "role", "rep_name", "owner_rep_id")
@@ -60,7 +60,7 @@ class _Source:
 
     def columns(self, table: str) -> list[str]:
         if self.url:
-            import sqlalchemy as sa
+            sa = sqlalchemy()
 
             return [c["name"] for c in sa.inspect(engine(self.url)).get_columns(table)]
         return list(self.query(f'SELECT * FROM "{table}" LIMIT 0').columns)
@@ -69,7 +69,7 @@ class _Source:
         """Rows of ``sql``; on PostgreSQL with ``types`` (column -> Arrow type) the rows come
         back through ``COPY`` (the bulk path), with a larger sort memory for the session."""
         if self.url:
-            import sqlalchemy as sa
+            sa = sqlalchemy()
 
             with engine(self.url).connect() as conn:
                 if conn.dialect.name == "postgresql":

@@ -78,15 +78,21 @@ class WarehouseUnavailable(ImportError):
     """The optional warehouse packages are not installed."""
 
 
-@lru_cache(maxsize=8)
-def engine(url: str):
-    """One SQLAlchemy engine per URL; ``postgresql://`` uses the psycopg (3) driver."""
+def sqlalchemy():
+    """The ``sqlalchemy`` module, or an error saying which extra to install."""
     try:
         import sqlalchemy as sa
-    except ImportError as exc:  # pragma: no cover - the extra is installed in the dev setup
+    except ImportError as exc:
         raise WarehouseUnavailable(
             "a database URL needs the warehouse extra: pip install 'salesops-models[warehouse]'"
         ) from exc
+    return sa
+
+
+@lru_cache(maxsize=8)
+def engine(url: str):
+    """One SQLAlchemy engine per URL; ``postgresql://`` uses the psycopg (3) driver."""
+    sa = sqlalchemy()
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return sa.create_engine(url, pool_pre_ping=True)
@@ -134,7 +140,7 @@ def _prepared(s: pd.Series, table: str, column: str) -> pd.Series:
 
 
 def _write_table(conn, name: str, df: pd.DataFrame) -> None:
-    import sqlalchemy as sa
+    sa = sqlalchemy()
 
     cols = [str(c) for c in df.columns if c != ROW_ORDER]
     kinds = [_sql_type(df[c]) for c in cols]
@@ -203,7 +209,7 @@ def save_sql(crm: CRM, url: str, extra: dict[str, pd.DataFrame] | None = None) -
     A CRM without activities drops a previous ``activities`` table, as a DuckDB store written
     without one has none.
     """
-    import sqlalchemy as sa
+    sa = sqlalchemy()
 
     tables = dict(crm.tables)
     tables.update(extra or {})
@@ -237,7 +243,7 @@ _INDEXES = {
 
 
 def list_sql_tables(url: str) -> list[str]:
-    import sqlalchemy as sa
+    sa = sqlalchemy()
 
     return sorted(sa.inspect(engine(url)).get_table_names())
 
@@ -246,7 +252,7 @@ def _read(conn, name: str) -> pd.DataFrame:
     """One table in written order. PostgreSQL: ``COPY ... TO STDOUT (FORMAT csv)`` read by
     Arrow with the column types of the table (a quoted empty text stays empty, an unquoted
     empty field is NULL); other databases through the driver's rows."""
-    import sqlalchemy as sa
+    sa = sqlalchemy()
 
     info = sa.inspect(conn).get_columns(name)
     have = [c["name"] for c in info]
@@ -262,7 +268,8 @@ def _read(conn, name: str) -> pd.DataFrame:
 
 def _copy_out(conn, sql: str, info: list[dict]) -> pd.DataFrame:
     import pyarrow as pa
-    import sqlalchemy as sa
+
+    sa = sqlalchemy()
 
     def arrow(t):
         if isinstance(t, sa.Boolean):
@@ -350,7 +357,7 @@ def load_sql(url: str) -> CRM:
 
 def sql_fingerprint(url: str) -> str:
     """The content fingerprint recorded when the CRM was written ("" when there is none)."""
-    import sqlalchemy as sa
+    sa = sqlalchemy()
 
     try:
         return str(read_sql_meta(url).get("fingerprint", ""))
@@ -359,7 +366,7 @@ def sql_fingerprint(url: str) -> str:
 
 
 def sql_count_rows(url: str, table: str) -> int:
-    import sqlalchemy as sa
+    sa = sqlalchemy()
 
     try:
         with engine(url).connect() as conn:
