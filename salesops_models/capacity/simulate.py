@@ -363,8 +363,15 @@ def simulate_chunked(
 
     Examples
     --------
-    >>> from salesops_models.capacity.simulate import simulate_chunked
-    >>> # simulate_chunked(params, 100_000, seed=1, scheduler="local:2")   # doctest: +SKIP
+    >>> import numpy as np
+    >>> one = np.ones((4, 3))                       # 4 posterior draws x 3 seats
+    >>> p = SeatParams(lam=10 * one, shape=2 * one, pi=0 * one, mu_pop=10 * one,
+    ...                tau_pop=0.2 * one, ramp=np.ones((3, 12)), ramp_curve=np.array([0.5]),
+    ...                hazard=np.zeros(3), backfill_gap=1)
+    >>> a = simulate_chunked(p, 500, seed=1, chunk=200)   # 3 blocks: 200, 200, 100
+    >>> b = simulate_chunked(p, 500, seed=1, chunk=200)   # scheduler="local:2": the same
+    >>> a.seat_period.shape, bool((a.seat_period == b.seat_period).all())
+    ((500, 3, 1), True)
     """
     from ..distributed import map_ordered, scenario_chunks
 
