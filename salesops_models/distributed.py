@@ -101,7 +101,12 @@ def _on_client(client, fn, items, shared, progress, desc) -> list:
     from tqdm.auto import tqdm
 
     distributed = _distributed()
-    sent = {k: client.scatter(v, broadcast=True) for k, v in shared.items()}
+    # Random keys for the shared inputs (hash=False): a content-hashed key is the same on the
+    # next call with the same inputs, and the scheduler could receive that scatter before the
+    # release of the previous call's copy, drop it, and cancel or stall the new tasks ("lost
+    # dependencies"; seen with two cost runs of one plan in a row).
+    # Each value goes as one piece of data (a list would otherwise become a list of futures).
+    sent = {k: client.scatter([v], broadcast=True, hash=False)[0] for k, v in shared.items()}
     futures = [client.submit(fn, item, pure=False, **sent) for item in items]
     index = {f.key: i for i, f in enumerate(futures)}
     out = [None] * len(futures)
@@ -112,7 +117,7 @@ def _on_client(client, fn, items, shared, progress, desc) -> list:
             bar.update(1)
     finally:
         bar.close()
-        for f in futures:
+        for f in [*futures, *sent.values()]:
             f.release()
     return out
 

@@ -90,6 +90,20 @@ def test_cost_of_a_caller_supplied_scenario_generator(cluster):
     np.testing.assert_array_equal(a.total, b.total)
 
 
+def test_the_same_shared_inputs_twice_in_a_row(cluster):
+    # the shared inputs used to be scattered under a content-hashed key: the second call's
+    # scatter could reach the scheduler before the first call's release of the same key, and
+    # its tasks were cancelled ("lost dependencies") or, on CI, waited forever
+    n = len(PLAN.measures)
+    for i in range(25):
+        out = map_ordered(_measures, [i, i + 1], scheduler=cluster, shared={"plan": PLAN})
+        assert out == [(i, n), (i + 1, n)]
+
+
+def _measures(i, plan):
+    return i, len(plan.measures)
+
+
 def test_a_failing_task_raises_its_own_error(cluster):
     def boom(x):
         if x == 2:
