@@ -107,12 +107,22 @@ effects = model.period_effects()
 plots.plot_period_effects(effects)
 plt.show()
 sd = effects.attrs["sd_period"]
+kappa = effects.attrs.get("booked_loading")
 display(
     Markdown(
         f"A good or bad quarter moves every rep at once: the shared quarter effect has a scale "
         f"of **{sd['mean']:.2f}** on log bookings (80% interval {sd['lo']:.2f}-{sd['hi']:.2f}), "
         f"so a one-in-ten bad quarter is about {np.exp(-1.2816 * sd['mean']) - 1:+.0%} for "
-        "everyone. The Monte Carlo draws one such path of quarters per scenario."
+        "every booked month"
+        + (
+            f", and it also moves how many reps book at all: the odds of a month with "
+            f"bookings change by **{kappa['mean']:.1f}x** the effect (80% interval "
+            f"{kappa['lo']:.1f}-{kappa['hi']:.1f}), which matters most where reps book in "
+            "about half their months (Enterprise)"
+            if kappa
+            else ""
+        )
+        + ". The Monte Carlo draws one such path of quarters per scenario."
     )
 )
 
@@ -143,6 +153,15 @@ display(
 )
 plots.plot_fan(result.fan())
 plt.show()
+if summary.get("carried_from_leavers"):
+    display(
+        Markdown(
+            f"Of the bookings, about **{money(summary['carried_from_leavers'])}** are deals "
+            "already in flight with AEs who left before the plan starts: a leaver's pipeline "
+            "still closes for a sales cycle (the share of won value with a longer cycle, "
+            "month by month), and a rep who leaves during the plan carries theirs the same way."
+        )
+    )
 
 # %% [markdown]
 # ## Hiring scenarios

@@ -193,3 +193,87 @@ def test_segment_effects_tie_a_segments_seats_more_than_two_segments():
     got = simulate(q, 100, seed=6, periods=periods).seat_period
     ref = simulate_reference_loop(q, 100, 6, [1, 2], periods)
     np.testing.assert_allclose(got[:, [1, 2], :], ref, rtol=2e-5, atol=1e-3)
+
+
+def test_the_hurdle_moves_with_the_shared_effect_as_its_loading_says():
+    """One month, shared log effect s = t z: P(booked | s) = sigmoid(logit(1 - pi) + kappa s),
+    checked per scenario band of s against the closed form; a shock scales the booked months
+    but does not move the hurdle; kappa = 0 gives the fixed hurdle's numbers exactly; and the
+    reference loop draws the same numbers with the loading and a backfill's own pi."""
+    from scipy.special import expit, logit
+
+    pi, kappa, t, S = 0.4, 1.5, 0.5, 200_000
+    p = with_shared(params(R=2, M=1, pi=pi, D=4), sd=t, season_amp=0.0)
+    p.booked_loading = np.full(4, kappa)
+    res = simulate(p, S, seed=5)
+    s = res.shared[:, 0]
+    booked = res.seat_period[:, :, 0] > 0
+    for lo, hi in [(-1.0, -0.5), (-0.1, 0.1), (0.5, 1.0)]:
+        band = (s >= lo) & (s < hi)
+        expected = expit(logit(1 - pi) + kappa * s[band]).mean()
+        got = booked[band].mean()
+        assert abs(got - expected) < 4 * np.sqrt(expected * (1 - expected) / (2 * band.sum()))
+    # the shock: booked months exactly x 0.85, the same months booked
+    shocked = with_shared(params(R=2, M=1, pi=pi, D=4), sd=t, season_amp=0.0)
+    shocked.booked_loading, shocked.shock = np.full(4, kappa), np.log([0.85])
+    hit = simulate(shocked, 2_000, seed=5).seat_period
+    np.testing.assert_allclose(hit, 0.85 * simulate(p, 2_000, seed=5).seat_period, rtol=1e-5)
+    # kappa = 0 is the fixed hurdle
+    p.booked_loading = np.zeros(4)
+    fixed = with_shared(params(R=2, M=1, pi=pi, D=4), sd=t, season_amp=0.0)
+    np.testing.assert_array_equal(
+        simulate(p, 500, seed=5).seat_period, simulate(fixed, 500, seed=5).seat_period
+    )
+    # the reference loop, with departures, backfills at their own pi and segment effects
+    q = with_shared(params(R=4, M=12, shape=1.5, pi=0.3, hazard=0.08), sd=0.3)
+    q.booked_loading = np.linspace(0.5, 2.0, 20)
+    q.pi_backfill = np.full((20, 4), 0.6)
+    q.sd_segment, q.segment_of_seat = np.full(20, 0.2), np.array([0, 1, 0, 1])
+    q.lam[:, 3] = np.nan
+    periods = [np.arange(q0, q0 + 3) for q0 in range(0, 12, 3)]
+    got = simulate(q, 200, seed=8, periods=periods).seat_period
+    ref = simulate_reference_loop(q, 200, 8, [0, 3], periods)
+    np.testing.assert_allclose(got[:, [0, 3], :], ref, rtol=2e-5, atol=1e-3)
+    # a backfill books at its own pi: never (pi_backfill = 1), so a month has bookings
+    # exactly while the first occupant (pi = 0) is in seat
+    b = params(R=1, M=12, pi=0.0, hazard=0.2, shape=EXACT)
+    b.pi_backfill = np.ones((20, 1))
+    monthly = [np.array([m]) for m in range(12)]
+    res = simulate(b, 2_000, seed=4, periods=monthly)
+    np.testing.assert_array_equal(res.seat_period[:, 0, :] > 0, res.stayed[:, 0, :])
+    assert not res.stayed[:, 0, -1].all()
+    with pytest.raises(ValueError, match="booked_loading"):
+        q.booked_loading = np.zeros(3)
+        simulate(q, 10, 0)
+
+
+def test_a_leavers_deals_in_flight_still_close_after_they_leave():
+    """carry = [0.6, 0.3, 0.1]: with exact months, the first month without the leaver books
+    0.6 of their month, then 0.3, 0.1 and nothing, while the backfill's ramp starts from 0
+    after the gap; a leaver still ramping carries their last ramp share; the reference loop
+    draws the same numbers."""
+    p = params(R=1, M=12, shape=EXACT, hazard=0.15)
+    p.ramp_curve = np.zeros(24)  # the backfill books nothing within the year
+    p.carry = np.array([[0.6, 0.3, 0.1]])
+    monthly = [np.array([m]) for m in range(12)]
+    res = simulate(p, 3_000, seed=2, periods=monthly)
+    month = res.seat_period[:, 0, :] / np.exp(10.0)
+    stayed = res.stayed[:, 0, :]
+    leave = stayed.sum(axis=1)  # first month without the occupant
+    for s in np.flatnonzero(leave < 9)[:50]:
+        L = leave[s]
+        np.testing.assert_allclose(month[s, :L], 1.0, rtol=1e-5)
+        np.testing.assert_allclose(month[s, L : L + 3], [0.6, 0.3, 0.1], rtol=1e-5)
+        np.testing.assert_allclose(month[s, L + 3 :], 0.0, atol=1e-6)
+    p.ramp[0, :] = 0.5  # a ramping leaver's pipeline is half as large
+    half = simulate(p, 3_000, seed=2, periods=monthly).seat_period[:, 0, :] / np.exp(10.0)
+    s = np.flatnonzero(leave < 9)[0]
+    np.testing.assert_allclose(half[s, leave[s] : leave[s] + 3], [0.3, 0.15, 0.05], rtol=1e-5)
+    q = params(R=3, M=12, shape=1.4, pi=0.25, hazard=0.1)
+    q.carry = np.tile([0.7, 0.4, 0.2, 0.05], (3, 1))
+    q.booked_loading = np.full(20, 0.8)
+    q = with_shared(q, sd=0.2)
+    periods = [np.arange(q0, q0 + 3) for q0 in range(0, 12, 3)]
+    got = simulate(q, 150, seed=3, periods=periods).seat_period
+    ref = simulate_reference_loop(q, 150, 3, [0, 2], periods)
+    np.testing.assert_allclose(got[:, [0, 2], :], ref, rtol=2e-5, atol=1e-3)

@@ -132,3 +132,43 @@ def test_shared_effect_shock_and_stress_scenarios(fitted):
     assert alone.year_effect().std() < year.std()
     with pytest.raises(ValueError, match="outside the plan"):
         cap.CapacityPlan("2026-04", 6, shock={"2027-01": -0.1}).validate(["SMB"])
+
+
+def test_leavers_deals_in_flight_count_in_the_team_not_as_seats(fitted):
+    """AEs who left before the plan are simulated on their pipeline's carry curve: their
+    bookings are in the team's total (and in ``carried``), never in a seat, a quota or the
+    share at quota; the carry curve is the value-weighted share of won deals with a cycle
+    longer than j + 1/2 months (checked against a direct count)."""
+    crm, model, res = fitted
+    start = pd.Timestamp("2026-04-01")
+    seats, params = cap.plan.build_seats(crm, model, res_plan := cap.CapacityPlan("2026-04", 6))
+    with_gone, params_all = cap.plan.build_seats(crm, model, res_plan, departed=True)
+    gone = with_gone[with_gone["departed"]]
+    assert len(gone) > 0 and set(gone["seat"]).isdisjoint(seats["seat"])
+    assert not crm.active_reps(start)["id"].isin(gone["rep_id"]).any()
+    assert (params_all.hazard[with_gone["departed"].to_numpy()] == 0).all()
+    # live seats draw exactly the same numbers with or without the leavers appended
+    plain = cap.simulate(params, 300, seed=2)
+    both = cap.simulate(params_all, 300, seed=2)
+    n = len(seats)
+    np.testing.assert_array_equal(plain.seat_period, both.seat_period[:, :n])
+    carried = both.seat_period[:, n:, -1].sum(axis=1)
+    np.testing.assert_allclose(
+        both.monthly_total.sum(axis=1), plain.monthly_total.sum(axis=1) + carried, rtol=1e-5
+    )
+    assert carried.mean() > 0
+    # capacity() keeps them out of every per-seat result
+    assert len(res.seats) == res.sim.seat_period.shape[1] == res.ramp.shape[0]
+    assert not res.seats["seat"].str.startswith("LEFT-").any()
+    assert res.carried is not None and (res.carried >= 0).all()
+    # the carry curve by direct count
+    carry = cap.pipeline_carry(crm, start - pd.Timedelta(days=1), ["SMB"], months=3)
+    o = crm.opportunities
+    seg = o["owner_rep_id"].map(crm.reps.set_index("id")["segment"])
+    won = o[o["is_won"] & (seg == "SMB") & (o["close_date"] < start)]
+    won = won[won["close_date"] > start - pd.Timedelta(days=1) - pd.DateOffset(months=24)]
+    days = (won["close_date"] - won["created_date"]).dt.days
+    for j in range(3):
+        expect = won.loc[days > (j + 0.5) * 30.4375, "amount"].sum() / won["amount"].sum()
+        assert carry["SMB"][j] == pytest.approx(expect)
+    assert (np.diff(carry["SMB"]) <= 0).all()

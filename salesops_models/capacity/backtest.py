@@ -6,7 +6,10 @@ at most ``history_months``), the capacity Monte Carlo simulates the AEs in seat 
 day for its three months (attrition, backfills, the shared quarter effect drawn per
 scenario), and three predictions are scored against what happened:
 
-- **team bookings**: closed-won bookings of AEs in the quarter;
+- **team bookings**: closed-won bookings of AEs in the quarter (the simulation counts the
+  deals in flight of AEs who left before it or during it, :func:`~.plan.pipeline_carry`:
+  they close and are the team's, e.g. $2.3M of the sample org's 2026-Q1 came from two
+  Enterprise reps who had left in the autumn);
 - **share of reps at quota**: among the reps with a quota for the quarter who were in seat
   all of it, the share whose bookings reached it (in the simulation: among those seats in
   the scenarios where their rep stayed);

@@ -4,7 +4,10 @@ Carlo distribution of bookings capacity against a target.
 Conventions: a new hire's productivity share in tenure month k follows the ramp curve (a
 linear 0, 25, 50, 75% over 4 months, then 100%, by default; typical ramps are 3-6 months);
 attrition is a monthly hazard (0.015/month is about 17%/year, a common AE benchmark), per
-segment if given; a departed rep's seat is backfilled after ``backfill_gap`` months.
+segment if given; a departed rep's seat is backfilled after ``backfill_gap`` months. A
+leaver's deals already in flight still close over the following months
+(:func:`pipeline_carry`), both for the AEs who leave during the plan and for those who left
+before it starts: the team's bookings count them; no seat, quota or attainment does.
 """
 
 from __future__ import annotations
@@ -113,9 +116,67 @@ class CapacityPlan:
         )
 
 
+def pipeline_carry(
+    crm: CRM, as_of, segments: list[str], months: int = 12, history_months: int = 24
+) -> dict[str, np.ndarray]:
+    """Share of a departed rep's monthly bookings that still closes ``j`` months after the
+    first month without them (``j = 0, 1, ...``), per segment.
+
+    Renewal argument: in steady state a rep's bookings in a month come from deals created
+    over the cycle lengths before it. After the rep leaves nothing new is created, so a
+    month ``j + 1/2`` months after the departure (on average) still receives the deals whose
+    created-to-close cycle is longer than that: ``carry[j]`` = the value-weighted share of won
+    deals with cycle > ``(j + 1/2)`` months, measured on the segment's deals won in the
+    ``history_months`` before ``as_of``. In the CRM those deals stay with the leaver or move
+    to a colleague; either way they are the team's bookings (the sample org: two Enterprise
+    reps who left in Aug and Oct 2025 booked $2.3M of the team's $19.4M in 2026-Q1). It
+    assumes the deals keep their win rate after the owner leaves; where a CRM shows orphaned
+    deals lost more often, the curve is an upper bound.
+
+    Examples
+    --------
+    >>> from salesops_models.synthetic import generate_org
+    >>> crm = generate_org(n_reps=12, years=2, seed=1).crm
+    >>> carry = pipeline_carry(crm, crm.data_end, ["SMB", "Enterprise"], months=6)
+    >>> carry["SMB"].round(2).tolist()                # SMB cycles: about a month
+    [1.0, 0.75, 0.06, 0.0, 0.0, 0.0]
+    >>> carry["Enterprise"].round(2).tolist()         # Enterprise: five months and more
+    [1.0, 1.0, 1.0, 1.0, 0.91, 0.32]
+    """
+    as_of = pd.Timestamp(as_of)
+    o = crm.opportunities
+    seg_of = crm.reps.set_index("id")["segment"]
+    won = o[
+        o["is_won"]
+        & o["close_date"].notna()
+        & o["created_date"].notna()
+        & (o["close_date"] <= as_of)
+        & (o["close_date"] > as_of - pd.DateOffset(months=history_months))
+    ]
+    days = (won["close_date"] - won["created_date"]).dt.days.clip(lower=0).to_numpy(float)
+    value = won["amount"].fillna(0.0).clip(lower=0.0).to_numpy(float)
+    seg = won["owner_rep_id"].map(seg_of).to_numpy()
+    edges = (np.arange(months) + 0.5) * 30.4375
+    out = {}
+    for g in segments:
+        sel = seg == g
+        total = value[sel].sum()
+        if total <= 0:
+            out[g] = np.zeros(months)
+            continue
+        out[g] = np.array([value[sel & (days > e)].sum() / total for e in edges])
+    return out
+
+
 def build_seats(
-    crm: CRM, model: ProductivityModel, plan: CapacityPlan
+    crm: CRM, model: ProductivityModel, plan: CapacityPlan, *, departed: bool = False
 ) -> tuple[pd.DataFrame, SeatParams]:
+    """The plan's seats (the AEs in seat on its first day, then its planned hires) and
+    their :class:`SeatParams`. With ``departed``, the AEs who left in the months before the
+    plan (as far back as their pipeline still closes: :func:`pipeline_carry`) come last, as
+    seats whose only bookings are those deals (``seats["departed"]``; their ramp is the
+    carry curve, they do not leave again); :func:`capacity` counts them in the team's
+    bookings and leaves them out of every per-seat result."""
     """Seats = AEs in role at the plan start + planned hires, with their parameter draws."""
     draws = model.draws()
     segs = model.segments
@@ -124,7 +185,7 @@ def build_seats(
     start_ts = first.start_time
     reps = crm.active_reps(start_ts).dropna(subset=["hire_date"])  # tenure needs a hire date
     reps = reps[reps["segment"].isin(segs)]
-    rows = []
+    rows, leavers = [], []
     for r in reps.itertuples(index=False):
         tenure = (first - r.hire_date.to_period("M")).n
         rows.append(
@@ -139,6 +200,19 @@ def build_seats(
                 "planned_hire": False,
             }
         )
+    carry = pipeline_carry(crm, start_ts - pd.Timedelta(days=1), segs, months=plan.months)
+    if departed:
+        # the first month without a leaver: the month after their last day
+        gone = crm.reps[
+            (crm.reps["role"] == "AE")
+            & crm.reps["termination_date"].notna()
+            & (crm.reps["termination_date"] < start_ts)
+            & crm.reps["segment"].isin(segs)
+        ]
+        for r in gone.itertuples(index=False):
+            since = (first - (r.termination_date.to_period("M") + 1)).n  # months since
+            if since < plan.months and carry[r.segment][since:].sum() > 0:
+                leavers.append((r, since))
     for h in plan.hiring.itertuples(index=False):
         m = (pd.Period(str(h.month), freq="M") - first).n
         for k in range(int(h.hires)):
@@ -154,33 +228,69 @@ def build_seats(
                     "planned_hire": True,
                 }
             )
+    for r, since in leavers:
+        rows.append(
+            {
+                "seat": f"LEFT-{r.id}",
+                "rep_id": r.id,
+                "name": r.name,
+                "segment": r.segment,
+                "team": r.team,
+                "start_month": 0,
+                "tenure_at_start": np.nan,
+                "planned_hire": False,
+                "departed": True,
+                "months_since_leaving": since,
+            }
+        )
     seats = pd.DataFrame(rows)
+    seats["departed"] = seats.get("departed", pd.Series(False, index=seats.index))
+    seats["departed"] = seats["departed"].fillna(False).astype(bool)
+    gone_at = seats.get("months_since_leaving")
     R, M, D = len(seats), plan.months, draws["lam"].shape[0]
     seg_idx = np.array([segs.index(s) for s in seats["segment"]])
     rep_pos = {rid: i for i, rid in enumerate(model.stats["rep_id"])}
     lam = np.full((D, R), np.nan)
+    pi_segment = draws["pi"][:, seg_idx]
+    pi = pi_segment.copy()  # a rep the model knows: its own share of months without bookings
     for j, rid in enumerate(seats["rep_id"]):
         if rid in rep_pos:
             lam[:, j] = draws["lam"][:, rep_pos[rid]]
+            if "pi_rep" in draws:
+                pi[:, j] = draws["pi_rep"][:, rep_pos[rid]]
     curve = np.asarray(plan.ramp, dtype=float)
     ramp = np.zeros((R, M))
+    live = ~seats["departed"].to_numpy()
     for j, (t0, sm) in enumerate(zip(seats["tenure_at_start"], seats["start_month"], strict=True)):
+        if not live[j]:  # a leaver's deals in flight: the carry curve from their departure
+            c = carry[seats["segment"].iat[j]]
+            since = int(gone_at.iat[j])
+            ramp[j, :] = [c[since + m] if since + m < len(c) else 0.0 for m in range(M)]
+            continue
         for m in range(sm, M):
-            k = t0 + m
+            k = int(t0) + m
             ramp[j, m] = curve[k] if 0 <= k < len(curve) else (1.0 if k >= len(curve) else 0.0)
+    hazard = np.array([plan.hazard(s) for s in seats["segment"]])
+    hazard[~live] = 0.0  # a leaver's seat does not leave again
     params = SeatParams(
         lam=lam,
         shape=draws["shape"][:, seg_idx],
-        pi=draws["pi"][:, seg_idx],
+        pi=pi,
+        pi_backfill=pi_segment,
         mu_pop=draws["mu"][:, seg_idx],
         tau_pop=draws["tau"][:, seg_idx],
         ramp=ramp,
         ramp_curve=curve,
-        hazard=np.array([plan.hazard(s) for s in seats["segment"]]),
+        hazard=hazard,
         backfill_gap=plan.backfill_gap,
+        carry=np.array(
+            [carry[g] if ok else np.zeros(M) for g, ok in zip(seats["segment"], live, strict=True)]
+        ),
         **shared_inputs(model, plan, draws, seg_idx),
     )
     seats["known_productivity"] = ~np.isnan(lam[0])
+    if not departed:
+        seats = seats.drop(columns=["departed"])
     return seats, params
 
 
@@ -189,13 +299,15 @@ def shared_inputs(
 ) -> dict:
     """The shared part of the seats' months (see :mod:`.simulate`): each plan month's
     seasonality per draw, the quarter effect's scale, the fiscal quarter of each month counted
-    from the plan's first, and the plan's shock."""
+    from the plan's first, the plan's shock, and the hurdle's loading on the shared effect."""
     draws = draws if draws is not None else model.draws()
     months = plan.month_index()
     keys = quarter_keys(months, model.fiscal_year_start_month)
     out = {"shock": plan.shock_path()}
     if "season" in draws:
         out["season"] = draws["season"][:, model.season_index(months)]
+    if "booked_loading" in draws:  # the hurdle moves with the season and the quarter effect
+        out["booked_loading"] = np.asarray(draws["booked_loading"], dtype=float)
     if plan.shared_effect and "sd_period" in draws:
         out["sd_period"] = np.asarray(draws["sd_period"], dtype=float)
         out["quarter_of_month"] = keys - keys[0]
@@ -216,6 +328,9 @@ class CapacityResult:
     months: pd.PeriodIndex
     target: np.ndarray  # per month
     ramp: np.ndarray  # (seats, months) ramp share of each seat's first occupant
+    #: (scenarios,) bookings over the horizon from the deals in flight of AEs who left before
+    #: the plan (:func:`pipeline_carry`; in ``sim.monthly_total``, not in any seat)
+    carried: np.ndarray | None = None
 
     def _repr_html_(self) -> str:
         """A compact card for JupyterLab (:mod:`salesops_models.display`)."""
@@ -259,12 +374,15 @@ class CapacityResult:
         tot = self.total()
         tgt = float(self.target.sum())
         gap = np.maximum(tgt - tot, 0)
-        return {
+        out = {
             "target": tgt,
             **summarize(tot),
             "p_reach_target": p_at_least(tot, tgt),
             "expected_shortfall": float(gap.mean()),
         }
+        if self.carried is not None:  # part of the total: deals of AEs who already left
+            out["carried_from_leavers"] = float(self.carried.mean())
+        return out
 
     def fan(self, qs=(0.1, 0.25, 0.5, 0.75, 0.9)) -> pd.DataFrame:
         cum = np.cumsum(self.sim.monthly_total, axis=1)
@@ -298,7 +416,7 @@ def capacity(
     :data:`~salesops_models.capacity.simulate.SCENARIO_CHUNK`), each with its own seed
     stream (:func:`~salesops_models.capacity.simulate.simulate_chunked`): the same seed and
     chunk give the same numbers here and on any number of workers."""
-    seats, params = build_seats(crm, model, plan)
+    seats, params = build_seats(crm, model, plan, departed=True)
     months = pd.period_range(pd.Period(plan.start, freq="M"), periods=plan.months, freq="M")
     w = (
         np.ones(plan.months)
@@ -320,7 +438,14 @@ def capacity(
         )
     else:
         sim = simulate(params, n_scenarios, seed, periods, workers=workers, progress=progress)
-    return CapacityResult(seats, sim, months, target * w / w.sum(), params.ramp)
+    # the leavers' deals in flight count in the team's bookings (monthly_total), not as seats
+    live = ~seats["departed"].to_numpy()
+    carried = sim.seat_period[:, ~live, -1].sum(axis=1) if (~live).any() else None
+    n_live = int(live.sum())  # leavers come last
+    sim = replace(sim, seat_period=sim.seat_period[:, :n_live], stayed=sim.stayed[:, :n_live])
+    seats = seats[live].drop(columns=["departed", "months_since_leaving"], errors="ignore")
+    seats = seats.astype({"tenure_at_start": np.int64})
+    return CapacityResult(seats, sim, months, target * w / w.sum(), params.ramp[:n_live], carried)
 
 
 def hires_needed(

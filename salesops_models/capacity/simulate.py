@@ -2,22 +2,33 @@
 
 Model of one seat (an AE position) in scenario s, month m:
 
-    bookings[s, m] = 1{u[s, m] >= pi} * exp(lam + shared[s, m]) * g[s, m] / k
+    bookings[s, m] = 1{u[s, m] >= pi[s, m]} * exp(lam + shared[s, m]) * g[s, m] / k
                      * ramp[m] * occupied[s, m],     g[s, m] ~ Gamma(k, 1)
     shared[s, m] = season[m] + sd_period * zq[s, quarter(m)] + sd_segment * zg[s, g, quarter(m)]
                    + shock[m]              (g the seat's segment)
+    pi[s, m] = sigmoid(-(logit(1 - pi) + kappa * (shared[s, m] - shock[m])))
 
-a *hurdle-Gamma* month (no booking with probability ``pi``; otherwise Gamma with shape ``k``
+a *hurdle-Gamma* month (no booking with probability ``pi[s, m]``: the occupant's share of
+months without bookings ``pi``, moved by the shared effect through the hurdle's loading
+``kappa`` when one is given (:mod:`.productivity`); otherwise Gamma with shape ``k``
 and mean ``exp(lam + shared)``), scaled by the occupant's ramp (share of full
 productivity by tenure month). ``shared`` is the same for every seat of a scenario: the
 month's seasonality, the scenario's path of quarter effects (``zq`` one standard normal per
 quarter of the horizon and scenario, drawn once and applied to every seat: a good quarter is
 good for everyone) and an optional user-given ``shock`` (a stress test, e.g. log(0.85) in
-H2). Parameter uncertainty is carried by giving each scenario one posterior draw (``lam``,
-``shape``, ``pi`` per seat, ``season`` and ``sd_period``). Attrition: the occupant leaves after a
+H2; it scales the booked months exactly, and does not go through the hurdle). Parameter
+uncertainty is carried by giving each scenario one posterior draw (``lam``, ``shape``,
+``pi`` per seat, ``season``, ``sd_period`` and ``kappa``). Attrition: the occupant leaves after a
 geometric number of months (monthly hazard ``h``); the seat is vacant for ``backfill_gap``
 months, then a backfill starts at month 0 of the ramp with productivity drawn from the
-segment's population (``lam ~ Normal(mu_seg, tau_seg)``). One backfill per seat within the
+segment's population (``lam ~ Normal(mu_seg, tau_seg)``; its ``pi`` the segment's median
+rep's, ``pi_backfill``). A departure does not stop the deals already in flight: with
+``carry`` given, the leaver's pipeline still closes ``j`` months after the first month
+without them at ``carry[j]`` of their booked months (the value-weighted share of won deals
+whose cycle is longer than ``j + 1/2`` months: a renewal argument, see
+:func:`~salesops_models.capacity.plan.pipeline_carry`), a hurdle-Gamma month of its own
+(the same shape and hurdle, its mean scaled by ``carry[j]`` x the leaver's last ramp share;
+a thinned month is a little less variable than this). One backfill per seat within the
 horizon (a second departure inside a year is ignored: at 1.5%/month it touches under 2% of
 seats).
 
@@ -56,6 +67,11 @@ class SeatParams:
     shock : (M,)  user-given log change of every seat's bookings in each month (None: none)
     sd_segment : (D,)  scale of a segment's own quarter effect (None: none)
     segment_of_seat : (R,)  segment index of each seat (for ``sd_segment``)
+    booked_loading : (D,)  ``kappa``, the hurdle's loading on the shared effect (None: the
+        share of months without bookings does not move with it)
+    pi_backfill : (D, R)  share of months without bookings of a backfill (None: ``pi``)
+    carry : (R, K)  share of the first occupant's booked months that still closes ``j``
+        months after they left (None: nothing closes after a departure)
     """
 
     lam: np.ndarray
@@ -73,6 +89,17 @@ class SeatParams:
     shock: np.ndarray | None = None
     sd_segment: np.ndarray | None = None
     segment_of_seat: np.ndarray | None = None
+    booked_loading: np.ndarray | None = None
+    pi_backfill: np.ndarray | None = None
+    carry: np.ndarray | None = None
+
+    def hurdle_shift(self, draw: np.ndarray, shared: np.ndarray) -> np.ndarray | None:
+        """``kappa * (shared - shock)`` (S, G, M): the shift of every scenario's, segment's
+        and month's log-odds of a booked month (None without a loading)."""
+        if self.booked_loading is None:
+            return None
+        base = shared if self.shock is None else shared - np.asarray(self.shock)[None, None, :]
+        return self.booked_loading[draw][:, None, None] * base
 
     def shared_path(self, draw: np.ndarray, seed: np.random.SeedSequence) -> np.ndarray:
         """The shared log effect (S, G, M) of every scenario, segment and month (module
@@ -112,6 +139,23 @@ class SeatParams:
             raise ValueError("Gamma shape of a booked month must be > 0")
         if ((self.pi < 0) | (self.pi > 1)).any():
             raise ValueError("pi (share of months without bookings) must be in [0, 1]")
+        if self.pi_backfill is not None and (
+            self.pi_backfill.shape != (D, R)
+            or ((self.pi_backfill < 0) | (self.pi_backfill > 1)).any()
+        ):
+            raise ValueError(f"pi_backfill must have shape {(D, R)} with values in [0, 1]")
+        if self.carry is not None and (
+            np.ndim(self.carry) != 2
+            or np.shape(self.carry)[0] != R
+            or ((np.asarray(self.carry) < 0) | (np.asarray(self.carry) > 1)).any()
+        ):
+            raise ValueError(
+                f"carry must have shape (seats, months after) with {R} seats, in [0, 1]"
+            )
+        if self.booked_loading is not None and (
+            self.booked_loading.shape != (D,) or not np.isfinite(self.booked_loading).all()
+        ):
+            raise ValueError(f"booked_loading must be {D} finite draws")
         if self.backfill_gap < 0:
             raise ValueError("backfill_gap must be >= 0")
         self._validate_shared(D, R, self.ramp.shape[1])
@@ -156,6 +200,28 @@ class SimResult:
     shock: np.ndarray | None = None  # (M,) the user-given log change in ``shared``
 
 
+def _no_booking(pi: np.ndarray, shift: np.ndarray | None) -> np.ndarray:
+    """P(no booking) of each scenario (and month): ``pi`` (S,) as a column, or with the
+    hurdle's shift (S, M) ``sigmoid(-(logit(1 - pi) + shift))`` in float32."""
+    pi = np.asarray(pi, dtype=F32)
+    if shift is None:
+        return pi[:, None]
+    with np.errstate(divide="ignore", over="ignore"):
+        odds = (np.log1p(-pi) - np.log(pi))[:, None] + shift  # logit(1 - pi) + shift
+        return (F32(1) / (F32(1) + np.exp(odds))).astype(F32)
+
+
+def _carry_share(p: SeatParams, r: int, lv, month, start: int) -> np.ndarray:
+    """``carry[j]`` x the leaver's ramp share in their last month in seat, for every
+    departure scenario (rows of ``lv``, the first month without the occupant) and month
+    (``j = month - lv``; 0 before the departure and after the curve ends)."""
+    curve = np.append(np.asarray(p.carry[r], dtype=F32), F32(0))
+    j = (month - lv).astype(np.int64)
+    c = np.where(j >= 0, curve[np.clip(j, 0, len(curve) - 1)], F32(0))
+    last = np.clip(lv - 1, start, p.ramp.shape[1] - 1).astype(np.int64)[:, 0]
+    return (c * p.ramp[r][last][:, None]).astype(F32)
+
+
 def _seat(
     r: int,
     p: SeatParams,
@@ -165,6 +231,7 @@ def _seat(
     seed: np.random.SeedSequence,
     periods: list[np.ndarray],
     shared: np.ndarray,
+    shift: np.ndarray | None = None,
 ):
     rng = np.random.Generator(np.random.PCG64(seed))
     k = p.shape[draw, r].astype(F32)
@@ -178,7 +245,8 @@ def _seat(
     lam = np.where(np.isnan(lam), mu + tau * z_first, lam).astype(F32)
     lam_back = (mu + tau * z_back).astype(F32)
     inv_k = (F32(1) / k)[:, None]
-    pi = p.pi[draw, r].astype(F32)
+    no_book = _no_booking(p.pi[draw, r], shift)  # (S, 1) or (S, M)
+    pib = p.pi if p.pi_backfill is None else p.pi_backfill
     h = float(p.hazard[r])
     # departure month of the first occupant (counted from its start month)
     start = int(np.argmax(p.ramp[r] > 0)) if (p.ramp[r] > 0).any() else M
@@ -196,7 +264,7 @@ def _seat(
     b *= g
     b *= inv_k
     b *= p.ramp[r][None, :].astype(F32)
-    b *= u >= pi[:, None]
+    b *= u >= no_book
     if dep.any():  # scenarios with a departure: vacancy, then a ramping backfill
         lv = leave[dep][:, None]
         month = np.arange(M, dtype=F32)[None, :]
@@ -209,7 +277,16 @@ def _seat(
         )
         loc = np.where(first, lam[dep][:, None], lam_back[dep][:, None])
         bd = np.exp(shared[dep] + loc) * g_dep * inv_k[dep] * ramp_cell
-        bd *= u_dep >= pi[dep][:, None]
+        no_book_back = _no_booking(pib[draw, r], shift)
+        bd *= u_dep >= np.where(first, no_book[dep], no_book_back[dep])
+        if p.carry is not None:  # the leaver's deals in flight still close
+            n_dep = int(dep.sum())
+            u_c = rng.random((n_dep, M), dtype=F32)
+            g_c = rng.standard_gamma(np.broadcast_to(k[dep][:, None], (n_dep, M)), dtype=F32)
+            share = _carry_share(p, r, lv, month, start)
+            bc = np.exp(shared[dep] + lam[dep][:, None]) * g_c * inv_k[dep] * share
+            bc *= u_c >= no_book[dep]
+            bd += bc
         b[dep] = bd
     seat_period = np.stack([b[:, idx].sum(axis=1) for idx in periods], axis=1)
     stayed = np.stack([leave > idx.max() for idx in periods], axis=1)
@@ -245,6 +322,8 @@ def simulate(
     draw = np.random.Generator(np.random.PCG64(draw_seed)).integers(0, D, S)
     shared = p.shared_path(draw, draw_seed.spawn(1)[0])  # (S, G, M)
     shared32 = shared.astype(F32)
+    shift = p.hurdle_shift(draw, shared)
+    shift32 = None if shift is None else shift.astype(F32)
     seg = p.segment_of_seat if p.sd_segment is not None else np.zeros(R, dtype=np.int64)
     seat_period = np.empty((S, R, len(periods)), dtype=F32)
     stayed = np.empty((S, R, len(periods)), dtype=bool)
@@ -259,7 +338,8 @@ def simulate(
     def run(w: int) -> None:
         acc = np.zeros((S, M), dtype=np.float64)
         for r in chunks[w]:
-            b, sp, st = _seat(r, p, S, M, draw, seat_seeds[r], periods, shared32[:, seg[r], :])
+            sh = None if shift32 is None else shift32[:, seg[r], :]
+            b, sp, st = _seat(r, p, S, M, draw, seat_seeds[r], periods, shared32[:, seg[r], :], sh)
             acc += b
             seat_period[:, r, :] = sp
             stayed[:, r, :] = st
@@ -294,8 +374,11 @@ def simulate_reference_loop(
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     draw_seed, *seat_seeds = root.spawn(R + 1)
     draw = np.random.Generator(np.random.PCG64(draw_seed)).integers(0, D, S)
-    shared = p.shared_path(draw, draw_seed.spawn(1)[0]).astype(F32)
+    shared64 = p.shared_path(draw, draw_seed.spawn(1)[0])
+    shared = shared64.astype(F32)
+    shift = p.hurdle_shift(draw, shared64)
     seg = p.segment_of_seat if p.sd_segment is not None else np.zeros(R, dtype=np.int64)
+    pib = p.pi if p.pi_backfill is None else p.pi_backfill
     out = np.zeros((S, len(seats), len(periods)), dtype=np.float64)
     curve = list(np.asarray(p.ramp_curve, dtype=F32))
     for j, r in enumerate(seats):
@@ -308,24 +391,47 @@ def simulate_reference_loop(
         z_back = rng.standard_normal(S)
         start = next((m for m in range(M) if p.ramp[r, m] > 0), M)
         h = float(p.hazard[r])
+        leaves = [
+            start + (math.floor(math.log(u_leave[s]) / math.log1p(-h)) if h > 0 else math.inf)
+            for s in range(S)
+        ]
+        dep_rows = [s for s in range(S) if leaves[s] < M]
+        if p.carry is not None and dep_rows:  # the same draws, in the engine's order
+            u_c = rng.random((len(dep_rows), M), dtype=F32)
+            k_dep = np.asarray([shape[s] for s in dep_rows], dtype=F32)
+            g_c = rng.standard_gamma(np.broadcast_to(k_dep[:, None], (len(dep_rows), M)), dtype=F32)
+            row_of = {s: i for i, s in enumerate(dep_rows)}
+        # P(no booking) per scenario and month, by the engine's own formula
+        sh = None if shift is None else shift[:, seg[r], :].astype(F32)
+        no_book = np.broadcast_to(_no_booking(p.pi[draw, r], sh), (S, M))
+        no_book_back = np.broadcast_to(_no_booking(pib[draw, r], sh), (S, M))
         for s in range(S):
             d = draw[s]
             lam = p.lam[d, r]
             if math.isnan(lam):
                 lam = p.mu_pop[d, r] + p.tau_pop[d, r] * z_first[s]
             lam_back = p.mu_pop[d, r] + p.tau_pop[d, r] * z_back[s]
-            leave = start + (
-                math.floor(math.log(u_leave[s]) / math.log1p(-h)) if h > 0 else math.inf
-            )
+            leave = leaves[s]
             for m in range(M):
+                if p.carry is not None and m >= leave and m - leave < len(p.carry[r]):
+                    i = row_of[s]
+                    last = int(min(max(leave - 1, start), M - 1))
+                    c = F32(p.carry[r][int(m - leave)]) * F32(p.ramp[r, last])
+                    if c > 0 and u_c[i, m] >= no_book[s, m]:
+                        e = np.exp(shared[s, seg[r], m] + F32(lam))
+                        v = float(e * g_c[i, m] * (F32(1) / shape[s]) * c)
+                        for q, idx in enumerate(periods):
+                            if m in idx:
+                                out[s, j, q] += v
                 if m < leave:
-                    share, loc = float(F32(p.ramp[r, m])), lam
+                    share, loc, nb = float(F32(p.ramp[r, m])), lam, no_book[s, m]
                 elif m >= leave + p.backfill_gap:
                     k = int(m - leave - p.backfill_gap)
                     share, loc = (float(curve[k]) if k < len(curve) else 1.0), lam_back
+                    nb = no_book_back[s, m]
                 else:
                     continue
-                if u[s, m] < F32(p.pi[d, r]):
+                if u[s, m] < nb:
                     continue
                 e = np.exp(shared[s, seg[r], m] + F32(loc))
                 v = float(e * g[s, m] * (F32(1) / shape[s]) * F32(share))
