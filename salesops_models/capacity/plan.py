@@ -116,6 +116,14 @@ class CapacityPlan:
         )
 
 
+def _ramp_share(curve, tenure: int | None) -> float:
+    """Share of full productivity in tenure month ``tenure`` (0 before the start, 1 after
+    the curve; an unknown tenure counts as ramped)."""
+    if tenure is None or tenure >= len(curve):
+        return 1.0
+    return float(curve[tenure]) if tenure >= 0 else 0.0
+
+
 def pipeline_carry(
     crm: CRM, as_of, segments: list[str], months: int = 12, history_months: int = 24
 ) -> dict[str, np.ndarray]:
@@ -200,7 +208,8 @@ def build_seats(
                 "planned_hire": False,
             }
         )
-    carry = pipeline_carry(crm, start_ts - pd.Timedelta(days=1), segs, months=plan.months)
+    # long enough for a leaver of up to two years ago through the end of the horizon
+    carry = pipeline_carry(crm, start_ts - pd.Timedelta(days=1), segs, months=plan.months + 24)
     if departed:
         # the first month without a leaver: the month after their last day
         gone = crm.reps[
@@ -211,7 +220,7 @@ def build_seats(
         ]
         for r in gone.itertuples(index=False):
             since = (first - (r.termination_date.to_period("M") + 1)).n  # months since
-            if since < plan.months and carry[r.segment][since:].sum() > 0:
+            if carry[r.segment][since : since + plan.months].sum() > 0:
                 leavers.append((r, since))
     for h in plan.hiring.itertuples(index=False):
         m = (pd.Period(str(h.month), freq="M") - first).n
@@ -241,6 +250,13 @@ def build_seats(
                 "planned_hire": False,
                 "departed": True,
                 "months_since_leaving": since,
+                # a leaver still ramping had a smaller pipeline: their ramp share when leaving
+                "ramp_at_leaving": _ramp_share(
+                    plan.ramp,
+                    (r.termination_date.to_period("M") - r.hire_date.to_period("M")).n
+                    if pd.notna(r.hire_date)
+                    else None,
+                ),
             }
         )
     seats = pd.DataFrame(rows)
@@ -263,13 +279,12 @@ def build_seats(
     live = ~seats["departed"].to_numpy()
     for j, (t0, sm) in enumerate(zip(seats["tenure_at_start"], seats["start_month"], strict=True)):
         if not live[j]:  # a leaver's deals in flight: the carry curve from their departure
-            c = carry[seats["segment"].iat[j]]
+            c = carry[seats["segment"].iat[j]] * seats["ramp_at_leaving"].iat[j]
             since = int(gone_at.iat[j])
             ramp[j, :] = [c[since + m] if since + m < len(c) else 0.0 for m in range(M)]
             continue
         for m in range(sm, M):
-            k = int(t0) + m
-            ramp[j, m] = curve[k] if 0 <= k < len(curve) else (1.0 if k >= len(curve) else 0.0)
+            ramp[j, m] = _ramp_share(curve, int(t0) + m)
     hazard = np.array([plan.hazard(s) for s in seats["segment"]])
     hazard[~live] = 0.0  # a leaver's seat does not leave again
     params = SeatParams(
@@ -283,9 +298,9 @@ def build_seats(
         ramp_curve=curve,
         hazard=hazard,
         backfill_gap=plan.backfill_gap,
-        carry=np.array(
-            [carry[g] if ok else np.zeros(M) for g, ok in zip(seats["segment"], live, strict=True)]
-        ),
+        carry=np.array(  # a leaver's seat does not leave again: nothing more to carry
+            [carry[g] * ok for g, ok in zip(seats["segment"], live, strict=True)]
+        ).reshape(R, plan.months + 24),
         **shared_inputs(model, plan, draws, seg_idx),
     )
     seats["known_productivity"] = ~np.isnan(lam[0])
@@ -443,7 +458,9 @@ def capacity(
     carried = sim.seat_period[:, ~live, -1].sum(axis=1) if (~live).any() else None
     n_live = int(live.sum())  # leavers come last
     sim = replace(sim, seat_period=sim.seat_period[:, :n_live], stayed=sim.stayed[:, :n_live])
-    seats = seats[live].drop(columns=["departed", "months_since_leaving"], errors="ignore")
+    seats = seats[live].drop(
+        columns=["departed", "months_since_leaving", "ramp_at_leaving"], errors="ignore"
+    )
     seats = seats.astype({"tenure_at_start": np.int64})
     return CapacityResult(seats, sim, months, target * w / w.sum(), params.ramp[:n_live], carried)
 
