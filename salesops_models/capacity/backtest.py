@@ -321,21 +321,30 @@ def read_backtest(source, backtest_csv="") -> tuple:
 
 
 def summary_table(bt: pd.DataFrame):
-    """:func:`summarize` styled for a report (coverage and errors as percentages)."""
+    """:func:`summarize` styled for a report: coverage and percentage errors as
+    percentages, CRPS and absolute errors as money (``$1.9M``) or, for the share of reps at
+    quota, as percentage points.
+
+    >>> bt = pd.DataFrame({"target": ["team bookings", "share at quota"], "method": "model",
+    ...                    "actual": 1.0, "covered_80": True, "crps": [1.86e6, 0.042],
+    ...                    "abs_error": [2.78e6, 0.055], "pct_error": [0.165, np.nan]})
+    >>> summary_table(bt).data[["crps", "abs_error"]].to_numpy().tolist()
+    [['$1.9M', '$2.8M'], ['4.2 pts', '5.5 pts']]
+    """
+    from ..display import money
     from ..exports import styled
 
+    table = summarize(bt)
+    share = table["target"].eq("share at quota").to_numpy()
+    for col in ("crps", "abs_error"):
+        table[col] = [
+            "-" if not np.isfinite(v) else (f"{100 * v:.1f} pts" if is_share else money(v))
+            for v, is_share in zip(table[col].astype(float), share, strict=True)
+        ]
     return (
-        styled(summarize(bt))
+        styled(table)
         .hide(axis="index")
-        .format(
-            {
-                "coverage_80": "{:.0%}",
-                "crps": "{:,.3g}",
-                "abs_error": "{:,.3g}",
-                "pct_error": "{:.1%}",
-            },
-            na_rep="-",
-        )
+        .format({"coverage_80": "{:.0%}", "pct_error": "{:.1%}"}, na_rep="-")
     )
 
 
