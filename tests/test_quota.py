@@ -9,7 +9,10 @@ from salesops_models import capacity as cap
 
 @pytest.fixture(scope="module")
 def fitted(small_org):
-    model = cap.ProductivityModel(sampler_config={"draws": 150, "tune": 150, "chains": 2})
+    # a tiny fit (no retries: these tests check the plan arithmetic, not convergence)
+    model = cap.ProductivityModel(
+        sampler_config={"draws": 150, "tune": 150, "chains": 2, "retries": 0}
+    )
     model.fit(small_org.crm, seed=3)
     plan = cap.CapacityPlan(
         "2026-04", 6, pd.DataFrame([{"month": "2026-05", "segment": "SMB", "hires": 2}])

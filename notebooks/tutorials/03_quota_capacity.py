@@ -35,7 +35,7 @@ start = "2026-10"
 target = crm.trailing_bookings(pd.Period(start, freq="M").start_time) * 1.10  # last year +10%
 
 # %%
-model = cap.ProductivityModel(sampler_config={"draws": 500, "tune": 500})
+model = cap.ProductivityModel()  # the defaults: 4 chains x 1,000 draws
 idata = model.fit(crm, seed=2)
 model.diagnostics().summary()
 

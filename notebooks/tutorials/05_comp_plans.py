@@ -65,7 +65,7 @@ print(f"{len(lines):,} lines, total {sum(q3.totals['total']):,.2f}")
 # %%
 from salesops_models import capacity as cap
 
-model = cap.ProductivityModel(sampler_config={"draws": 500, "tune": 500})
+model = cap.ProductivityModel()  # the defaults: 4 chains x 1,000 draws
 model.fit(crm, seed=5)
 target = crm.trailing_bookings("2026-10-01") * 1.1
 result = cap.capacity(crm, model, cap.CapacityPlan("2026-10", 12), target, n_scenarios=1000, seed=5)
