@@ -185,7 +185,6 @@ def build_seats(
     seats whose only bookings are those deals (``seats["departed"]``; their ramp is the
     carry curve, they do not leave again); :func:`capacity` counts them in the team's
     bookings and leaves them out of every per-seat result."""
-    """Seats = AEs in role at the plan start + planned hires, with their parameter draws."""
     draws = model.draws()
     segs = model.segments
     plan.validate(segs)
@@ -260,8 +259,7 @@ def build_seats(
             }
         )
     seats = pd.DataFrame(rows)
-    seats["departed"] = seats.get("departed", pd.Series(False, index=seats.index))
-    seats["departed"] = seats["departed"].fillna(False).astype(bool)
+    seats["departed"] = seats["departed"].eq(True) if "departed" in seats else False
     gone_at = seats.get("months_since_leaving")
     R, M, D = len(seats), plan.months, draws["lam"].shape[0]
     seg_idx = np.array([segs.index(s) for s in seats["segment"]])
