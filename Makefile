@@ -43,7 +43,7 @@ demo: install
 	@echo "==> [5/6] comp statements 2026-Q3"
 	$(SALESOPS) comp statements --plan plans/ae_standard.yml --period 2026-Q3
 	@echo "==> [6/6] every report of reports.yml (unchanged ones reused)"
-	$(SALESOPS) report run-all --reuse
+	$(SALESOPS) report run-all --reuse --skip-missing-stores
 	@echo
 	@echo "Sample org store : data/salesops.duckdb (ground truth: truth_* tables, data/salesops.truth.json)"
 	@echo "Maven CRM store  : data/maven.duckdb"
@@ -65,7 +65,7 @@ backtest: install $(DB)
 	@echo "==> [3/4] plan backtest, sample org"
 	$(SALESOPS) plan backtest --db data/salesops.duckdb --quarters 8
 	@echo "==> [4/4] reports that show accuracy (the others reused)"
-	$(SALESOPS) report run-all --reuse
+	$(SALESOPS) report run-all --reuse --skip-missing-stores
 	@echo
 	@echo "Forecast backtest: reports/forecast/backtest_salesops.csv, backtest_maven.csv (+ _summary.csv)"
 	@echo "Plan backtest    : reports/plan/backtest_salesops.csv"

@@ -650,11 +650,39 @@ def report_run_all(
         "code, configuration and backtest scores.",
     ),
     scheduler: str | None = SCHEDULER_OPTION,
+    skip_missing_stores: bool = typer.Option(
+        False,
+        "--skip-missing-stores",
+        help="Leave out (and list) the reports whose store file does not exist, e.g. the "
+        "Maven sample when it is not beside the repository (make demo); without it such a "
+        "report fails.",
+    ),
 ):
     """Run every scheduled report now, several at once, with progress."""
     from .reports import load_schedule
 
-    _run_and_report(load_schedule(schedule).reports, workers, reuse, scheduler)
+    entries = load_schedule(schedule).reports
+    if skip_missing_stores:
+        entries = _with_stores(entries)
+    _run_and_report(entries, workers, reuse, scheduler)
+
+
+def _with_stores(entries) -> list:
+    """The entries whose ``source`` store exists (a database URL counts as existing); the
+    others are listed as skipped."""
+    from .reports.context import resolve_source
+    from .store import is_database_url
+
+    kept = []
+    for e in entries:
+        source = (e.parameters or {}).get("source", str(config.DEFAULT_DB))
+        if is_database_url(source) or resolve_source(source).exists():
+            kept.append(e)
+        else:
+            console.print(
+                f"skipped {escape(e.name)}: no store at {escape(str(resolve_source(source)))}"
+            )
+    return kept
 
 
 @report_app.command("index")
