@@ -199,6 +199,9 @@ class BayesModel:
             # curvature that made a transition diverge (0.85 -> 0.925 -> 0.9625)
             sc["target_accept"] = 1.0 - (1.0 - sc["target_accept"]) / 2
         idata.attrs["sampling_attempts"] = json.dumps(attempts)
+        # the last attempt's check is the posterior's: diagnostics() reuses it once the fit
+        # keeps these draws (record_fit), instead of computing it a second time
+        self._diagnostics_cache = (idata, diag)
         return idata
 
     def _draw(self, model, sc, seed, progressbar, compiled, backend) -> az.InferenceData:

@@ -699,13 +699,22 @@ forecast_app = typer.Typer(
 app.add_typer(forecast_app, name="forecast")
 
 
+def _sampler_overrides(**given) -> dict:
+    """The sampler settings given on the command line (the model's defaults for the rest)."""
+    return {k: v for k, v in given.items() if v is not None}
+
+
 @forecast_app.command("run")
 def forecast_run(
     db: str = DB_OPTION,
     as_of: str = typer.Option("", help="As-of date (default: the data's last day)."),
     period: str = typer.Option("", help="Period label (default: the as-of date's quarter)."),
-    draws: int = typer.Option(1000, help="Posterior draws per chain (four chains)."),
-    tune: int = typer.Option(500, help="Tuning steps per chain (doubled on a retry)."),
+    draws: int | None = typer.Option(
+        None, help="Posterior draws per chain (default: the model's, 2 chains x 2,000)."
+    ),
+    tune: int | None = typer.Option(
+        None, help="Tuning steps per chain (default: the model's, 300; doubled on a retry)."
+    ),
     seed: int = typer.Option(0, help="Random seed (same seed, same numbers)."),
     save: Path | None = typer.Option(None, help="Save the fitted model (netCDF)."),
     record: bool = typer.Option(True, help="Append the forecast to the forecast ledger."),
@@ -719,7 +728,7 @@ def forecast_run(
     crm = load_store(db)
     when = pd.Timestamp(as_of) if as_of else crm.data_end
     p = crm.period(period) if period else crm.quarter(when)
-    model = BookingsForecastModel(sampler_config={"draws": draws, "tune": tune})
+    model = BookingsForecastModel(sampler_config=_sampler_overrides(draws=draws, tune=tune))
     model.fit(crm, when, seed=seed)
     fc = model.forecast(p, seed=seed)
     diag = model.diagnostics()
@@ -751,8 +760,12 @@ def forecast_backtest(
         "day 1=0,week 4=27,week 8=55",
         help="Points in each quarter: name=day offset, comma separated.",
     ),
-    draws: int = typer.Option(1000, help="Posterior draws per chain (four chains)."),
-    tune: int = typer.Option(500, help="Tuning steps per chain (doubled on a retry)."),
+    draws: int | None = typer.Option(
+        None, help="Posterior draws per chain (default: the model's, 2 chains x 2,000)."
+    ),
+    tune: int | None = typer.Option(
+        None, help="Tuning steps per chain (default: the model's, 300; doubled on a retry)."
+    ),
     seed: int = typer.Option(0, help="Random seed."),
     out: Path | None = typer.Option(None, help="CSV of every score (default reports/forecast/)."),
     scheduler: str | None = SCHEDULER_OPTION,
@@ -771,7 +784,7 @@ def forecast_backtest(
         crm,
         quarters=quarters,
         points=pts,
-        sampler_config={"draws": draws, "tune": tune},
+        sampler_config=_sampler_overrides(draws=draws, tune=tune),
         seed=seed,
         scheduler=scheduler,
     )

@@ -5,6 +5,7 @@ and the retry with more tuning when a draw fails the check."""
 from __future__ import annotations
 
 import json
+import zlib
 
 import arviz as az
 import numpy as np
@@ -124,5 +125,113 @@ def test_the_forecast_names_every_checked_parameter_in_words():
     m = BookingsForecastModel()
     assert [p for p in m.diagnosed_parameters if p not in m.parameter_words] == []
     # the reparameterizations' halves are not checked themselves, the quantities are
-    assert "base" in m.diagnosed_parameters and "z_base" not in m.diagnosed_parameters
-    assert m.sampler_config["chains"] == 4 and m.ess_goal == pytest.approx(400)
+    assert "base" in m.diagnosed_parameters and "base_raw" not in m.diagnosed_parameters
+    assert m.sampler_config["chains"] == 2 and m.ess_goal == pytest.approx(400)
+
+
+def _ar1(rng, chains, draws, k, phi):
+    """AR(1) chains (autocorrelation ``phi``), so the ESS truncation has work to do."""
+    x = np.empty((chains, draws, k))
+    x[:, 0] = rng.normal(size=(chains, k))
+    e = rng.normal(size=(chains, draws, k)) * np.sqrt(1 - phi**2)
+    for t in range(1, draws):
+        x[:, t] = phi * x[:, t - 1] + e[:, t]
+    return x
+
+
+@pytest.mark.parametrize(
+    "chains, draws, phi, case",
+    [
+        (4, 500, 0.0, "iid"),
+        (4, 1000, 0.9, "sticky"),
+        (2, 1501, 0.5, "odd draws"),
+        (1, 400, 0.3, "one chain"),
+        (3, 7, -0.6, "alternating, few draws"),
+        (4, 300, 0.2, "ties"),
+        (4, 300, 0.2, "shifted chain"),
+        (2, 200, 0.0, "constant and missing"),
+    ],
+)
+def test_the_array_form_equals_arviz(chains, draws, phi, case):
+    """r_hat (rank) and bulk ESS of every parameter at once equal ArviZ's per-parameter
+    functions, including ties (discrete draws), an odd number of draws, one chain (no
+    r_hat), a frozen parameter and one with a missing draw."""
+    from salesops_models.diagnostics import rank_rhat_and_bulk_ess
+
+    rng = np.random.default_rng(zlib.crc32(case.encode()))
+    x = _ar1(rng, chains, draws, 6, phi)
+    if case == "ties":
+        x = np.round(x * 2)
+    if case == "shifted chain":
+        x[-1] += np.linspace(0, 1.5, 6)
+    if case == "constant and missing":
+        x[:, :, 0] = 3.0
+        x[0, 5, 1] = np.nan
+    rhat, ess = rank_rhat_and_bulk_ess(x)
+    ds = az.convert_to_dataset({"x": x})
+    want_r = az.rhat(ds, method="rank")["x"].values
+    want_e = az.ess(ds, method="bulk")["x"].values
+    np.testing.assert_allclose(rhat, want_r, rtol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(ess, want_e, rtol=1e-9, equal_nan=True)
+
+
+def test_diagnose_on_a_real_fit_equals_arviz_cell_by_cell():
+    """The convergence check of a model's posterior: every cell's r_hat and ESS as ArviZ
+    gives them, and the worst cells named the same."""
+    rng = np.random.default_rng(7)
+    idata = az.from_dict(
+        posterior={
+            "mix": _ar1(rng, 4, 400, 3, 0.7).reshape(4, 400, 3),
+            "grid": _ar1(rng, 4, 400, 6, 0.4).reshape(4, 400, 2, 3),
+            "level": _ar1(rng, 4, 400, 1, 0.95)[..., 0],
+        },
+        coords={"deal_stage": ["a", "b", "c"], "side": ["won", "lost"]},
+        dims={"mix": ["deal_stage"], "grid": ["side", "deal_stage"]},
+    )
+    names = ["mix", "grid", "level"]
+    d = diagnose(idata, names)
+    rhat = az.rhat(idata, var_names=names)
+    ess = az.ess(idata, var_names=names, method="bulk")
+    assert d.max_r_hat == pytest.approx(max(float(rhat[v].max()) for v in names), rel=1e-9)
+    assert d.min_ess_bulk == pytest.approx(min(float(ess[v].min()) for v in names), rel=1e-9)
+    assert d.worst_ess == "level"
+
+
+def test_a_fit_checks_its_draws_once():
+    """The check of the kept draws is the one diagnostics() reports (computed once a fit:
+    ~0.5 s on the forecast), and a new posterior (another fit, a load) is checked anew."""
+    m = _Flaky(sampler_config={"retries": 0})
+    counted = []
+    original = m._diagnose
+
+    def counting(idata):
+        counted.append(idata)
+        return original(idata)
+
+    m._diagnose = counting
+    m.idata = m.sample(None, seed=1, backend="pymc")
+    assert m.diagnostics() is m.diagnostics() and len(counted) == 1
+    m.idata = _idata(np.random.default_rng(9))
+    assert m.diagnostics().ok and len(counted) == 2
+
+
+def test_the_forecast_samples_one_variable_per_cell():
+    """Each baseline cell and each rep has one free variable whichever form (centered or
+    non-centered) its data choose: no unused standard normals for NUTS to carry."""
+    import pandas as pd
+
+    from salesops_models.forecast.model import FREE_PARAMETERS, BookingsForecastModel
+    from salesops_models.synthetic import generate_org
+
+    crm = generate_org(n_reps=8, years=1.5, seed=2).crm
+    m = BookingsForecastModel()
+    td = m.training_data(crm, crm.data_end - pd.Timedelta(days=20))
+    model = m.build_model(td)
+    names = {rv.name for rv in model.free_RVs}
+    assert names == set(FREE_PARAMETERS)
+    sizes = {
+        rv.name: int(np.prod(model.initial_point()[model.rvs_to_values[rv].name].shape))
+        for rv in model.free_RVs
+    }
+    n_cells = int(np.prod(model["base"].shape.eval()))
+    assert sizes["base_raw"] == n_cells and sizes["rep_raw"] == 2 * m.shapes(td.levels)["rep"]
