@@ -491,7 +491,9 @@ def test_ledger_scores_past_forecasts(fitted, small_org, tmp_path):
 def test_prior_predictive_covers_plausible_orgs(small_org):
     from salesops_models.forecast import BookingsForecastModel
 
-    prior = BookingsForecastModel().prior_predictive(small_org.crm, "2026-06-30", samples=60)
+    # 400 draws: the 5% quantile of 60 draws moved between 21 and 31 days with the seed (the
+    # prior's own is ~20-23), so a change of random stream alone could cross the bound
+    prior = BookingsForecastModel().prior_predictive(small_org.crm, "2026-06-30", samples=400)
     # priors allow win rates from creation from a few % to most deals, cycles of days to years
     assert (prior["win_rate_p05"] < 0.05).all() and (prior["win_rate_p95"] > 0.3).all()
     assert (prior["cycle_days_p05"] < 30).all() and (prior["cycle_days_p95"] > 120).all()
@@ -507,10 +509,10 @@ def test_parameter_recovery_on_data_from_known_hazards():
     truth = RecoveryTruth()
     crm = simulate_crm(truth)
     assert crm.validate().empty
-    model = BookingsForecastModel({"history_quarters": 0}, {"draws": 600, "tune": 600})
+    model = BookingsForecastModel({"history_quarters": 0})
     model.fit(crm, crm.data_end, seed=3)
-    # converged by the house's standard (r_hat <= 1.01, bulk ESS >= 400, no divergences),
-    # after at most the one retry with twice the tuning
+    # converged by the house's standard (r_hat <= 1.01, bulk ESS >= 400, no divergences) at
+    # the default sampler settings, after at most a retry with twice the tuning
     assert model.diagnostics().ok, model.sampling_attempts
     tab = recovery_table(model, truth)
     assert len(tab) >= 60
