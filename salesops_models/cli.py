@@ -128,6 +128,14 @@ DB_OPTION = typer.Option(
 )
 
 
+#: the forecast's sampler settings on the command line (None: the model's defaults)
+DRAWS_OPTION = typer.Option(
+    None, help="Posterior draws per chain (default: the model's, 2 chains x 2,000)."
+)
+TUNE_OPTION = typer.Option(
+    None, help="Tuning steps per chain (default: the model's, 300; doubled on a retry)."
+)
+
 SCHEDULER_OPTION = typer.Option(
     None,
     "--scheduler",
@@ -676,12 +684,11 @@ def _with_stores(entries) -> list:
     kept = []
     for e in entries:
         source = (e.parameters or {}).get("source", str(config.DEFAULT_DB))
-        if is_database_url(source) or resolve_source(source).exists():
+        path = None if is_database_url(source) else resolve_source(source)
+        if path is None or path.exists():
             kept.append(e)
         else:
-            console.print(
-                f"skipped {escape(e.name)}: no store at {escape(str(resolve_source(source)))}"
-            )
+            console.print(f"skipped {escape(e.name)}: no store at {escape(str(path))}")
     return kept
 
 
@@ -709,12 +716,8 @@ def forecast_run(
     db: str = DB_OPTION,
     as_of: str = typer.Option("", help="As-of date (default: the data's last day)."),
     period: str = typer.Option("", help="Period label (default: the as-of date's quarter)."),
-    draws: int | None = typer.Option(
-        None, help="Posterior draws per chain (default: the model's, 2 chains x 2,000)."
-    ),
-    tune: int | None = typer.Option(
-        None, help="Tuning steps per chain (default: the model's, 300; doubled on a retry)."
-    ),
+    draws: int | None = DRAWS_OPTION,
+    tune: int | None = TUNE_OPTION,
     seed: int = typer.Option(0, help="Random seed (same seed, same numbers)."),
     save: Path | None = typer.Option(None, help="Save the fitted model (netCDF)."),
     record: bool = typer.Option(True, help="Append the forecast to the forecast ledger."),
@@ -760,12 +763,8 @@ def forecast_backtest(
         "day 1=0,week 4=27,week 8=55",
         help="Points in each quarter: name=day offset, comma separated.",
     ),
-    draws: int | None = typer.Option(
-        None, help="Posterior draws per chain (default: the model's, 2 chains x 2,000)."
-    ),
-    tune: int | None = typer.Option(
-        None, help="Tuning steps per chain (default: the model's, 300; doubled on a retry)."
-    ),
+    draws: int | None = DRAWS_OPTION,
+    tune: int | None = TUNE_OPTION,
     seed: int = typer.Option(0, help="Random seed."),
     out: Path | None = typer.Option(None, help="CSV of every score (default reports/forecast/)."),
     scheduler: str | None = SCHEDULER_OPTION,

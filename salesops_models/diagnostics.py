@@ -202,8 +202,9 @@ def _ess(z: np.ndarray) -> np.ndarray:
     m, n, k = z.shape
     size = m * n
     centred = z - z.mean(axis=1, keepdims=True)
-    f = np.fft.rfft(centred, n=next_fast_len(2 * n), axis=1)
-    acov = np.fft.irfft(f * np.conjugate(f), n=next_fast_len(2 * n), axis=1)[:, :n] / n
+    padded = next_fast_len(2 * n)
+    f = np.fft.rfft(centred, n=padded, axis=1)
+    acov = np.fft.irfft(f * np.conjugate(f), n=padded, axis=1)[:, :n] / n
     mean_acov = acov.mean(axis=0)  # (lag, k)
     mean_var = mean_acov[0] * n / (n - 1.0)
     var_plus = mean_var * (n - 1.0) / n
