@@ -190,6 +190,146 @@ def test_compiled_paths_match_the_numpy_reference():
     np.testing.assert_array_equal(again[1], close_k)
 
 
+@pytest.mark.parametrize("n_deals", [0, 7, 130_001])  # 130,001 x 2 draws: two chunks
+def test_deals_under_every_draw_are_the_tiled_paths(n_deals):
+    """:func:`simulate_deals` (per-deal inputs, rows made in the kernel) gives exactly the
+    paths of :func:`simulate_paths` on the draw x deal tiled rows, for the same seed."""
+    from salesops_models.forecast.simulate import simulate_deals
+
+    rng = np.random.default_rng(3)
+    D, S, R = 2, 2, 4
+    n_pat = int(np.prod([len(lv) for _, lv, _ in COVARIATES.values()]))
+    cdf = np.zeros((D, N_STAGES, N_STAGES + 1))
+    for k in range(N_STAGES):
+        cdf[:, k, k + 1 :] = 1.0
+    P = PosteriorDraws.paths_only(
+        rng.normal(-3.0, 0.5, (D, 2, S, N_STAGES, len(DURATION_EDGES))),
+        rng.normal(0, 0.3, (D, 2, R)),
+        rng.normal(0, 0.3, (D, 2, n_pat)),
+        cdf,
+        period_stages=(N_STAGES - 1,),
+    )
+    deal = {
+        "seg": rng.integers(0, S, n_deals),
+        "rep": rng.integers(0, R, n_deals),
+        "stage": rng.integers(0, N_STAGES, n_deals),
+        "tis": rng.uniform(0, 100, n_deals),
+        "now": np.full(n_deals, 500.0),
+        "created": 500.0 - rng.uniform(0, 300, n_deals),
+    }
+    covs = {c: rng.integers(0, len(lv), n_deals) for c, (_, lv, _) in COVARIATES.items()}
+    covs.pop("age")
+    eps = rng.normal(0, 0.2, D)
+    won, close = simulate_deals(P, *deal.values(), covs, eps, 600.0, np.random.default_rng(9))
+    tiled = [np.tile(v, D) for v in deal.values()]
+    won_t, close_t = simulate_paths(
+        P,
+        np.repeat(np.arange(D), n_deals),
+        *tiled,
+        {c: np.tile(v, D) for c, v in covs.items()},
+        eps,
+        600.0,
+        np.random.default_rng(9),
+    )
+    np.testing.assert_array_equal(won, won_t)
+    np.testing.assert_array_equal(close, close_t)
+    assert n_deals == 0 or 0 < won.mean() < 1
+
+
+def _arrivals_reference(P, td, cut, start, end, period_eps, rng):
+    """The new-deal simulation as vectorized NumPy (the form the compiled arrivals kernel
+    replaced): one array row per new deal, walked by the NumPy reference walk."""
+    from salesops_models.forecast.simulate import _rep_shares
+
+    D, n_rep, S = P.n, len(td.levels.reps), len(td.levels.segments)
+    n_period_days = int(round(end - start))
+    weeks = int(np.ceil((end - cut) / 7))
+    w0 = cut + 7 * np.arange(weeks)
+    w_len = np.minimum(7.0, end - w0)
+    months = pd.DatetimeIndex(pd.Timestamp("2020-01-01") + pd.to_timedelta(w0 + w_len / 2, "D"))
+    yrs = (cut - (w0 + w_len / 2)) / 365.25
+    mu = np.exp(
+        P.arrival_level[:, :, None]
+        + P.arrival_trend[:, :, None] * yrs[None, None, :]
+        + P.arrival_season[:, None, months.month.to_numpy() - 1]
+    ) * (w_len / 7.0)
+    alpha = P.arrival_alpha[:, None, None]
+    counts = rng.poisson(rng.gamma(alpha, mu / alpha))
+    d_i, s_i, w_i = np.nonzero(counts)
+    c = counts[d_i, s_i, w_i]
+    draw, seg = np.repeat(d_i, c), np.repeat(s_i, c)
+    created = np.repeat(w0[w_i], c) + rng.random(len(draw)) * np.repeat(w_len[w_i], c)
+    shares = _rep_shares(td)
+    rep, ttype = np.zeros(len(draw), int), np.zeros(len(draw), int)
+    for g in range(S):
+        m = seg == g
+        rep[m] = rng.choice(n_rep, m.sum(), p=shares[g])
+        ttype[m] = rng.choice(td.type_mix.shape[1], m.sum(), p=td.type_mix[g])
+    n = len(draw)
+    covs = {"type": ttype, "push": np.zeros(n, int), "size": rng.integers(0, 3, n)}
+    covs["call"] = np.ones(n, int)
+    won, close = simulate_paths(
+        P, draw, seg, rep, np.zeros(n, int), np.zeros(n), created, created, covs,
+        period_eps, end, rng, record=[],
+    )  # fmt: skip
+    ok = won & (close < end)
+    amt = np.exp(rng.normal(P.mu_won_amount[draw[ok], seg[ok]], P.sd_won_amount[draw[ok], seg[ok]]))
+    by_rep = np.zeros((D, n_rep))
+    np.add.at(by_rep, (draw[ok], rep[ok]), amt)
+    by_day = np.zeros((D, n_period_days))
+    day = np.clip(np.floor(close[ok] - start), 0, n_period_days - 1).astype(int)
+    np.add.at(by_day, (draw[ok], day), amt)
+    return by_rep, by_day
+
+
+def test_arrivals_kernel_matches_the_numpy_reference(td):
+    """New deals (created after the cutoff, walked from the first stage) booked by the
+    compiled arrivals kernel and by the NumPy form it replaced agree: mean bookings per draw,
+    their spread, each rep's share and the share booked in each month of the quarter,
+    within Monte Carlo error; the same seed gives the same bookings."""
+    from salesops_models.forecast.simulate import _arrivals
+
+    rng = np.random.default_rng(5)
+    D, S, R = 300, len(td.levels.segments), len(td.levels.reps)
+    n_pat = int(np.prod([len(lv) for _, lv, _ in COVARIATES.values()]))
+    counts = np.triu(rng.integers(1, 20, (N_STAGES, N_STAGES + 1)), k=1).astype(float)
+    cdf = np.cumsum(counts / counts.sum(axis=1, keepdims=True), axis=1)
+    cdf = np.broadcast_to(cdf, (D, N_STAGES, N_STAGES + 1)).copy()
+    P = PosteriorDraws.paths_only(
+        rng.normal(-2.5, 0.4, (D, 2, S, N_STAGES, len(DURATION_EDGES))),
+        rng.normal(0, 0.3, (D, 2, R)),
+        rng.normal(0, 0.3, (D, 2, n_pat)),
+        cdf,
+        period_stages=(N_STAGES - 1,),
+    )
+    P.arrival_level[:] = rng.normal(np.log(12.0), 0.2, (D, S))
+    P.arrival_trend[:] = rng.normal(0.0, 0.1, (D, S))
+    P.arrival_season[:] = rng.normal(0.0, 0.2, (D, 12))
+    P.arrival_alpha[:] = 20.0
+    P.mu_won_amount[:] = rng.normal(np.log(20_000), 0.3, (D, S))
+    P.sd_won_amount[:] = 0.8
+    cut = td.cutoff_days
+    start, end = cut - 10.0, cut + 81.0
+    eps = rng.normal(0, 0.1, D)
+    k_rep, _, k_day = _arrivals(P, td, cut, start, end, eps, np.random.default_rng(1))
+    r_rep, r_day = _arrivals_reference(P, td, cut, start, end, eps, np.random.default_rng(2))
+    k_tot, r_tot = k_rep.sum(axis=1), r_rep.sum(axis=1)
+    assert k_tot.mean() > 0
+    # paired by draw (both ran the same parameters): the difference's Monte Carlo error
+    se = (k_tot - r_tot).std() / np.sqrt(D)
+    assert k_tot.mean() == pytest.approx(r_tot.mean(), abs=4.5 * se)
+    assert k_tot.std() == pytest.approx(r_tot.std(), rel=0.2)
+    k_share, r_share = k_rep.sum(axis=0) / k_tot.sum(), r_rep.sum(axis=0) / r_tot.sum()
+    assert np.abs(k_share - r_share).max() < 0.015  # a rep's share is ~0.04
+    months = [k_day[:, i : i + 30].sum() / k_day.sum() for i in (0, 30, 60)]
+    ref_months = [r_day[:, i : i + 30].sum() / r_day.sum() for i in (0, 30, 60)]
+    np.testing.assert_allclose(months, ref_months, atol=0.03)
+    np.testing.assert_allclose(k_day.sum(axis=1), k_tot)
+    again = _arrivals(P, td, cut, start, end, eps, np.random.default_rng(1))
+    np.testing.assert_array_equal(again[0], k_rep)
+    np.testing.assert_array_equal(again[2], k_day)
+
+
 def test_simulator_uses_time_in_stage_bins():
     """A deal already 40 days in stage faces the hazards of the 30-60 day bin."""
     rng = np.random.default_rng(1)
@@ -566,17 +706,23 @@ def jitted_kernel():
     n=st.integers(0, 300),
     sizes=st.tuples(*[st.integers(1, 12)] * 4),
     seed=st.integers(0, 2**31 - 1),
+    runs=st.booleans(),
+    dtype=st.sampled_from([np.int32, np.int64]),
 )
-def test_fused_exposure_term_equals_its_formula_and_gradient(n, sizes, seed):
+def test_fused_exposure_term_equals_its_formula_and_gradient(n, sizes, seed, runs, dtype):
     """The fused op's numba kernel, its NumPy form and the formula agree on the total, and
     its gradient blocks are the per-level sums of the cells' terms (each sums to the total),
-    on any sizes, including no cells and repeated indices."""
+    on any sizes, including no cells and repeated indices, with the cells in any order or
+    sorted into runs of equal base, rep and period levels as the model sends them (the
+    kernel sums a run once), and with either index width."""
     from salesops_models.forecast import exposure_op as eo
 
     rng = np.random.default_rng(seed)
     effects = [rng.normal(-1.0, 1.0, (2, k)) for k in sizes]
     E = rng.uniform(0, 30, n)
-    index = np.stack([rng.integers(0, k, n) for k in sizes]).astype(np.int32)
+    index = np.stack([rng.integers(0, k, n) for k in sizes]).astype(dtype)
+    if runs:  # by base, rep, period, then pattern (np.lexsort's last key is the first)
+        index = np.ascontiguousarray(index[:, np.lexsort(index[[1, 3, 2, 0]])])
     ref = eo.exposure_term_reference(*effects, E, index)
     for impl in (eo.exposure_term_numpy, jitted_kernel()):
         total, *grads = impl(*effects, E, index)

@@ -83,11 +83,36 @@ def push_level(push_count: np.ndarray) -> np.ndarray:
     return np.minimum(np.asarray(push_count, dtype=int), 2)
 
 
-def call_level(stage: np.ndarray, category: np.ndarray) -> np.ndarray:
+def lookup(values, mapping: dict, default=None, what: str = "value") -> np.ndarray:
+    """``mapping[v]`` for each of ``values`` (missing values and keys not in ``mapping`` give
+    ``default``; with no default they raise, naming the first). The distinct values are
+    mapped once (``pd.factorize``): a CRM column has a few distinct strings over 10^5 rows,
+    where ``Series.map`` on Arrow strings looks up every row (with it,
+    :func:`build_training_data` took 1.1 s on the sample org; with this, 0.4 s).
+
+    >>> lookup(["b", "a", "b"], {"a": 0, "b": 1}).tolist()
+    [1, 0, 1]
+    >>> lookup(["a", None, "c"], {"a": 0}, default=-1).tolist()
+    [0, -1, -1]
+    """
+    if not isinstance(values, pd.Series):
+        values = np.asarray(values, dtype=object)
+    codes, uniques = pd.factorize(values)  # a missing value is code -1
+    found = [mapping.get(u, default) for u in uniques]
+    if default is None:
+        if (codes < 0).any() or None in found:
+            bad = None if (codes < 0).any() else uniques[found.index(None)]
+            raise ValueError(f"{what} {bad!r} is not among the model's levels")
+        return np.array(found)[codes]
+    return np.array([*found, default])[codes]
+
+
+def call_level(stage, category) -> np.ndarray:
     """0 below the stage's default forecast category, 1 as default, 2 above (rep's call)."""
-    default = pd.Series(stage).map(DEFAULT_FORECAST_CATEGORY).map(_CATEGORY_RANK)
-    actual = pd.Series(category).map(_CATEGORY_RANK)
-    diff = (actual - default).to_numpy(dtype=float)
+    default_rank = {s: _CATEGORY_RANK.get(c, np.nan) for s, c in DEFAULT_FORECAST_CATEGORY.items()}
+    default = lookup(stage, default_rank, default=np.nan).astype(float)
+    actual = lookup(category, _CATEGORY_RANK, default=np.nan).astype(float)
+    diff = actual - default
     return np.where(np.isnan(diff), 1, np.sign(np.nan_to_num(diff)) + 1).astype(int)
 
 
@@ -202,34 +227,45 @@ def build_training_data(
     levels = levels or make_levels(crm)
     h = crm._history()
     h = h[h["changed_at"] < cutoff]
-    opps = crm.opportunities.set_index("id")
+    o = crm.opportunities
     opp_ids = h["opportunity_id"].to_numpy()
     n = len(h)
+    # per opportunity once, then taken by each history row's opportunity
+    row_opp = pd.Index(o["id"]).get_indexer(h["opportunity_id"])
+    if (row_opp < 0).any():
+        raise ValueError(
+            f"the stage history names opportunity {opp_ids[row_opp < 0][0]!r}, which is not "
+            "among the opportunities"
+        )
     seg_of = opportunity_segments(crm)
     seg_idx_map = {s: i for i, s in enumerate(levels.segments)}
     rep_idx_map = {r: i for i, r in enumerate(levels.reps)}
-    seg = seg_of.reindex(opp_ids).map(seg_idx_map).to_numpy(dtype=int)
-    rep = opps["owner_rep_id"].astype(str).reindex(opp_ids).map(rep_idx_map).to_numpy(dtype=int)
-    otype = (
-        opps["type"]
-        .reindex(opp_ids)
-        .map({t: i for i, t in enumerate(OPPORTUNITY_TYPES)})
-        .fillna(0)
-        .to_numpy(dtype=int)
-    )
-    created = to_days(opps["created_date"].reindex(opp_ids))
+    o_seg = lookup(seg_of, seg_idx_map, what="segment")
+    o_rep = lookup(o["owner_rep_id"].astype(str), rep_idx_map, what="rep")
+    seg, rep = o_seg[row_opp], o_rep[row_opp]
+    type_idx = lookup(o["type"], {t: i for i, t in enumerate(OPPORTUNITY_TYPES)}, default=0)
+    otype = type_idx[row_opp]
+    cday = to_days(o["created_date"])
+    created = cday[row_opp]
     t = to_days(h["changed_at"])
-    stage_name = h["stage"].to_numpy(dtype=object)
-    stage = pd.Series(stage_name).map(STAGE_ORDER).to_numpy(dtype=int).copy()
-    stage[stage_name == LOST_STAGE] = -1
-    is_open = np.isin(stage_name, OPEN_STAGES)
+    # stages as codes of their distinct names (comparisons on integers, not strings)
+    stage_code, stage_names = pd.factorize(h["stage"])
+    names = list(stage_names)
+
+    def code(name: str) -> int:
+        return names.index(name) if name in names else -3
+
+    stage = lookup(h["stage"], STAGE_ORDER, what="stage").astype(int)
+    stage[stage_code == code(LOST_STAGE)] = -1
+    is_open = np.isin(stage_code, [code(k) for k in OPEN_STAGES])
+    is_won = stage_code == code(WON_STAGE)
     same_next = np.zeros(n, dtype=bool)
-    same_next[:-1] = opp_ids[1:] == opp_ids[:-1]
+    same_next[:-1] = row_opp[1:] == row_opp[:-1]
     same_prev = np.zeros(n, dtype=bool)
     same_prev[1:] = same_next[:-1]
     # stage entry time and push count up to each row (as in CRM._last_state)
     new_run = ~same_prev
-    new_run[1:] |= stage_name[1:] != stage_name[:-1]
+    new_run[1:] |= stage_code[1:] != stage_code[:-1]
     run_start = np.maximum.accumulate(np.where(new_run, np.arange(n), 0))
     entered = t[run_start]
     close = to_days(h["close_date"])
@@ -240,16 +276,16 @@ def build_training_data(
     push = csum - csum[first_row] + pushed[first_row]
     push = push - pushed[first_row]  # the first row of a deal is never a push
     amount = h["amount"].to_numpy(dtype=float)
-    call = call_level(stage_name, h["forecast_category"].to_numpy(dtype=object))
+    call = call_level(h["stage"], h["forecast_category"])
     size = levels.size_level(seg, amount)
     age = age_bin(entered - created)
 
     # intervals of open state
     nxt_stage = np.r_[stage[1:], -2]
-    nxt_name = np.append(stage_name[1:], "").astype(object)
+    nxt_code = np.r_[stage_code[1:], -2]
     end = np.where(same_next, np.r_[t[1:], np.nan], cut)
-    advance = same_next & is_open & ((nxt_stage > stage) | (nxt_name == WON_STAGE))
-    lost = same_next & is_open & (nxt_name == LOST_STAGE)
+    advance = same_next & is_open & ((nxt_stage > stage) | (nxt_code == code(WON_STAGE)))
+    lost = same_next & is_open & (nxt_code == code(LOST_STAGE))
     keep = is_open & (end > t)
     transitions = np.zeros((N_STAGES, N_STAGES + 1))
     np.add.at(transitions, (stage[advance], np.minimum(nxt_stage[advance], WON_INDEX)), 1)
@@ -300,10 +336,10 @@ def build_training_data(
     cells = pieces.groupby(list(CELL_KEYS), sort=True, observed=True).sum().reset_index()
 
     # amount change from each stage to the won amount (last amount seen in the stage)
-    won_final = (stage_name == WON_STAGE) & ~same_next
+    won_final = is_won & ~same_next
     won_ids = opp_ids[won_final]
     won_amt = pd.Series(amount[won_final], index=won_ids)
-    stage_exit = is_open & ~((nxt_name == stage_name) & same_next)
+    stage_exit = is_open & ~((nxt_code == stage_code) & same_next)
     sx = pd.DataFrame(
         {"id": opp_ids[stage_exit], "stage": stage[stage_exit], "amt": amount[stage_exit]}
     )
@@ -318,10 +354,7 @@ def build_training_data(
     won_amounts = _log_stats(won_rows, "segment", "la", range(len(levels.segments)))
 
     # arrivals: creations per segment and whole week before the cutoff
-    o = crm.opportunities
-    cday = to_days(o["created_date"])
     vis = cday < cut
-    o_seg = seg_of.reindex(o["id"]).map(seg_idx_map).to_numpy(dtype=int)
     first_day = np.floor(np.nanmin(cday[vis])) if vis.any() else cut - 7
     n_weeks = int((cut - first_day) // 7)
     week0 = cut - 7 * n_weeks
@@ -339,9 +372,6 @@ def build_training_data(
             "years_before": np.tile((cut - (wstart + 3.5)) / 365.25, len(levels.segments)),
             "count": counts.ravel(),
         }
-    )
-    type_idx = (
-        o["type"].map({t: i for i, t in enumerate(OPPORTUNITY_TYPES)}).fillna(0).to_numpy(int)
     )
     type_mix = np.ones((len(levels.segments), len(OPPORTUNITY_TYPES)))
     np.add.at(type_mix, (o_seg[vis], type_idx[vis]), 1)
@@ -370,7 +400,7 @@ def build_training_data(
             "last_changed": t[ol],
         }
     )
-    wl = np.flatnonzero(last & (stage_name == WON_STAGE))
+    wl = np.flatnonzero(last & is_won)
     closed_won = pd.DataFrame(
         {
             "id": opp_ids[wl],

@@ -43,6 +43,8 @@ from .data import (
 
 EDGES = np.r_[np.asarray(DURATION_EDGES), np.inf]
 PATTERN_SHAPE = tuple(len(levels) for _, levels, _ in COVARIATES.values())
+#: stage moves a simulated path may make before it is left open (each move advances a stage)
+MAX_MOVES = 3 * N_STAGES
 
 
 @dataclass
@@ -195,7 +197,7 @@ def simulate_paths(
     close = np.full(n, np.inf)
     cov = dict(covariates)
     in_period_stage = np.isin(np.arange(N_STAGES), P.period_stages)
-    for _ in range(3 * N_STAGES):
+    for _ in range(MAX_MOVES):
         act = np.flatnonzero(alive & (t < horizon))
         if len(act) == 0:
             break
@@ -260,40 +262,53 @@ def _simulate_compiled(
     """:func:`simulate_paths` through the compiled kernel of :mod:`.paths`."""
     from .paths import simulate_paths_parallel
 
-    n = len(draw)
-    age_levels = PATTERN_SHAPE[-1]
-    if list(COVARIATES)[-1] != "age" or age_levels != 2 or len(AGE_EDGES) != 2:
+    per_row = _row_arrays(draw, seg, rep, stage, time_in_stage, now, created, covariates)
+    shared = [*_hazard_arrays(P, period_eps), float(horizon), MAX_MOVES]
+    return simulate_paths_parallel(per_row, shared, rng)
+
+
+def simulate_deals(
+    P, seg, rep, stage, time_in_stage, now, created, covariates, period_eps, horizon, rng
+):
+    """:func:`simulate_paths` of every deal (one entry per deal) under every posterior draw,
+    flat in draw-major order (row ``d * n_deals + j``), the same paths as ``simulate_paths``
+    on the tiled rows for the same seed (tested) without building draw x deal inputs."""
+    from .paths import simulate_deals_parallel
+
+    per_deal = _row_arrays(None, seg, rep, stage, time_in_stage, now, created, covariates)
+    shared = [*_hazard_arrays(P, period_eps), float(horizon), MAX_MOVES]
+    return simulate_deals_parallel(P.n, per_deal, shared, rng)
+
+
+def _row_arrays(draw, seg, rep, stage, time_in_stage, now, created, covariates) -> list:
+    """The kernels' per-row arrays (contiguous, typed), the covariates as the pattern with
+    age bin 0 (the kernel adds the age bin at each stage entry); no draw column when
+    ``draw`` is None."""
+    n = len(seg)
+    if list(COVARIATES)[-1] != "age" or PATTERN_SHAPE[-1] != 2 or len(AGE_EDGES) != 2:
         raise AssertionError("the kernel assumes the age bin is the last pattern digit, 2 levels")
     digits = [np.asarray(covariates[c]) for c in COVARIATES if c != "age"]
     digits.append(np.zeros(n, dtype=int))
     pattern_base = np.ravel_multi_index(digits, PATTERN_SHAPE) if n else np.zeros(0, dtype=int)
-    in_period_stage = np.isin(np.arange(N_STAGES), P.period_stages)
-    per_row = [
-        np.ascontiguousarray(a, dtype=dt)
-        for a, dt in (
-            (draw, np.int64),
-            (seg, np.int64),
-            (rep, np.int64),
-            (stage, np.int64),
-            (time_in_stage, np.float64),
-            (now, np.float64),
-            (created, np.float64),
-            (pattern_base, np.int64),
-        )
-    ]
-    shared = [
+    columns = [(seg, np.int64), (rep, np.int64), (stage, np.int64), (time_in_stage, np.float64)]
+    columns += [(now, np.float64), (created, np.float64), (pattern_base, np.int64)]
+    if draw is not None:
+        columns.insert(0, (draw, np.int64))
+    return [np.ascontiguousarray(a, dtype=dt) for a, dt in columns]
+
+
+def _hazard_arrays(P, period_eps) -> list:
+    """The posterior arrays a path walk reads (:func:`.paths.walk`, ``base`` ... ``age_edge``)."""
+    return [
         np.ascontiguousarray(P.base, dtype=np.float64),
         np.ascontiguousarray(P.rep_effect, dtype=np.float64),
         np.ascontiguousarray(P.pattern_effect, dtype=np.float64),
         np.ascontiguousarray(P.transition_cdf, dtype=np.float64),
         np.ascontiguousarray(np.broadcast_to(period_eps, (P.n,)), dtype=np.float64),
-        in_period_stage,
+        np.isin(np.arange(N_STAGES), P.period_stages),
         EDGES.astype(np.float64),
         float(AGE_EDGES[1]),
-        float(horizon),
-        3 * N_STAGES,
     ]
-    return simulate_paths_parallel(per_row, shared, rng)
 
 
 @dataclass
@@ -423,52 +438,51 @@ def forecast_period(
     )
     closed = float(closed_rep.sum())
 
-    # open deals
+    # open deals: every deal under every draw (draw x deal matrices)
     od = (td.open_deals if open_deals is None else open_deals).reset_index(drop=True)
     N = len(od)
-    dr = np.repeat(np.arange(D), N)
-    ix = np.tile(np.arange(N), D)
-    covs = {
-        name: np.tile(od[col].to_numpy(), D)
-        for name, (col, _, _) in COVARIATES.items()
-        if name != "age"
-    }
-    won, close = simulate_paths(
+    won, close = simulate_deals(
         P,
-        dr,
-        np.tile(od["segment"].to_numpy(), D),
-        np.tile(od["rep"].to_numpy(), D),
-        np.tile(od["stage"].to_numpy(), D),
-        np.tile(od["time_in_stage"].to_numpy(), D),
-        np.full(D * N, cut),
-        np.tile(od["created"].to_numpy(), D),
-        covs,
+        od["segment"].to_numpy(),
+        od["rep"].to_numpy(),
+        od["stage"].to_numpy(),
+        od["time_in_stage"].to_numpy(),
+        np.full(N, cut),
+        od["created"].to_numpy(),
+        {name: od[col].to_numpy() for name, (col, _, _) in COVARIATES.items() if name != "age"},
         period_eps,
         horizon,
         rng,
     )
+    won, close = won.reshape(D, N), close.reshape(D, N)
+    in_period = won & (close < end)
+    slipped = won & (close >= end) & (close < horizon)
+    # the amount at signature of each deal won by the horizon: its CRM amount times the
+    # stage's amount change, or a won-deal size of its segment when it has no amount
     seg_o = od["segment"].to_numpy()
     amt = od["amount"].to_numpy(dtype=float)
     k_o = od["stage"].to_numpy()
     missing = ~(amt > 0)
-    snap_amt = np.where(
-        np.tile(missing, D),
-        np.exp(rng.normal(P.mu_won_amount[dr, seg_o[ix]], P.sd_won_amount[dr, seg_o[ix]])),
-        np.tile(np.nan_to_num(amt), D)
-        * np.exp(rng.normal(P.mu_amount_change[dr, k_o[ix]], P.sd_amount_change[dr, k_o[ix]])),
+    dd, jj = np.nonzero(in_period | slipped)
+    z = rng.standard_normal(len(dd))
+    snap_amt = np.zeros((D, N))
+    snap_amt[dd, jj] = np.where(
+        missing[jj],
+        np.exp(P.mu_won_amount[dd, seg_o[jj]] + P.sd_won_amount[dd, seg_o[jj]] * z),
+        np.nan_to_num(amt)[jj]
+        * np.exp(P.mu_amount_change[dd, k_o[jj]] + P.sd_amount_change[dd, k_o[jj]] * z),
     )
-    in_period = won & (close < end)
-    slipped = won & (close >= end) & (close < horizon)
-    val = np.where(in_period, snap_amt, 0.0).reshape(D, N)
+    val = np.where(in_period, snap_amt, 0.0)
     # slip: deals the CRM dates inside the period that are won only after it ends
     close_o = od["close_day"].to_numpy(dtype=float)
     dated_in = (close_o >= start) & (close_o < end)
-    slip_val = np.where(slipped & np.tile(dated_in, D), snap_amt, 0.0).reshape(D, N)
+    slip_val = np.where(slipped & dated_in[None, :], snap_amt, 0.0)
     from_open = val.sum(axis=1)
     n_days = int(round(end - start))
     daily = np.zeros((D, n_days))
-    day_o = np.clip(np.floor(close - start), 0, n_days - 1).astype(int)
-    np.add.at(daily, (dr[in_period], day_o[in_period]), snap_amt[in_period])
+    di, ji = np.nonzero(in_period)
+    day_o = np.clip(np.floor(close[di, ji] - start), 0, n_days - 1).astype(int)
+    np.add.at(daily, (di, day_o), snap_amt[di, ji])
     rep_o = od["rep"].to_numpy()
     open_rep = np.zeros((D, n_rep))
     np.add.at(open_rep, (slice(None), rep_o), val) if N else None
@@ -490,12 +504,10 @@ def forecast_period(
     )
     total = closed + from_open + from_new
     # deal table
-    won_m = won.reshape(D, N)
-    close_m = np.where(won_m, close.reshape(D, N), np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         med_close = np.nanmedian(  # all-nan columns (never won) give nan
-            np.where(in_period.reshape(D, N) | slipped.reshape(D, N), close_m, np.nan), axis=0
+            np.where(in_period | slipped, close, np.nan), axis=0
         )
     deals = od[
         ["id", "segment", "rep", "stage", "time_in_stage", "push_count", "amount", "close_day"]
@@ -504,9 +516,9 @@ def forecast_period(
     deals["rep_id"] = np.array(lv.reps, dtype=object)[rep_o]
     deals["stage"] = np.array(OPEN_STAGES, dtype=object)[k_o]
     deals["close_date"] = from_days(od["close_day"].to_numpy()).normalize()
-    deals["p_win_period"] = in_period.reshape(D, N).mean(axis=0)
-    deals["p_win_by_next_period"] = (in_period | slipped).reshape(D, N).mean(axis=0)
-    deals["p_slip"] = slipped.reshape(D, N).mean(axis=0)
+    deals["p_win_period"] = in_period.mean(axis=0)
+    deals["p_win_by_next_period"] = (in_period | slipped).mean(axis=0)
+    deals["p_slip"] = slipped.mean(axis=0)
     deals["expected_value"] = val.mean(axis=0)
     deals["expected_slip"] = slip_val.mean(axis=0)  # zero unless dated in the period
     deals["expected_close"] = from_days(
@@ -537,18 +549,26 @@ def forecast_period(
 
 
 def _arrivals(P, td, cut, start, end, period_eps, rng):
-    """Won bookings per draw and rep from deals created in (cutoff, period end)."""
+    """Won bookings per draw and rep (and per day of the period) from deals created in
+    (cutoff, period end).
+
+    Weekly creations per segment are drawn from the arrivals' negative binomial (a
+    gamma-Poisson mixture); each new deal gets a creation time uniform in its week, a rep in
+    proportion to the segment's recent creations, the segment's mix of opportunity types, a
+    size tercile uniform over the three, no pushes and the default forecast call, and is
+    walked through the stage hazards from the first stage
+    (:func:`.paths.simulate_arrivals_kernel`: summed as it goes, no array per new deal).
+    """
+    from .paths import simulate_arrivals_parallel
+
     lv = td.levels
-    D, n_rep, S = P.n, len(lv.reps), len(lv.segments)
-    new_rep = np.zeros((D, n_rep))
-    first = cut  # every deal created from now to the period's end may close in it
-    n_days = end - first
+    D, n_rep = P.n, len(lv.reps)
     n_period_days = int(round(end - start))
-    new_daily = np.zeros((D, n_period_days))
+    n_days = end - cut  # every deal created from now to the period's end may close in it
     if n_days <= 0:
-        return new_rep, np.zeros(D), new_daily
+        return np.zeros((D, n_rep)), np.zeros(D), np.zeros((D, n_period_days))
     weeks = int(np.ceil(n_days / 7))
-    w0 = first + 7 * np.arange(weeks)
+    w0 = cut + 7 * np.arange(weeks)
     w_len = np.minimum(7.0, end - w0)
     months = from_days(w0 + w_len / 2).month.to_numpy() - 1
     yrs = (cut - (w0 + w_len / 2)) / 365.25
@@ -562,49 +582,27 @@ def _arrivals(P, td, cut, start, end, period_eps, rng):
     )
     alpha = P.arrival_alpha[:, None, None]
     lam = rng.gamma(alpha, mu / alpha)  # NB as a gamma-Poisson mixture
-    counts = rng.poisson(lam)  # (D, S, W)
-    d_i, s_i, w_i = np.nonzero(counts)
-    c = counts[d_i, s_i, w_i]
-    draw = np.repeat(d_i, c)
-    seg = np.repeat(s_i, c)
-    created = np.repeat(w0[w_i], c) + rng.random(len(draw)) * np.repeat(w_len[w_i], c)
-    # rep in proportion to recent creation among the segment's reps
-    shares = _rep_shares(td)
-    rep = np.empty(len(draw), dtype=int)
-    for g in range(S):
-        m = seg == g
-        sh = shares[g]
-        if m.any():
-            rep[m] = rng.choice(len(sh), m.sum(), p=sh)
-    ttype = np.empty(len(draw), dtype=int)
-    for g in range(S):
-        m = seg == g
-        ttype[m] = rng.choice(td.type_mix.shape[1], m.sum(), p=td.type_mix[g])
-    covs = {
-        "type": ttype,
-        "push": np.zeros(len(draw), dtype=int),
-        "size": rng.integers(0, 3, len(draw)),
-        "call": np.ones(len(draw), dtype=int),
-    }
-    won, close = simulate_paths(
-        P,
-        draw,
-        seg,
-        rep,
-        np.zeros(len(draw), dtype=int),
-        np.zeros(len(draw)),
-        created,
-        created,
-        covs,
-        period_eps,
-        end,
+    counts = rng.poisson(lam).astype(np.int64)  # (D, S, W)
+    rep_cdf = np.cumsum(np.stack(_rep_shares(td)), axis=1)
+    type_cdf = np.cumsum(td.type_mix, axis=1)
+    # the pattern of (type, size) with no pushes, the default call and age bin 0
+    tt, size = np.indices((len(COVARIATES["type"][1]), len(COVARIATES["size"][1])))
+    digits = {"type": tt, "push": 0 * tt, "size": size, "call": 1 + 0 * tt, "age": 0 * tt}
+    pattern_of = np.ravel_multi_index([digits[c] for c in COVARIATES], PATTERN_SHAPE)
+    new_rep, new_daily = simulate_arrivals_parallel(
+        counts,
+        [w0.astype(np.float64), w_len.astype(np.float64)],
+        [
+            np.ascontiguousarray(rep_cdf),
+            np.ascontiguousarray(type_cdf),
+            np.ascontiguousarray(P.mu_won_amount, dtype=np.float64),
+            np.ascontiguousarray(P.sd_won_amount, dtype=np.float64),
+            np.ascontiguousarray(pattern_of, dtype=np.int64),
+        ],
+        _hazard_arrays(P, period_eps),
+        (start, end, n_period_days, MAX_MOVES),
         rng,
     )
-    ok = won & (close < end)
-    amt = np.exp(rng.normal(P.mu_won_amount[draw[ok], seg[ok]], P.sd_won_amount[draw[ok], seg[ok]]))
-    np.add.at(new_rep, (draw[ok], rep[ok]), amt)
-    day = np.clip(np.floor(close[ok] - start), 0, n_period_days - 1).astype(int)
-    np.add.at(new_daily, (draw[ok], day), amt)
     return new_rep, new_rep.sum(axis=1), new_daily
 
 
