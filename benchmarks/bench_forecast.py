@@ -153,10 +153,14 @@ def timed_fit(label, model_config, sc, crm, as_of, levels, period, goal):
     return model, idata, {"cold": cold, "fit": fit_s, "warm": warm}
 
 
-def gradient_cost(crm, as_of, levels, reps: int = 30) -> None:
-    """Time the log-density gradient of the likelihoods (numba, as nutpie runs it) at the same
-    point: NUTS spends nearly all its time there, and both models have the same posterior,
-    so the ratio is the speed-up of a fit at equal draws and step counts."""
+def gradient_cost(crm, as_of, levels, reps: int = 300) -> None:
+    """Time the log-density gradient of the likelihoods as nutpie calls it during sampling
+    (its numba-compiled C callback, through ctypes; PyMC's Python ``compile_dlogp`` adds
+    ~0.1 ms of call overhead a gradient) at the same point: NUTS spends nearly all its time
+    there, and the models have the same posterior, so the ratio is the speed-up of a fit at
+    equal draws and step counts."""
+    import ctypes
+
     from salesops_models.forecast.data import build_training_data
 
     td = build_training_data(crm, as_of, levels, keep_pieces=True)
@@ -167,15 +171,25 @@ def gradient_cost(crm, as_of, levels, reps: int = 30) -> None:
         ("rows", {"likelihood": "rows"}),
     ):
         m = BookingsForecastModel(cfg)
-        model = m.build_model(td)
-        f = model.compile_dlogp(mode="NUMBA")  # what nutpie compiles
-        point = model.initial_point()
-        f(point)
+        _, compiled, _ = m._compiled(td, "nutpie")  # as a fit compiles it
+        n = compiled.n_dim
+        x, grad, logp = np.zeros(n), np.zeros(n), np.zeros(())
+        ptr = ctypes.POINTER(ctypes.c_double)
+        args = (
+            ctypes.c_uint64(n),
+            x.ctypes.data_as(ptr),
+            grad.ctypes.data_as(ptr),
+            logp.ctypes.data_as(ptr),
+            ctypes.c_void_p(compiled.user_data.ctypes.data),
+        )
+        fn = compiled.compiled_logp_func.ctypes
+        if fn(*args) != 0:
+            raise RuntimeError(f"{name}: the log density failed at the origin")
         t0 = time.perf_counter()
         for _ in range(reps):
-            f(point)
+            fn(*args)
         out[name] = (time.perf_counter() - t0) / reps
-        print(f"gradient ({name}: {len(m.cells):,} terms): {1000 * out[name]:.2f} ms", flush=True)
+        print(f"gradient ({name}: {len(m.cells):,} terms): {1000 * out[name]:.3f} ms", flush=True)
     print(
         f"per-gradient speed-up of the fused op over the gathers: "
         f"{out['gather'] / out['cells']:.1f}x; of the sufficient statistics over rows: "

@@ -31,7 +31,8 @@ simulation, so P(closes inside the period | won) is modelled, not assumed, and s
 the next period is a direct output. The cells' likelihood is fitted on sufficient
 statistics: the event part ``sum n_r * eta_r`` needs only event totals per effect level, and
 the exposure part ``sum E * exp(eta_r)`` with its gradient is one fused pass over the cells
-(:mod:`.exposure_op`, 2x the PyTensor gathers per gradient). Where the next stage goes
+(:mod:`.exposure_op`: a gradient of the log density 0.145 ms where the PyTensor gathers
+took 0.54, sample org). Where the next stage goes
 after an advance (including
 skips and CRMs whose deals jump straight to Closed Won) follows a Dirichlet(1 + counts)
 posterior of the observed transitions.

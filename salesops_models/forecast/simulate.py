@@ -479,13 +479,21 @@ def forecast_period(
     slip_val = np.where(slipped & dated_in[None, :], snap_amt, 0.0)
     from_open = val.sum(axis=1)
     n_days = int(round(end - start))
-    daily = np.zeros((D, n_days))
     di, ji = np.nonzero(in_period)
     day_o = np.clip(np.floor(close[di, ji] - start), 0, n_days - 1).astype(int)
-    np.add.at(daily, (di, day_o), snap_amt[di, ji])
+    daily = (  # float also when no deal is won (bincount gives int64 zeros then)
+        np.bincount(di * n_days + day_o, weights=snap_amt[di, ji], minlength=D * n_days)
+        .astype(float)
+        .reshape(D, n_days)
+    )
+    # per rep: the deals sorted by rep, each rep's columns summed (np.add.at is ~10x slower)
     rep_o = od["rep"].to_numpy()
     open_rep = np.zeros((D, n_rep))
-    np.add.at(open_rep, (slice(None), rep_o), val) if N else None
+    if N:
+        order = np.argsort(rep_o, kind="stable")
+        reps_sorted = rep_o[order]
+        first = np.flatnonzero(np.r_[True, reps_sorted[1:] != reps_sorted[:-1]])
+        open_rep[:, reps_sorted[first]] = np.add.reduceat(val[:, order], first, axis=1)
 
     # new deals created after the cutoff and before the period's end
     new_rep, from_new, new_daily = _arrivals(P, td, cut, start, end, period_eps, rng)
