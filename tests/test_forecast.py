@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -234,6 +235,31 @@ def test_deals_under_every_draw_are_the_tiled_paths(n_deals):
     np.testing.assert_array_equal(won, won_t)
     np.testing.assert_array_equal(close, close_t)
     assert n_deals == 0 or 0 < won.mean() < 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.integers(0, 30),
+    cols=st.integers(0, 12),
+    seed=st.integers(0, 2**31 - 1),
+    share=st.floats(0.0, 1.0),
+)
+def test_column_medians_are_nanmedians_of_the_masked_values(rows, cols, seed, share):
+    """The compiled per-deal median close time is NumPy's nanmedian of the masked matrix,
+    on any shape, with ties, and nan for a column with nothing masked in."""
+    from salesops_models.forecast.simulate import column_medians
+
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 6, (rows, cols)).astype(float) + rng.uniform(0, 1, (rows, cols)) * (
+        rng.random((rows, cols)) < 0.5
+    )
+    mask = rng.random((rows, cols)) < share
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = (
+            np.nanmedian(np.where(mask, values, np.nan), axis=0) if rows else np.full(cols, np.nan)
+        )
+    np.testing.assert_array_equal(column_medians(values, mask), expected)
 
 
 def _arrivals_reference(P, td, cut, start, end, period_eps, rng):

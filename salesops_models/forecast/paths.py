@@ -381,3 +381,21 @@ def simulate_arrivals_kernel(
                         by_rep[d, r] += amount
                         day = int(np.floor(close - period_start))
                         by_day[d, min(max(day, 0), n_days - 1)] += amount
+
+
+@numba.njit(cache=True, nogil=True)
+def column_medians_kernel(values, mask):
+    """Median of each column of ``values`` over the rows where ``mask`` is set (nan where
+    none is; see :func:`.simulate.column_medians`)."""
+    n_rows, n_cols = values.shape
+    out = np.full(n_cols, np.nan)
+    buf = np.empty(n_rows)
+    for j in range(n_cols):
+        k = 0
+        for i in range(n_rows):
+            if mask[i, j]:
+                buf[k] = values[i, j]
+                k += 1
+        if k:
+            out[j] = np.median(buf[:k])
+    return out

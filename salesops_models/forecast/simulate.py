@@ -457,43 +457,33 @@ def forecast_period(
     won, close = won.reshape(D, N), close.reshape(D, N)
     in_period = won & (close < end)
     slipped = won & (close >= end) & (close < horizon)
-    # the amount at signature of each deal won by the horizon: its CRM amount times the
-    # stage's amount change, or a won-deal size of its segment when it has no amount
+    # each (draw, deal) won by the horizon, with its amount at signature: the deal's CRM
+    # amount times the stage's amount change, or a won-deal size of its segment when it has
+    # no amount. Everything below is summed from these pairs (no draw x deal amount arrays)
     seg_o = od["segment"].to_numpy()
     amt = od["amount"].to_numpy(dtype=float)
     k_o = od["stage"].to_numpy()
+    rep_o = od["rep"].to_numpy()
     missing = ~(amt > 0)
     dd, jj = np.nonzero(in_period | slipped)
     z = rng.standard_normal(len(dd))
-    snap_amt = np.zeros((D, N))
-    snap_amt[dd, jj] = np.where(
+    amount = np.where(
         missing[jj],
         np.exp(P.mu_won_amount[dd, seg_o[jj]] + P.sd_won_amount[dd, seg_o[jj]] * z),
         np.nan_to_num(amt)[jj]
         * np.exp(P.mu_amount_change[dd, k_o[jj]] + P.sd_amount_change[dd, k_o[jj]] * z),
     )
-    val = np.where(in_period, snap_amt, 0.0)
+    won_close = close[dd, jj]
+    booked = np.where(won_close < end, amount, 0.0)  # won inside the period
     # slip: deals the CRM dates inside the period that are won only after it ends
     close_o = od["close_day"].to_numpy(dtype=float)
     dated_in = (close_o >= start) & (close_o < end)
-    slip_val = np.where(slipped & dated_in[None, :], snap_amt, 0.0)
-    from_open = val.sum(axis=1)
+    slip_amount = np.where((won_close >= end) & dated_in[jj], amount, 0.0)
+    from_open = _sums(dd, booked, D)
+    open_rep = _sums(dd * n_rep + rep_o[jj], booked, D * n_rep).reshape(D, n_rep)
     n_days = int(round(end - start))
-    di, ji = np.nonzero(in_period)
-    day_o = np.clip(np.floor(close[di, ji] - start), 0, n_days - 1).astype(int)
-    daily = (  # float also when no deal is won (bincount gives int64 zeros then)
-        np.bincount(di * n_days + day_o, weights=snap_amt[di, ji], minlength=D * n_days)
-        .astype(float)
-        .reshape(D, n_days)
-    )
-    # per rep: the deals sorted by rep, each rep's columns summed (np.add.at is ~10x slower)
-    rep_o = od["rep"].to_numpy()
-    open_rep = np.zeros((D, n_rep))
-    if N:
-        order = np.argsort(rep_o, kind="stable")
-        reps_sorted = rep_o[order]
-        first = np.flatnonzero(np.r_[True, reps_sorted[1:] != reps_sorted[:-1]])
-        open_rep[:, reps_sorted[first]] = np.add.reduceat(val[:, order], first, axis=1)
+    day_o = np.clip(np.floor(won_close - start), 0, n_days - 1).astype(int)
+    daily = _sums(dd * n_days + day_o, booked, D * n_days).reshape(D, n_days)
 
     # new deals created after the cutoff and before the period's end
     new_rep, from_new, new_daily = _arrivals(P, td, cut, start, end, period_eps, rng)
@@ -512,11 +502,8 @@ def forecast_period(
     )
     total = closed + from_open + from_new
     # deal table
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med_close = np.nanmedian(  # all-nan columns (never won) give nan
-            np.where(in_period | slipped, close, np.nan), axis=0
-        )
+    # each deal's median close time over the draws that win it by the horizon (nan if none)
+    med_close = column_medians(close, in_period | slipped)
     deals = od[
         ["id", "segment", "rep", "stage", "time_in_stage", "push_count", "amount", "close_day"]
     ].copy()
@@ -527,8 +514,8 @@ def forecast_period(
     deals["p_win_period"] = in_period.mean(axis=0)
     deals["p_win_by_next_period"] = (in_period | slipped).mean(axis=0)
     deals["p_slip"] = slipped.mean(axis=0)
-    deals["expected_value"] = val.mean(axis=0)
-    deals["expected_slip"] = slip_val.mean(axis=0)  # zero unless dated in the period
+    deals["expected_value"] = _sums(jj, booked, N) / D
+    deals["expected_slip"] = _sums(jj, slip_amount, N) / D  # zero unless dated in the period
     deals["expected_close"] = from_days(
         np.where(np.isfinite(med_close), med_close, np.nan)
     ).normalize()
@@ -549,10 +536,32 @@ def forecast_period(
         by_rep=by_rep,
         deals=deals.reset_index(drop=True),
         reps=reps,
-        slip=slip_val.sum(axis=1),
+        slip=_sums(dd, slip_amount, D),
         cumulative=cumulative,
         diagnostics=model.diagnostics().to_dict(),
         meta={"draws": D, "open_deals": N, "fingerprint": model.fingerprint},
+    )
+
+
+def _sums(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+    """``weights`` summed by ``index`` into ``size`` bins, float even with no weights
+    (``np.bincount`` returns int64 zeros for an empty input)."""
+    return np.bincount(index, weights=weights, minlength=size).astype(float)
+
+
+def column_medians(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The median of each column's ``values`` where ``mask`` is set (nan where none is):
+    ``np.nanmedian(np.where(mask, values, nan), axis=0)`` in one compiled pass, without
+    NumPy's per-column loop (0.25 s over 4,102 deals x 2,000 draws).
+
+    >>> v = np.array([[1.0, 5.0, 0.0], [3.0, 7.0, 0.0], [2.0, 9.0, 0.0]])
+    >>> column_medians(v, np.array([[1, 0, 0], [1, 1, 0], [1, 1, 0]], bool)).tolist()
+    [2.0, 8.0, nan]
+    """
+    from .paths import column_medians_kernel
+
+    return column_medians_kernel(
+        np.ascontiguousarray(values, dtype=np.float64), np.asarray(mask, dtype=bool)
     )
 
 
