@@ -30,27 +30,37 @@ CHUNKS = 2
 MIN_PARALLEL_ROWS = 200_000
 
 
-def simulate_paths_parallel(per_row: list, shared: list, rng: np.random.Generator):
-    """:func:`simulate_paths_kernel` over chunks of the rows in threads.
-
-    ``per_row`` are the row arrays (draw ... pattern_base), ``shared`` the remaining
-    arguments before the generator. The chunk generators are seeded from ``rng``.
-    """
-    n = len(per_row[0])
-    chunks = CHUNKS if n >= MIN_PARALLEL_ROWS else 1
+def in_chunks(n: int, work: int, rng: np.random.Generator, run) -> list:
+    """``run(lo, hi, generator)`` over :data:`CHUNKS` contiguous blocks of ``range(n)`` in
+    threads (one block when ``work`` is below :data:`MIN_PARALLEL_ROWS`), each block with a
+    child generator seeded from ``rng``: the block count is fixed, so the same seed gives
+    the same results on any machine. Returns the blocks' results in order."""
+    chunks = CHUNKS if work >= MIN_PARALLEL_ROWS else 1
     seeds = rng.integers(0, 2**63 - 1, size=chunks)
     bounds = np.linspace(0, n, chunks + 1).astype(int)
 
-    def run(c):
-        lo, hi = bounds[c], bounds[c + 1]
-        gen = np.random.default_rng(int(seeds[c]))
-        return simulate_paths_kernel(*[a[lo:hi] for a in per_row], *shared, gen)
+    def one(c):
+        return run(int(bounds[c]), int(bounds[c + 1]), np.random.default_rng(int(seeds[c])))
 
     if chunks == 1:
-        parts = [run(0)]
-    else:
-        with ThreadPoolExecutor(chunks) as pool:
-            parts = list(pool.map(run, range(chunks)))
+        return [one(0)]
+    with ThreadPoolExecutor(chunks) as pool:
+        return list(pool.map(one, range(chunks)))
+
+
+def simulate_paths_parallel(per_row: list, shared: list, rng: np.random.Generator):
+    """:func:`simulate_paths_kernel` over chunks of the rows in threads (:func:`in_chunks`).
+
+    ``per_row`` are the row arrays (draw ... pattern_base), ``shared`` the remaining
+    arguments before the generator.
+    """
+    n = len(per_row[0])
+    parts = in_chunks(
+        n,
+        n,
+        rng,
+        lambda lo, hi, gen: simulate_paths_kernel(*[a[lo:hi] for a in per_row], *shared, gen),
+    )
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
@@ -188,21 +198,10 @@ def simulate_deals_parallel(n_draws: int, per_deal: list, shared: list, rng: np.
 
     ``per_deal`` are (seg, rep, stage, time_in_stage, now, created, pattern_base), one entry
     per deal; ``shared`` as for :func:`simulate_paths_parallel`."""
-    n_deals = len(per_deal[0])
-    n = n_draws * n_deals
-    chunks = CHUNKS if n >= MIN_PARALLEL_ROWS else 1
-    seeds = rng.integers(0, 2**63 - 1, size=chunks)
-    bounds = np.linspace(0, n, chunks + 1).astype(int)
-
-    def run(c):
-        gen = np.random.default_rng(int(seeds[c]))
-        return simulate_deals_kernel(int(bounds[c]), int(bounds[c + 1]), *per_deal, *shared, gen)
-
-    if chunks == 1:
-        parts = [run(0)]
-    else:
-        with ThreadPoolExecutor(chunks) as pool:
-            parts = list(pool.map(run, range(chunks)))
+    n = n_draws * len(per_deal[0])
+    parts = in_chunks(
+        n, n, rng, lambda lo, hi, gen: simulate_deals_kernel(lo, hi, *per_deal, *shared, gen)
+    )
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
@@ -274,18 +273,14 @@ def simulate_arrivals_parallel(
     the period."""
     n_draws, n_reps = counts.shape[0], per_draw_segment[0].shape[1]
     start, end, n_days, max_moves = window
-    chunks = CHUNKS if counts.sum() >= MIN_PARALLEL_ROWS else 1
-    seeds = rng.integers(0, 2**63 - 1, size=chunks)
-    bounds = np.linspace(0, n_draws, chunks + 1).astype(int)
     by_rep = np.zeros((n_draws, n_reps))
     by_day = np.zeros((n_draws, int(n_days)))
 
-    def run(c):
-        gen = np.random.default_rng(int(seeds[c]))
+    def run(lo, hi, gen):  # each block writes only its own draws' rows
         simulate_arrivals_kernel(
             counts,
-            int(bounds[c]),
-            int(bounds[c + 1]),
+            lo,
+            hi,
             *per_week,
             *per_draw_segment,
             *paths,
@@ -297,11 +292,7 @@ def simulate_arrivals_parallel(
             gen,
         )
 
-    if chunks == 1:
-        run(0)
-    else:
-        with ThreadPoolExecutor(chunks) as pool:
-            list(pool.map(run, range(chunks)))
+    in_chunks(n_draws, int(counts.sum()), rng, run)
     return by_rep, by_day
 
 
