@@ -457,6 +457,7 @@ def forecast_period(
     won, close = won.reshape(D, N), close.reshape(D, N)
     in_period = won & (close < end)
     slipped = won & (close >= end) & (close < horizon)
+    by_horizon = in_period | slipped
     # each (draw, deal) won by the horizon, with its amount at signature: the deal's CRM
     # amount times the stage's amount change, or a won-deal size of its segment when it has
     # no amount. Everything below is summed from these pairs (no draw x deal amount arrays)
@@ -465,7 +466,7 @@ def forecast_period(
     k_o = od["stage"].to_numpy()
     rep_o = od["rep"].to_numpy()
     missing = ~(amt > 0)
-    dd, jj = np.nonzero(in_period | slipped)
+    dd, jj = np.nonzero(by_horizon)
     z = rng.standard_normal(len(dd))
     amount = np.where(
         missing[jj],
@@ -503,7 +504,7 @@ def forecast_period(
     total = closed + from_open + from_new
     # deal table
     # each deal's median close time over the draws that win it by the horizon (nan if none)
-    med_close = column_medians(close, in_period | slipped)
+    med_close = column_medians(close, by_horizon)
     deals = od[
         ["id", "segment", "rep", "stage", "time_in_stage", "push_count", "amount", "close_day"]
     ].copy()
@@ -512,7 +513,7 @@ def forecast_period(
     deals["stage"] = np.array(OPEN_STAGES, dtype=object)[k_o]
     deals["close_date"] = from_days(od["close_day"].to_numpy()).normalize()
     deals["p_win_period"] = in_period.mean(axis=0)
-    deals["p_win_by_next_period"] = (in_period | slipped).mean(axis=0)
+    deals["p_win_by_next_period"] = by_horizon.mean(axis=0)
     deals["p_slip"] = slipped.mean(axis=0)
     deals["expected_value"] = _sums(jj, booked, N) / D
     deals["expected_slip"] = _sums(jj, slip_amount, N) / D  # zero unless dated in the period
