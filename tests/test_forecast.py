@@ -191,6 +191,21 @@ def test_compiled_paths_match_the_numpy_reference():
     np.testing.assert_array_equal(again[1], close_k)
 
 
+def _random_hazards(rng, n_seg, n_rep, cdf, base_mean, base_sd) -> PosteriorDraws:
+    """Path-only posterior draws (one per row of ``cdf``) with random baseline hazards by
+    segment, stage and bin, random rep and pattern effects, and a period effect on the last
+    stage."""
+    D = cdf.shape[0]
+    n_pat = int(np.prod([len(lv) for _, lv, _ in COVARIATES.values()]))
+    return PosteriorDraws.paths_only(
+        rng.normal(base_mean, base_sd, (D, 2, n_seg, N_STAGES, len(DURATION_EDGES))),
+        rng.normal(0, 0.3, (D, 2, n_rep)),
+        rng.normal(0, 0.3, (D, 2, n_pat)),
+        cdf,
+        period_stages=(N_STAGES - 1,),
+    )
+
+
 @pytest.mark.parametrize("n_deals", [0, 7, 130_001])  # 130,001 x 2 draws: two chunks
 def test_deals_under_every_draw_are_the_tiled_paths(n_deals):
     """:func:`simulate_deals` (per-deal inputs, rows made in the kernel) gives exactly the
@@ -199,17 +214,10 @@ def test_deals_under_every_draw_are_the_tiled_paths(n_deals):
 
     rng = np.random.default_rng(3)
     D, S, R = 2, 2, 4
-    n_pat = int(np.prod([len(lv) for _, lv, _ in COVARIATES.values()]))
     cdf = np.zeros((D, N_STAGES, N_STAGES + 1))
     for k in range(N_STAGES):
         cdf[:, k, k + 1 :] = 1.0
-    P = PosteriorDraws.paths_only(
-        rng.normal(-3.0, 0.5, (D, 2, S, N_STAGES, len(DURATION_EDGES))),
-        rng.normal(0, 0.3, (D, 2, R)),
-        rng.normal(0, 0.3, (D, 2, n_pat)),
-        cdf,
-        period_stages=(N_STAGES - 1,),
-    )
+    P = _random_hazards(rng, S, R, cdf, base_mean=-3.0, base_sd=0.5)
     deal = {
         "seg": rng.integers(0, S, n_deals),
         "rep": rng.integers(0, R, n_deals),
@@ -317,17 +325,10 @@ def test_arrivals_kernel_matches_the_numpy_reference(td):
 
     rng = np.random.default_rng(5)
     D, S, R = 300, len(td.levels.segments), len(td.levels.reps)
-    n_pat = int(np.prod([len(lv) for _, lv, _ in COVARIATES.values()]))
     counts = np.triu(rng.integers(1, 20, (N_STAGES, N_STAGES + 1)), k=1).astype(float)
     cdf = np.cumsum(counts / counts.sum(axis=1, keepdims=True), axis=1)
     cdf = np.broadcast_to(cdf, (D, N_STAGES, N_STAGES + 1)).copy()
-    P = PosteriorDraws.paths_only(
-        rng.normal(-2.5, 0.4, (D, 2, S, N_STAGES, len(DURATION_EDGES))),
-        rng.normal(0, 0.3, (D, 2, R)),
-        rng.normal(0, 0.3, (D, 2, n_pat)),
-        cdf,
-        period_stages=(N_STAGES - 1,),
-    )
+    P = _random_hazards(rng, S, R, cdf, base_mean=-2.5, base_sd=0.4)
     P.arrival_level[:] = rng.normal(np.log(12.0), 0.2, (D, S))
     P.arrival_trend[:] = rng.normal(0.0, 0.1, (D, S))
     P.arrival_season[:] = rng.normal(0.0, 0.2, (D, 12))
