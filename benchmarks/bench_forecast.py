@@ -6,6 +6,10 @@ posterior means agreeing within Monte Carlo error.
 
 "Warm" means the compiled model is cached (the second fit at the same index spaces, as every
 refit of a backtest or a scheduled run in one process is); the cold first fit is printed too.
+"Fresh process" runs fit + forecast in a new interpreter twice: with the on-disk cache of
+compiled models switched off (what the first run on a machine pays, PyTensor's op cache
+aside) and with it (any later process, or another org of the same capacities:
+:mod:`salesops_models.compile_cache`).
 The baselines are the model as it was (:data:`BEFORE`: the cells' exposure term as PyTensor
 gathers from two outer sums, the implementation the fused op of
 :mod:`salesops_models.forecast.exposure_op` replaced, reps centered from 400 events, and
@@ -15,7 +19,7 @@ time-in-stage bin x quarter, sampled as ours). All use the same seed and forecas
 number of draws.
 
     python benchmarks/bench_forecast.py [--reps 107] [--years 2.5] [--store PATH]
-        [--draws N] [--tune N] [--skip-before] [--skip-naive]
+        [--draws N] [--tune N] [--skip-before] [--skip-naive] [--skip-fresh]
 """
 
 from __future__ import annotations
@@ -51,19 +55,17 @@ def main() -> None:
     ap.add_argument(
         "--simulation-only", action="store_true", help="only time the deal-path simulation"
     )
+    ap.add_argument("--skip-fresh", action="store_true", help="skip the fresh-process runs")
+    ap.add_argument("--fresh-run", choices=["off", "on"], help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.fresh_run:
+        return fresh_run(a)
     simulation_cost()
     if a.simulation_only:
         return
     t0 = time.perf_counter()
-    if a.store:
-        from salesops_models.store import load_duckdb
-
-        crm = load_duckdb(a.store)
-        source = a.store
-    else:
-        crm = generate_org(n_reps=a.reps, years=a.years, seed=3).crm
-        source = f"generated, {a.reps} reps"
+    crm = _org(a)
+    source = a.store or f"generated, {a.reps} reps"
     as_of = crm.data_end - pd.Timedelta(days=45)
     period = crm.quarter(as_of)
     n_hist = int((crm.opportunities["created_date"] <= as_of).sum())
@@ -79,6 +81,8 @@ def main() -> None:
         return
 
     goal = "<= 10 s warm, <= 40 s cold" if a.store else "<= 15 s warm"
+    if not a.skip_fresh:
+        fresh_processes(a)
     model, idata, ours = timed_fit("ours  ", {}, sc, crm, as_of, levels, period, goal)
     print(f"cells: {idata.attrs['n_cells']:,} from {idata.attrs['n_pieces']:,} exposure pieces")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
@@ -127,11 +131,70 @@ BEFORE = {"likelihood": "gather", "dense_rep_events": 400}
 BEFORE_SAMPLER = {"chains": 4, "draws": 1000, "tune": 500}
 
 
+def _org(a):
+    if a.store:
+        from salesops_models.store import load_duckdb
+
+        return load_duckdb(a.store)
+    return generate_org(n_reps=a.reps, years=a.years, seed=3).crm
+
+
+def fresh_run(a) -> None:
+    """Inside a fresh interpreter: one fit + forecast, the compile cache on or off."""
+    import os
+
+    from salesops_models.compile_cache import ENV_VAR
+
+    if a.fresh_run == "off":
+        os.environ[ENV_VAR] = "off"
+    crm = _org(a)
+    as_of = crm.data_end - pd.Timedelta(days=45)
+    t0 = time.perf_counter()
+    model = BookingsForecastModel(sampler_config={})
+    model.fit(crm, as_of, seed=1)
+    model.forecast(crm.quarter(as_of), seed=1)
+    info = model.compile_info
+    print(
+        f"FRESH {time.perf_counter() - t0:.1f} {info['compiled_model']} "
+        f"{info['compile_seconds']:.1f} {model.diagnostics().ok}"
+    )
+
+
+def fresh_processes(a) -> None:
+    """Fit + forecast in a new interpreter, without and with the compile cache (the first
+    with-cache run stores the entry if it is missing, so it runs after the one without)."""
+    import subprocess
+    import sys
+
+    args = ["--store", a.store] if a.store else ["--reps", str(a.reps), "--years", str(a.years)]
+    results = {}
+    for mode in ("off", "on", "on"):
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, __file__, *args, "--fresh-run", mode],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        wall = time.perf_counter() - t0
+        line = next(x for x in out.splitlines() if x.startswith("FRESH "))
+        _, seconds, source, compile_s, ok = line.split()
+        results[mode] = (float(seconds), source, float(compile_s), ok, wall)
+    for mode, label in (("off", "compile cache off"), ("on", "compiled model on disk")):
+        seconds, source, compile_s, ok, wall = results[mode]
+        print(
+            f"fresh process, {label}: fit + forecast {seconds:.1f} s (model {source} in "
+            f"{compile_s:.1f} s; converged {ok}); {wall:.1f} s with imports and data",
+            flush=True,
+        )
+
+
 def timed_fit(label, model_config, sc, crm, as_of, levels, period, goal):
     """Cold fit, warm fit and forecast (the draws of the fit) of one configuration, printed."""
     model = BookingsForecastModel(model_config, sampler_config=sc)
     t0 = time.perf_counter()
     model.fit(crm, as_of, seed=1, levels=levels)
+    source = model.compile_info["compiled_model"]
     model.forecast(period, seed=1)
     cold = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -143,7 +206,7 @@ def timed_fit(label, model_config, sc, crm, as_of, levels, period, goal):
     warm = fit_s + sim_s
     q = fc.quantiles()
     print(
-        f"{label}: cold fit + forecast {cold:.1f} s; warm fit {fit_s:.1f} s + forecast "
+        f"{label}: cold fit + forecast {cold:.1f} s (model {source}); warm fit {fit_s:.1f} s + forecast "
         f"{sim_s:.1f} s = {warm:.1f} s (goal {goal}); {model.diagnostics().summary()}",
         flush=True,
     )

@@ -59,6 +59,7 @@ from salesops_models.forecast.backtest import (
     goals,
     summarize,
 )
+from salesops_models.forecast.model import COMPILED_MODEL_WORDS
 from salesops_models.forecast.simulate import implied_summary
 from salesops_models.reports import context
 
@@ -87,7 +88,9 @@ display(
         + (" (after a retry with more tuning)" if retried else "")
         + f"\n\n{diag.summary()}; backend {idata.attrs['backend']}, "
         f"{idata.attrs['n_cells']:,} sufficient-statistic cells from "
-        f"{idata.attrs['n_pieces']:,} exposure pieces, fit in {model.fit_seconds:.0f} s."
+        f"{idata.attrs['n_pieces']:,} exposure pieces, fit in {model.fit_seconds:.0f} s "
+        f"(model {COMPILED_MODEL_WORDS[model.compile_info['compiled_model']]} in "
+        f"{model.compile_info['compile_seconds']:.0f} s)."
     )
 )
 az.plot_forest(

@@ -64,38 +64,54 @@ class ModelFileError(SalesOpsError, ValueError):
 
 
 def compile_nutpie(model, placeholders: dict | None = None):
-    """nutpie's numba compile of ``model``, with PyTensor's on-disk cache usable for every op
-    (:mod:`salesops_models.numba_cache`: a later process loads the ops' code instead of
-    compiling it again; the function around them is compiled once per process) and nutpie's
-    callbacks compiled without re-optimizing the log density they link.
+    """nutpie's numba compile of ``model``, or the same compiled model loaded from disk.
+
+    Returns ``(compiled, source)``, ``source`` being ``"disk"`` when a former process compiled
+    this graph on this machine (:mod:`salesops_models.compile_cache`: keyed by the graph's
+    structure, not its data) and ``"compiled"`` otherwise. A compile uses PyTensor's on-disk
+    cache for every op (:mod:`salesops_models.numba_cache`), compiles nutpie's callbacks
+    without re-optimizing the log density they link, and stores the result for later
+    processes.
 
     ``placeholders`` (name -> small array of the same rank and dtype) stand in for large
     ``pm.Data`` arrays while compiling (nutpie bakes the data present at compile time into
-    its callbacks as constants); the model's data are swapped back in after.
+    its callbacks as constants, never read: the callbacks read the data through pointers);
+    the model's data are swapped back in after.
     """
     import nutpie
     import pymc as pm
 
+    from . import compile_cache
     from .numba_cache import nutpie_wrapper_compile, register
 
     register()
+    key = outputs = None
+    if compile_cache.cache_dir() is not None:
+        outputs = compile_cache.model_outputs(model)
+        key = compile_cache.model_key(model, outputs)
+        if key is not None:
+            loaded = compile_cache.load(model, key, outputs)
+            if loaded is not None:
+                return loaded, "disk"
     real = {}
     if placeholders:
         real = {k: model[k].get_value() for k in placeholders}
         with model:
             pm.set_data(placeholders)
     try:
-        with quiet(), nutpie_wrapper_compile():
+        with quiet(), nutpie_wrapper_compile(), compile_cache.captured_callbacks() as results:
             compiled = nutpie.compile_pymc_model(model)
     finally:
         if real:
             with model:
                 pm.set_data(real)
+    if key is not None:
+        compile_cache.store(key, compiled, results)
     if real:
         compiled = compiled.with_data(
             **{k: v for k, v in real.items() if k in compiled.shared_data}
         )
-    return compiled
+    return compiled, "compiled"
 
 
 def has_nutpie() -> bool:
@@ -212,7 +228,7 @@ class BayesModel:
                 import nutpie
 
                 if compiled is None:
-                    compiled = compile_nutpie(model)
+                    compiled, _ = compile_nutpie(model)
                 return nutpie.sample(
                     compiled,
                     draws=sc["draws"],

@@ -123,6 +123,13 @@ DEFAULT_MODEL_CONFIG = {
 #: BookingsForecastModel.shapes): the sample org (3 segments, 13 teams, 85 reps) and the
 #: Maven sample (4, 6, 30) share one graph, so one compiled model in a session
 CAPACITY_FLOORS = {"segment": 4, "team": 16, "rep": 128}
+#: how a fit got its compiled model (``compile_info["compiled_model"]``), in words
+COMPILED_MODEL_WORDS = {
+    "reused": "reused from this session",
+    "disk": "loaded from this machine's compile cache",
+    "compiled": "compiled",
+    "pymc": "built for PyMC's sampler",
+}
 #: the blocks of the packed ``events`` array, in order
 EVENT_BLOCKS = ("base", "rep", "quarter", "pattern")
 
@@ -666,11 +673,17 @@ class BookingsForecastModel(BayesModel):
     def _compiled(self, td: TrainingData, backend: str):
         """Compile once per (capacities, config, backend); later as-of dates and other orgs
         of the same capacities swap the data (and the labels, see :meth:`_postprocess`).
-        In another process the ops' numba code comes from PyTensor's disk cache
-        (:mod:`salesops_models.numba_cache`)."""
+        In another process the compiled model is loaded from disk when this machine compiled
+        the same graph before (:mod:`salesops_models.compile_cache`); ``compile_info`` (and
+        the fit's ``attrs``) say which: ``compiled_model`` is ``"reused"`` (this model's, in
+        memory), ``"disk"``, ``"compiled"`` or ``"pymc"`` (no nutpie), with
+        ``compile_seconds``."""
+        import time
+
         lv = td.levels
         key = self.compile_key(lv, backend)
         cache = getattr(self, "_cache", None)
+        started = time.perf_counter()
         self._labels = {"segment": lv.segments, "team": lv.teams, "rep": lv.reps}
         data = None
         if cache is not None and cache[0] == key:
@@ -683,6 +696,7 @@ class BookingsForecastModel(BayesModel):
             # one give the same draws for the same seed; tested)
             with cache[1]:
                 pm.set_data(data)
+            self.compile_info = {"compiled_model": "reused", "compile_seconds": 0.0}
             if backend == "nutpie":
                 known = cache[2].shared_data  # data the graph does not read were pruned
                 return (
@@ -692,16 +706,20 @@ class BookingsForecastModel(BayesModel):
                 )
             return cache[1], None, data
         model = self.build_model(td)
-        compiled = None
+        compiled, source = None, "pymc"
         if backend == "nutpie":
             from ..bayes import compile_nutpie
 
             data = self.model_data(td)
             per_row = ("cell_exposure", "cell_index", "row_index", "row_events")
             per_row += ("arrival_index", "arrival_values")
-            compiled = compile_nutpie(
+            compiled, source = compile_nutpie(
                 model, {k: v[..., :1].copy() for k, v in data.items() if k in per_row}
             )
+        self.compile_info: dict = {
+            "compiled_model": source,
+            "compile_seconds": round(time.perf_counter() - started, 3),
+        }
         self._cache = (key, model, compiled)
         return model, compiled, data
 
@@ -751,6 +769,7 @@ class BookingsForecastModel(BayesModel):
             n_pieces=td.n_pieces,
             period_slots=json.dumps(self.period_slots),
             period_stages=json.dumps(self.period_stages(td)),
+            **self.compile_info,
         )
 
     def _require_data(self) -> None:
