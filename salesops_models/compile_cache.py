@@ -382,7 +382,11 @@ def load(model, key: str, outputs=None):
         os.utime(path)  # most recently used (see prune)
     except OSError:
         pass
-    return _build(model, entry, outputs if outputs is not None else model_outputs(model))
+    try:
+        return _build(model, entry, outputs if outputs is not None else model_outputs(model))
+    except Exception as exc:  # another nutpie or numba layout: compile as if there were none
+        log.warning("compile cache: could not load %s (%s); compiling", path, exc)
+        return None
 
 
 def _build(model, entry, outputs):
