@@ -726,6 +726,7 @@ def forecast_run(
     import pandas as pd
 
     from .forecast import BookingsForecastModel, ledger
+    from .forecast.model import COMPILED_MODEL_WORDS
     from .store import load_store
 
     crm = load_store(db)
@@ -736,6 +737,12 @@ def forecast_run(
     fc = model.forecast(p, seed=seed)
     diag = model.diagnostics()
     color = "green" if diag.ok else "yellow"
+    info = model.compile_info
+    console.print(
+        f"model {COMPILED_MODEL_WORDS[info['compiled_model']]} in "
+        f"{info['compile_seconds']:.1f} s; fit in {model.fit_seconds:.1f} s",
+        highlight=False,
+    )
     for line in model.sampling_attempts[:-1]:
         console.print(f"[yellow]retried with more tuning after: {escape(line)}[/]")
     console.print(f"[{color}]convergence {escape(diag.summary())}[/]")
@@ -925,6 +932,26 @@ def health(
         if tripped:
             console.print(f"gate --fail-on {fail_on} tripped by: {', '.join(tripped)}")
             raise typer.Exit(1)
+
+
+@app.command("compile-cache")
+def compile_cache_command(
+    clear: bool = typer.Option(False, "--clear", help="Delete every compiled model."),
+):
+    """Where compiled models are kept on this machine, how many and how large; ``--clear``
+    deletes them (the next fit of each model compiles once again)."""
+    from . import compile_cache
+
+    root = compile_cache.cache_dir()
+    if root is None:
+        console.print(f"the compile cache is off (${compile_cache.ENV_VAR})")
+        return
+    if clear:
+        console.print(f"deleted {compile_cache.clear()} compiled model(s) from {root}")
+        return
+    found = compile_cache.entries()
+    size = sum(p.stat().st_size for p in found) / 1e6
+    console.print(f"{len(found)} compiled model(s), {size:.1f} MB, in {root}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover

@@ -20,8 +20,9 @@ The entry's key (sha256) covers everything the machine code depends on:
   traced variable, before any rewrite: each op with its parameters, each constant's bytes,
   each input's name and type; data (``pm.Data``) by name and type, not by value;
 - the order and names of the free variables and ``check_bounds``;
-- Python's and the compiling packages' versions (:data:`PACKAGES`) and this package's
-  source (a custom op's numba code is not in its parameters);
+- Python's and the compiling packages' versions (:data:`PACKAGES`) and the source of this
+  package's modules that use numba or PyTensor (a custom op's numba code is not in its
+  parameters);
 - the CPU numba compiles for (target triple, CPU name and features) and PyTensor's flags
   that change compiled code.
 
@@ -184,13 +185,22 @@ def graph_digest(outputs) -> str | None:
         return None
 
 
+#: words that mark a module able to change compiled code beyond what the graph digest sees
+#: (a custom op's numba implementation, a registered dispatch)
+COMPILED_CODE_MARKERS = (b"numba", b"pytensor")
+
+
 def source_digest() -> str:
-    """sha256 of this package's Python source (custom ops' numba code lives there)."""
+    """sha256 of this package's modules that can change compiled code: those that use
+    numba or PyTensor (a custom op's numba code is not in its parameters). Other modules
+    reach the compiled code only through the graph, which :func:`graph_digest` covers."""
     root = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
-        h.update(str(path.relative_to(root)).encode())
-        h.update(path.read_bytes())
+        text = path.read_bytes()
+        if any(marker in text for marker in COMPILED_CODE_MARKERS):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(text)
     return h.hexdigest()
 
 
@@ -324,6 +334,22 @@ def store(key: str, compiled, results: dict) -> Path | None:
         return None
     prune(path.parent)
     return path
+
+
+def entries() -> list[Path]:
+    """The cache's entries, most recently used first ([] when it is off or empty)."""
+    root = cache_dir()
+    if root is None or not root.is_dir():
+        return []
+    return sorted(root.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def clear() -> int:
+    """Delete every entry (later fits compile again once); returns how many were deleted."""
+    found = entries()
+    for path in found:
+        path.unlink(missing_ok=True)
+    return len(found)
 
 
 def prune(root: Path, keep: int = MAX_ENTRIES) -> list[Path]:

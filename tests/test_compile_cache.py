@@ -88,6 +88,24 @@ def test_prune_keeps_the_most_recently_used(tmp_path):
     assert sorted(p.name for p in tmp_path.glob("*.pkl")) == ["3.pkl", "4.pkl"]
 
 
+def test_cli_lists_and_clears_the_entries(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from salesops_models.cli import app
+
+    runner = CliRunner()
+    monkeypatch.setenv(compile_cache.ENV_VAR, str(tmp_path))
+    for i in range(3):
+        (tmp_path / f"{i}.pkl").write_bytes(b"x" * 1000)
+    result = runner.invoke(app, ["compile-cache"])
+    assert result.exit_code == 0 and "3 compiled model(s)" in result.output
+    result = runner.invoke(app, ["compile-cache", "--clear"])
+    assert result.exit_code == 0 and "deleted 3" in result.output
+    assert compile_cache.entries() == []
+    monkeypatch.setenv(compile_cache.ENV_VAR, "off")
+    assert "off" in runner.invoke(app, ["compile-cache"]).output
+
+
 # --- compiled models --------------------------------------------------------------------------
 pytest.importorskip("nutpie")
 
