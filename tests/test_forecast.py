@@ -871,6 +871,11 @@ def test_a_refit_does_not_depend_on_the_data_the_model_was_compiled_with(fitted,
 
     reused = BookingsForecastModel(sampler_config=fitted.sampler_config)
     reused.fit(small_org.crm, "2026-05-12", seed=3)  # compiled with these data
+    # a second model in the process: the graph ``fitted`` compiled, loaded from disk
+    # (salesops_models.compile_cache), or compiled when the cache is off
+    assert reused.compile_info["compiled_model"] in {"disk", "compiled"}
     reused.fit(small_org.crm, "2026-08-12", seed=1)  # the compiled model, new data
+    assert reused.idata.attrs["compiled_model"] == "reused"
+    assert reused.idata.attrs["compile_seconds"] == 0.0
     for name, values in fitted.idata.posterior.data_vars.items():
         np.testing.assert_array_equal(reused.idata.posterior[name].to_numpy(), values.to_numpy())
