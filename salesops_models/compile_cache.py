@@ -324,13 +324,20 @@ def store(key: str, compiled, results: dict) -> Path | None:
     }
     try:
         blob = dumps(entry)
+    except Exception as exc:  # something numba cannot serialize: the model still works
+        log.info("compile cache: cannot serialize the compiled model (%s)", exc)
+        return None
+    tmp = None
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pkl")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{key}-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(blob)
         os.replace(tmp, path)
     except OSError as exc:  # a read-only or full disk: the model still works
         log.warning("compile cache: could not write %s: %s", path, exc)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         return None
     prune(path.parent)
     return path

@@ -192,3 +192,13 @@ def test_a_damaged_entry_is_compiled_again(tmp_path):
     again = _run(cache, 30, 1)
     assert again["source"] == "compiled"
     assert _run(cache, 30, 1)["source"] == "disk"  # rewritten
+
+
+@pytest.mark.slow
+def test_an_unwritable_cache_does_not_stop_a_fit(tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the cache directory would be")
+    result = _run(blocker, 30, 1)
+    assert result["source"] == "compiled" and result["code"] == 0
+    assert blocker.read_text().startswith("a file")
+    assert not list(tmp_path.glob("*.tmp"))
