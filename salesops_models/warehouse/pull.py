@@ -37,7 +37,7 @@ from .. import config
 from ..loaders.common import LoadError, LoadResult
 from ..loaders.pipeline import SourceTable, assemble
 from ..schema import CRM_TABLE_NAMES, TABLES
-from .sql_store import engine, list_sql_tables, read_sql_meta, redact, sqlalchemy
+from .sql_store import copy_csv, engine, list_sql_tables, read_sql_meta, redact, sqlalchemy
 
 
 def _text(v) -> str:
@@ -83,7 +83,7 @@ def query_frame(url: str, sql: str) -> pd.DataFrame:
 
 
 def _copy_text(conn, sql: str) -> pd.DataFrame:
-    """PostgreSQL: the query's rows as the server prints them (``COPY ... TO STDOUT``, CSV):
+    """PostgreSQL: the query's rows as the server prints them (:func:`.sql_store.copy_csv`):
     timestamps ``2026-06-30 14:05:00``, numbers in their shortest exact form, booleans
     ``t``/``f``; NULL and empty text both read as empty, as in a CSV export."""
     import csv
@@ -92,14 +92,7 @@ def _copy_text(conn, sql: str) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    buf = io.BytesIO()
-    with conn.connection.driver_connection.cursor() as cur:
-        with cur.copy(
-            f"COPY ({sql.strip().rstrip(';')}) TO STDOUT WITH (FORMAT csv, HEADER)"
-        ) as cp:
-            for chunk in cp:
-                buf.write(chunk)
-    buf.seek(0)
+    buf = copy_csv(conn, sql)
     columns = next(csv.reader(io.TextIOWrapper(io.BytesIO(buf.readline()), encoding="utf-8")))
     buf.seek(0)
 

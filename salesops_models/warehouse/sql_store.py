@@ -287,21 +287,28 @@ def _copy_out(conn, sql: str, info: list[dict]) -> pd.DataFrame:
     return copy_query(conn, sql, {c["name"]: arrow(c["type"]) for c in info})
 
 
-def copy_query(conn, sql: str, types: dict) -> pd.DataFrame:
-    """PostgreSQL: the rows of ``sql`` through ``COPY (...) TO STDOUT (FORMAT csv)``, read by
-    Arrow with ``types`` (column -> Arrow type; booleans ``t``/``f``; a quoted empty text
-    stays empty, an unquoted empty field is NULL)."""
+def copy_csv(conn, sql: str):
+    """PostgreSQL: the rows of ``sql`` as the server writes them with ``COPY (...) TO STDOUT
+    (FORMAT csv, HEADER)``, in a rewound in-memory buffer (a trailing ``;`` is dropped)."""
     import io
 
-    import pyarrow.csv as pcsv
-
     buf = io.BytesIO()
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+    query = sql.strip().rstrip(";")
+    with conn.connection.driver_connection.cursor() as cur:
+        with cur.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
             for chunk in copy:
                 buf.write(chunk)
     buf.seek(0)
+    return buf
+
+
+def copy_query(conn, sql: str, types: dict) -> pd.DataFrame:
+    """PostgreSQL: the rows of ``sql`` through :func:`copy_csv`, read by Arrow with ``types``
+    (column -> Arrow type; booleans ``t``/``f``; a quoted empty text stays empty, an
+    unquoted empty field is NULL)."""
+    import pyarrow.csv as pcsv
+
+    buf = copy_csv(conn, sql)
     table = pcsv.read_csv(
         buf,
         parse_options=pcsv.ParseOptions(newlines_in_values=True),
