@@ -96,6 +96,7 @@ from ..bayes import BayesModel, quiet
 from ..crm import CRM
 from ..draws import interval
 from ..periods import FiscalCalendar
+from .simulate import no_booking
 
 
 def rep_months(crm: CRM, *, start=None, end=None) -> pd.DataFrame:
@@ -496,8 +497,9 @@ class ProductivityModel(BayesModel):
         # the hurdle: each rep's share of observed months with bookings
         pi_rep = np.clip(p["pi_rep"].to_numpy()[0], 1e-12, 1 - 1e-12)  # (draw, rep)
         kappa = p["booked_loading"].to_numpy()[0][:, None, None]
-        x = np.log1p(-pi_rep) - np.log(pi_rep)
-        p_booked = 1 / (1 + np.exp(-(x[:, :, None] + kappa * a)))
+        # P(booked) = sigmoid(logit(1 - pi) + kappa * a), the seat simulation's hurdle
+        shift = (kappa * a).reshape(-1, a.shape[2])
+        p_booked = 1 - no_booking(pi_rep.ravel(), shift).reshape(a.shape)
         obs = data.observed_matrix()
         n_obs = obs.sum(axis=1)
         share = (rng.random(p_booked.shape) < p_booked).astype(float)

@@ -200,7 +200,7 @@ class SimResult:
     shock: np.ndarray | None = None  # (M,) the user-given log change in ``shared``
 
 
-def _no_booking(pi: np.ndarray, shift: np.ndarray | None) -> np.ndarray:
+def no_booking(pi: np.ndarray, shift: np.ndarray | None) -> np.ndarray:
     """P(no booking) of each scenario (and month): ``pi`` (S,) as a column, or with the
     hurdle's shift (S, M) ``sigmoid(-(logit(1 - pi) + shift))`` in float32."""
     pi = np.asarray(pi, dtype=F32)
@@ -245,7 +245,7 @@ def _seat(
     lam = np.where(np.isnan(lam), mu + tau * z_first, lam).astype(F32)
     lam_back = (mu + tau * z_back).astype(F32)
     inv_k = (F32(1) / k)[:, None]
-    no_book = _no_booking(p.pi[draw, r], shift)  # (S, 1) or (S, M)
+    no_book = no_booking(p.pi[draw, r], shift)  # (S, 1) or (S, M)
     pib = p.pi if p.pi_backfill is None else p.pi_backfill
     h = float(p.hazard[r])
     # departure month of the first occupant (counted from its start month)
@@ -277,7 +277,7 @@ def _seat(
         )
         loc = np.where(first, lam[dep][:, None], lam_back[dep][:, None])
         bd = np.exp(shared[dep] + loc) * g_dep * inv_k[dep] * ramp_cell
-        no_book_back = _no_booking(pib[draw, r], shift)
+        no_book_back = no_booking(pib[draw, r], shift)
         bd *= u_dep >= np.where(first, no_book[dep], no_book_back[dep])
         if p.carry is not None:  # the leaver's deals in flight still close
             n_dep = int(dep.sum())
@@ -403,8 +403,8 @@ def simulate_reference_loop(
             row_of = {s: i for i, s in enumerate(dep_rows)}
         # P(no booking) per scenario and month, by the engine's own formula
         sh = None if shift is None else shift[:, seg[r], :].astype(F32)
-        no_book = np.broadcast_to(_no_booking(p.pi[draw, r], sh), (S, M))
-        no_book_back = np.broadcast_to(_no_booking(pib[draw, r], sh), (S, M))
+        no_book = np.broadcast_to(no_booking(p.pi[draw, r], sh), (S, M))
+        no_book_back = np.broadcast_to(no_booking(pib[draw, r], sh), (S, M))
         for s in range(S):
             d = draw[s]
             lam = p.lam[d, r]
