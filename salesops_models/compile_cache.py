@@ -281,13 +281,34 @@ def captured_callbacks():
 
 
 # --- entries ----------------------------------------------------------------------------------
+def callback_type(field: str):
+    """The ctypes prototype of nutpie's callback ``field`` (:data:`CALLBACKS`):
+    ``logp(dim, x, grad_out, logp_out, user_data)`` and
+    ``expand(dim, n_expanded, x, values_out, user_data)``, both returning 0 on success."""
+    import ctypes
+
+    double_p = ctypes.POINTER(ctypes.c_double)
+    if field == "compiled_logp_func":
+        args = (ctypes.c_uint64, double_p, double_p, double_p, ctypes.c_void_p)
+    else:
+        args = (ctypes.c_uint64, ctypes.c_uint64, double_p, double_p, ctypes.c_void_p)
+    return ctypes.CFUNCTYPE(ctypes.c_int64, *args)
+
+
 @dataclass(frozen=True)
 class LoadedCallback:
-    """A compiled C callback loaded from the cache (what nutpie reads of a numba ``cfunc``)."""
+    """A compiled C callback loaded from the cache: what nutpie and callers read of a numba
+    ``cfunc`` (``address``, ``native_name``, ``ctypes``)."""
 
+    field: str
     address: int
     native_name: str
     result: object  # numba's CompileResult: keeps the code loaded
+
+    @property
+    def ctypes(self):
+        """The callback as a ctypes function (see :func:`callback_type`)."""
+        return callback_type(self.field)(self.address)
 
 
 def _entry_path(key: str) -> Path | None:
@@ -455,7 +476,7 @@ def _build(model, entry, outputs):
         address = cres.library.get_pointer_to_function(native_name)
         if not address:
             return None
-        callbacks[field] = LoadedCallback(address, native_name, cres)
+        callbacks[field] = LoadedCallback(field, address, native_name, cres)
     # nutpie's own initial points (compile_pymc_model's defaults: support point, jittered)
     initial = make_initial_point_fn(
         model=model,
@@ -501,20 +522,12 @@ def _callbacks_run(callbacks: dict, point: np.ndarray, n_expanded: int, user_dat
     import ctypes
 
     double_p = ctypes.POINTER(ctypes.c_double)
-    logp_type = ctypes.CFUNCTYPE(
-        ctypes.c_int64, ctypes.c_uint64, double_p, double_p, double_p, ctypes.c_void_p
-    )
-    expand_type = ctypes.CFUNCTYPE(
-        ctypes.c_int64, ctypes.c_uint64, ctypes.c_uint64, double_p, double_p, ctypes.c_void_p
-    )
     x = np.ascontiguousarray(point, dtype=np.float64)
     grad = np.empty_like(x)
     value = np.zeros(1)
     out = np.empty(n_expanded)
     data = ctypes.c_void_p(user_data.ctypes.data)
-    logp = logp_type(callbacks["compiled_logp_func"].address)
-    expand = expand_type(callbacks["compiled_expand_func"].address)
-    code = logp(
+    code = callbacks["compiled_logp_func"].ctypes(
         len(x),
         x.ctypes.data_as(double_p),
         grad.ctypes.data_as(double_p),
@@ -523,7 +536,7 @@ def _callbacks_run(callbacks: dict, point: np.ndarray, n_expanded: int, user_dat
     )
     if code not in (0, 3, 4):
         return False
-    code = expand(
+    code = callbacks["compiled_expand_func"].ctypes(
         len(x), n_expanded, x.ctypes.data_as(double_p), out.ctypes.data_as(double_p), data
     )
     return code == 0 and bool(np.array_equal(out[: len(x)], x))

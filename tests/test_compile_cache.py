@@ -132,9 +132,7 @@ SCRIPT = textwrap.dedent(
     point = np.linspace(-1.0, 1.0, compiled.n_dim)
     grad, logp = np.empty_like(point), np.zeros(1)
     dp = ctypes.POINTER(ctypes.c_double)
-    fn = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_uint64, dp, dp, dp, ctypes.c_void_p)(
-        compiled.compiled_logp_func.address
-    )
+    fn = compiled.compiled_logp_func.ctypes  # numba's cfunc, or the cache's loaded callback
     code = fn(len(point), point.ctypes.data_as(dp), grad.ctypes.data_as(dp),
               logp.ctypes.data_as(dp), ctypes.c_void_p(compiled.user_data.ctypes.data))
     trace = nutpie.sample(compiled, draws=100, tune=100, chains=1, seed=5, progress_bar=False)
