@@ -8,9 +8,10 @@ compiles the digamma function ``psi`` (it appears in the gradient of the negativ
 arrival likelihood with respect to its dispersion) as a call through a pointer into SciPy's
 Cython module, and a function that calls a pointer "cannot be cached" (the pointer differs
 between processes); every fused elementwise op containing it was compiled again in every
-process. (The whole log-density function also has a key, but PyTensor's node order, and so
-the key, differs from one process to the next for a graph this size: measured, so the
-function around the cached ops is still compiled once per process.)
+process. (PyTensor caches the whole log-density function under a key too, but nutpie's C
+callbacks around it were compiled in every process: numba types and links the whole call tree
+again, ~20 s for the forecast model. :mod:`salesops_models.compile_cache` keeps those
+callbacks on disk.)
 
 :func:`register` gives ``psi`` a pure-numba implementation with a cache key. The
 implementation is the standard one

@@ -121,7 +121,8 @@ DEFAULT_MODEL_CONFIG = {
 }
 #: index spaces are padded to the next power of two, at least these (see
 #: BookingsForecastModel.shapes): the sample org (3 segments, 13 teams, 85 reps) and the
-#: Maven sample (4, 6, 30) share one graph, so one compiled model in a session
+#: Maven sample (4, 6, 30) share one graph, so one compiled model in a session (and on the
+#: machine: :mod:`salesops_models.compile_cache`)
 CAPACITY_FLOORS = {"segment": 4, "team": 16, "rep": 128}
 #: how a fit got its compiled model (``compile_info["compiled_model"]``), in words
 COMPILED_MODEL_WORDS = {
