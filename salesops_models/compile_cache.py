@@ -109,16 +109,18 @@ def _named(obj) -> str:
 def describe(value) -> str:
     """A text that identifies ``value`` across processes (ops, types and their parameters).
 
-    Plain values by ``repr``; arrays by dtype, shape and a hash of their bytes; containers
+    Plain values by ``repr``; arrays by PyTensor's hash of their bytes, shape, strides and
+    dtype; containers
     item by item; functions and classes by module and qualified name; objects with
     ``__props__`` (PyTensor ops and types) by class and those properties; other objects by
     class and attributes. :class:`Undescribable` when only an address would identify it.
     """
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
         return repr(value)
-    if isinstance(value, np.ndarray):
-        data = np.ascontiguousarray(value)
-        return f"ndarray({data.dtype.str},{data.shape},{_sha(data.tobytes())})"
+    if isinstance(value, np.ndarray):  # PyTensor's own hash of a constant (its numba cache's)
+        from pytensor.tensor.utils import hash_from_ndarray
+
+        return f"ndarray({hash_from_ndarray(value)})"
     if isinstance(value, np.generic):
         return f"{value.dtype.str}:{value!r}"
     if isinstance(value, np.dtype):
