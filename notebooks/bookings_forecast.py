@@ -35,6 +35,7 @@ tune = 300  # tuning steps per chain (doubled on a retry)
 seed = 0  # random seed: the same seed gives the same numbers
 record_ledger = False  # append this forecast to the forecast ledger
 backtest_csv = ""  # backtest scores to show; empty: reports/forecast/backtest_STORE.csv
+calibration_csv = ""  # synthetic orgs' backtest; empty: reports/forecast/calibration_synthetic.csv
 top_n = 20  # rows in the deal tables
 
 # %%
@@ -61,6 +62,7 @@ from salesops_models.forecast.backtest import (
 )
 from salesops_models.forecast.model import COMPILED_MODEL_WORDS
 from salesops_models.forecast.simulate import implied_summary
+from salesops_models.forecast.synthetic_backtest import coverage_by_org, pooled_calibration
 from salesops_models.reports import context
 
 ctx = context(source, as_of=as_of, period=period, reference=reference)
@@ -276,6 +278,48 @@ else:
             f"or `salesops forecast backtest --db {source}`."
         )
     )
+# %% [markdown]
+# One org's backtest has 8 quarters per point, too few to judge an interval: a calibrated
+# 80% interval covers 5 to 8 of them in 90% of backtests. The calibration study backtests
+# several synthetic orgs made by one known process (`salesops forecast calibrate`, or
+# `make calibrate`) and pools their quarters.
+
+# %%
+cal_path = (
+    Path(calibration_csv)
+    if calibration_csv
+    else config.REPORTS_DIR / "forecast" / "calibration_synthetic.csv"
+)
+if not cal_path.is_absolute():
+    cal_path = config.PROJECT_ROOT / cal_path
+if cal_path.exists():
+    study = pd.read_csv(cal_path)
+    per_point = study[study["method"] == "model"].groupby("point").size().max()
+    display(
+        Markdown(
+            f"Calibration study from `{cal_path.name}` (written "
+            f"{pd.Timestamp(cal_path.stat().st_mtime, unit='s'):%Y-%m-%d %H:%M} UTC): "
+            f"{study['org'].nunique()} synthetic orgs, {per_point} org-quarters per point. "
+            + convergence(study)
+        )
+    )
+    display(styled(coverage_by_org(study)).hide(axis="index"))
+    display(
+        styled(pooled_calibration(study))
+        .format({"coverage": "{:.0%}", "p_value": "{:.2f}"})
+        .hide(axis="index")
+    )
+    fplots.plot_calibration(study)
+    plt.show()
+else:
+    display(
+        Markdown(
+            f"No calibration study at `{cal_path}` yet: run `make calibrate` (about 18 "
+            "minutes on 2 cores) or `salesops forecast calibrate`."
+        )
+    )
+
+# %%
 display(Markdown("Baselines for this forecast (point forecasts, same as-of data):"))
 display(
     styled(

@@ -98,6 +98,7 @@ def test_forecast_commands_help_and_bad_points(tmp_path):
         ["forecast", "run", "--help"],
         ["forecast", "backtest", "--help"],
         ["forecast", "ledger", "--help"],
+        ["forecast", "calibrate", "--help"],
         ["health", "--help"],
     ):
         res = runner.invoke(app, args)
@@ -108,6 +109,9 @@ def test_forecast_commands_help_and_bad_points(tmp_path):
     assert res.exit_code == 2 and "--points" in res.output
     res = runner.invoke(app, ["forecast", "ledger", "--db", str(db)])
     assert res.exit_code == 0 and "no scored forecasts" in res.output
+    for seeds in ("7,eleven", ","):
+        res = runner.invoke(app, ["forecast", "calibrate", "--seeds", seeds])
+        assert res.exit_code == 2 and "--seeds" in res.output, res.output
 
 
 def test_health_command_prints_grades_writes_json_and_can_fail_a_pipeline(tmp_path):

@@ -191,3 +191,29 @@ def test_reuse_skips_a_run_whose_inputs_are_unchanged(dirs, small_org, tmp_path)
         "tiny", {**params, "rows": 4}, notebooks_dir=nbdir, reports_dir=rdir, reuse=True
     )
     assert rerun.status == "ok"
+
+
+def test_the_reuse_key_follows_the_backtest_and_calibration_scores(tmp_path):
+    """A report that shows the backtest or the calibration study is rerun when their scores
+    change (`make backtest` / `make calibrate`), not reused."""
+    from salesops_models.reports.engine import run_key
+
+    nb = tmp_path / "forecast.ipynb"
+    nb.write_text("{}")
+
+    def key():
+        return run_key(nb, {"source": str(tmp_path / "no.duckdb")}, root=tmp_path)
+
+    seen = [key()]
+    folder = tmp_path / "reports" / "forecast"
+    folder.mkdir(parents=True)
+    for name, text in [
+        ("calibration_synthetic.csv", "a"),
+        ("calibration_synthetic.csv", "b"),
+        ("backtest_salesops.csv", "c"),
+    ]:
+        (folder / name).write_text(text)
+        assert key() not in seen, name
+        seen.append(key())
+    (folder / "notes.txt").write_text("not an input")
+    assert key() == seen[-1]

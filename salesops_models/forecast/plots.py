@@ -139,7 +139,8 @@ def plot_calibration(bt: pd.DataFrame, axes=None):
         v = fits.loc[fits["point"] == point, "pit"].dropna() if "pit" in fits else []
         counts, _ = np.histogram(v, bins=edges)
         ax.bar(edges[:-1] + i * width, counts, width=width, align="edge", label=point)
-    n = fits.groupby("point")["period"].nunique().max() if len(fits) else 0
+    # scores per point: quarters, or org-quarters when several orgs are pooled
+    n = int(fits.groupby("point").size().max()) if len(fits) else 0
     ax.axhline(n / 5, color="black", lw=0.8, ls="--", label="calibrated")
     ax.set_xlabel("PIT: forecast probability of bookings <= actual")
     ax.set_ylabel("quarters")
@@ -154,7 +155,7 @@ def plot_calibration(bt: pd.DataFrame, axes=None):
     if n:
         lo = stats.binom.ppf(0.05, n, levels / 100) / n * 100
         hi = stats.binom.ppf(0.95, n, levels / 100) / n * 100
-        ax.fill_between(levels, lo, hi, color="grey", alpha=0.2, label=f"chance range, {n} qtrs")
+        ax.fill_between(levels, lo, hi, color="grey", alpha=0.2, label=f"chance range, {n} scores")
     ax.plot([45, 95], [45, 95], color="black", lw=0.8)
     ax.set_xlabel("nominal interval (%)")
     ax.set_ylabel("quarters covered (%)")

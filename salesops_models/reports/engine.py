@@ -67,6 +67,7 @@ REUSE_INPUTS = (
     "*.yml",
     "plans/*.yml",
     "reports/forecast/backtest_*.csv",
+    "reports/forecast/calibration_*.csv",
     "reports/plan/backtest_*.csv",
 )
 
