@@ -40,7 +40,6 @@ top_n = 20  # rows in the deal tables
 
 # %%
 # %matplotlib inline
-from pathlib import Path
 
 import arviz as az
 import matplotlib.pyplot as plt
@@ -58,6 +57,8 @@ from salesops_models.forecast.backtest import (
     calibration,
     convergence,
     goals,
+    read_scores,
+    styled_calibration,
     summarize,
 )
 from salesops_models.forecast.model import COMPILED_MODEL_WORDS
@@ -233,15 +234,10 @@ display(
 # pipeline, historical stage conversion, the rep commit roll-up and a seasonal naive run rate.
 
 # %%
-bt_path = (
-    Path(backtest_csv)
-    if backtest_csv
-    else config.REPORTS_DIR / "forecast" / f"backtest_{ctx.source.stem}.csv"
+bt_path, bt = read_scores(
+    backtest_csv, config.REPORTS_DIR / "forecast" / f"backtest_{ctx.source.stem}.csv"
 )
-if not bt_path.is_absolute():
-    bt_path = config.PROJECT_ROOT / bt_path
-if bt_path.exists():
-    bt = pd.read_csv(bt_path)
+if bt is not None:
     summary = summarize(bt)
     display(
         Markdown(
@@ -264,11 +260,7 @@ if bt_path.exists():
                 "count this far from nominal if the intervals are right)."
             )
         )
-        display(
-            styled(calibration(bt))
-            .format({"coverage": "{:.0%}", "p_value": "{:.2f}"})
-            .hide(axis="index")
-        )
+        display(styled_calibration(calibration(bt)))
         fplots.plot_calibration(bt)
         plt.show()
 else:
@@ -285,15 +277,10 @@ else:
 # `make calibrate`) and pools their quarters.
 
 # %%
-cal_path = (
-    Path(calibration_csv)
-    if calibration_csv
-    else config.REPORTS_DIR / "forecast" / "calibration_synthetic.csv"
+cal_path, study = read_scores(
+    calibration_csv, config.REPORTS_DIR / "forecast" / "calibration_synthetic.csv"
 )
-if not cal_path.is_absolute():
-    cal_path = config.PROJECT_ROOT / cal_path
-if cal_path.exists():
-    study = pd.read_csv(cal_path)
+if study is not None:
     per_point = study[study["method"] == "model"].groupby("point").size().max()
     display(
         Markdown(
@@ -304,11 +291,7 @@ if cal_path.exists():
         )
     )
     display(styled(coverage_by_org(study)).hide(axis="index"))
-    display(
-        styled(pooled_calibration(study))
-        .format({"coverage": "{:.0%}", "p_value": "{:.2f}"})
-        .hide(axis="index")
-    )
+    display(styled_calibration(pooled_calibration(study)))
     fplots.plot_calibration(study)
     plt.show()
 else:

@@ -93,9 +93,30 @@ def test_bookings_forecast_report_on_the_maven_sample(browser, assert_no_script,
 
     # the real sample with every name and id replaced by a hostile payload
     db = save_duckdb(hostile_crm(load_maven().crm), tmp_path / "maven.duckdb")
+    # a calibration study to show (`salesops forecast calibrate` writes this), its org
+    # labels hostile too
+    rng = np.random.default_rng(0)
+    study = pd.DataFrame(
+        [
+            {"org": org, "period": f"2025-Q{q}", "point": point, "method": "model"}
+            | {f"covered_{lv}": float(rng.uniform() < lv / 100) for lv in (50, 80, 90)}
+            | {"pit": rng.uniform(), "converged": True, "max_r_hat": 1.004}
+            | {"divergences": 0, "attempts": 1, "worst_parameter": ""}
+            for org in ("seed 7", "<script>alert('org')</script>")
+            for q in (1, 2, 3, 4)
+            for point in ("day 1", "week 4")
+        ]
+    )
+    study.to_csv(tmp_path / "study.csv", index=False)
     rec = run_report(
         "bookings_forecast",
-        {"source": str(db), "as_of": "2017-08-15", "period": "2017-Q3", "draws": 300},
+        {
+            "source": str(db),
+            "as_of": "2017-08-15",
+            "period": "2017-Q3",
+            "draws": 300,
+            "calibration_csv": str(tmp_path / "study.csv"),
+        },
         reports_dir=tmp_path / "reports",
     )
     text = check_page(browser, tmp_path / "reports" / rec.html, tmp_path, min_images=3)
@@ -111,6 +132,9 @@ def test_bookings_forecast_report_on_the_maven_sample(browser, assert_no_script,
         "P(reach target)",
         "max r_hat",
         "The sampler ",  # the convergence check in words
+        "Calibration study from study.csv",
+        "2 synthetic orgs, 8 org-quarters per point",
+        "all orgs",
     ):
         assert section in text
     # no library warning at the top of the report (PyTensor's BLAS probe, issue #17)

@@ -322,6 +322,28 @@ def calibration(bt: pd.DataFrame, levels=(50, 80, 90)) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def styled_calibration(table: pd.DataFrame):
+    """A :func:`calibration` table styled for a report (coverage as a percentage, the
+    p-value to two decimals, no index)."""
+    from ..exports import styled
+
+    return styled(table).format({"coverage": "{:.0%}", "p_value": "{:.2f}"}).hide(axis="index")
+
+
+def read_scores(csv, default) -> tuple:
+    """``(path, scores or None)``: the backtest scores a report shows, from ``csv`` (a
+    relative path is taken from the project root) or, when it is empty, from ``default``;
+    ``None`` when the file does not exist yet."""
+    from pathlib import Path
+
+    from .. import config
+
+    path = Path(csv) if csv else Path(default)
+    if not path.is_absolute():
+        path = config.PROJECT_ROOT / path
+    return path, (pd.read_csv(path) if path.exists() else None)
+
+
 def compact_summary(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary for a terminal: one row per method, one column per point, each cell the
     mean absolute % error of the median and, for forecasts with intervals, how many periods
