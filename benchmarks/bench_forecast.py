@@ -74,7 +74,7 @@ def main() -> None:
         f"org ({source}): {len(crm.reps)} reps, {n_hist:,} opportunities by "
         f"{as_of.date()}, {n_open:,} open ({time.perf_counter() - t0:.1f} s to load)"
     )
-    sc = {k: v for k, v in (("draws", a.draws), ("tune", a.tune)) if v is not None}
+    sc = sampler_overrides(a)
     levels = make_levels(crm, through=as_of + pd.offsets.QuarterEnd(2))
     gradient_cost(crm, as_of, levels)
     if a.gradient_only:
@@ -139,6 +139,11 @@ def _org(a):
     return generate_org(n_reps=a.reps, years=a.years, seed=3).crm
 
 
+def sampler_overrides(a) -> dict:
+    """The sampler settings given on the command line (the rest: the model's defaults)."""
+    return {k: v for k, v in (("draws", a.draws), ("tune", a.tune)) if v is not None}
+
+
 def fresh_run(a) -> None:
     """Inside a fresh interpreter: one fit + forecast, the compile cache on or off."""
     import os
@@ -150,7 +155,8 @@ def fresh_run(a) -> None:
     crm = _org(a)
     as_of = crm.data_end - pd.Timedelta(days=45)
     t0 = time.perf_counter()
-    model = BookingsForecastModel(sampler_config={})
+    sc = sampler_overrides(a)
+    model = BookingsForecastModel(sampler_config=sc)
     model.fit(crm, as_of, seed=1)
     model.forecast(crm.quarter(as_of), seed=1)
     info = model.compile_info
@@ -167,6 +173,9 @@ def fresh_processes(a) -> None:
     import sys
 
     args = ["--store", a.store] if a.store else ["--reps", str(a.reps), "--years", str(a.years)]
+    for flag, value in (("--draws", a.draws), ("--tune", a.tune)):  # the same sampler
+        if value is not None:
+            args += [flag, str(value)]
     results = {}
     for mode in ("off", "on", "on"):
         t0 = time.perf_counter()

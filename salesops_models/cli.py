@@ -871,14 +871,20 @@ def forecast_calibrate(
     out.parent.mkdir(parents=True, exist_ok=True)
     bt.to_csv(out, index=False)
     console.print(_table(coverage_by_org(bt), "Quarters inside the 80% interval, by org"))
+    cal = pooled_calibration(bt)
+    cal = cal.assign(
+        coverage=cal["coverage"].map("{:.0%}".format), p_value=cal["p_value"].map("{:.2f}".format)
+    )
+    err = pooled_errors(bt)
+    err = err.assign(**{c: err[c].map("{:.1f}".format) for c in err.columns[2:]})
     console.print(
         _table(
-            pooled_calibration(bt).round(3),
+            cal,
             f"Interval coverage over {len(seed_list)} orgs (expected_range: what a calibrated "
             "forecast shows in 90% of studies)",
         )
     )
-    console.print(_table(pooled_errors(bt).round(1), "Error of the median (%), by org"))
+    console.print(_table(err, "Error of the median (%), by org"))
     ok = bt.loc[bt["method"] == "model", "converged"].all()
     console.print(f"[{'green' if ok else 'yellow'}]{escape(convergence(bt))}[/]")
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
