@@ -855,8 +855,10 @@ def forecast_calibrate(
     except ValueError as exc:
         console.print(f"[red]error:[/] --seeds must be integers separated by commas: {exc}")
         raise typer.Exit(2) from exc
-    if not seed_list:
-        console.print("[red]error:[/] --seeds names no org")
+    if not seed_list or min(seed_list) < 0 or len(set(seed_list)) < len(seed_list):
+        console.print(
+            f"[red]error:[/] --seeds must name one or more distinct seeds >= 0, got {escape(seeds)!r}"
+        )
         raise typer.Exit(2)
     bt = synthetic_backtest(
         seed_list,

@@ -109,7 +109,7 @@ def test_forecast_commands_help_and_bad_points(tmp_path):
     assert res.exit_code == 2 and "--points" in res.output
     res = runner.invoke(app, ["forecast", "ledger", "--db", str(db)])
     assert res.exit_code == 0 and "no scored forecasts" in res.output
-    for seeds in ("7,eleven", ","):
+    for seeds in ("7,eleven", ",", "7,-1", "7,11,7"):
         res = runner.invoke(app, ["forecast", "calibrate", "--seeds", seeds])
         assert res.exit_code == 2 and "--seeds" in res.output, res.output
 

@@ -69,6 +69,14 @@ def test_coverage_by_org_rows_add_up_to_the_pooled_row():
         assert (k, n) == (sum(p[0] for p in parts), sum(p[1] for p in parts)) and n == 12
 
 
+def test_a_study_needs_distinct_seeds():
+    from salesops_models.forecast.synthetic_backtest import synthetic_backtest
+
+    for seeds in ([], [7, 11, 7]):
+        with pytest.raises(ValueError, match="distinct"):
+            synthetic_backtest(seeds, progress=False)
+
+
 def test_pooled_errors_average_org_quarters_and_keep_each_org():
     err = pooled_errors(_study(orgs=3, quarters=2)).set_index(["org", "point"])
     assert err.loc[("seed 2", "day 1"), "mean_abs_error_pct"] == 20.0

@@ -51,9 +51,12 @@ def synthetic_backtest(
 
     from ..synthetic import generate_org
 
+    seeds = [int(s) for s in seeds]
+    if not seeds or len(set(seeds)) < len(seeds):
+        raise ValueError(f"seeds must be one or more distinct integers, got {seeds}")
     parts = []
-    for s in tqdm(list(seeds), desc="orgs", disable=not progress):
-        org = generate_org(n_reps, years, int(s))
+    for s in tqdm(seeds, desc="orgs", disable=not progress):
+        org = generate_org(n_reps, years, s)
         bt = backtest(
             org.crm,
             quarters=quarters,
@@ -63,7 +66,7 @@ def synthetic_backtest(
             scheduler=scheduler,
             **backtest_options,
         )
-        parts.append(bt.assign(org=f"seed {int(s)}"))
+        parts.append(bt.assign(org=f"seed {s}"))
     return pd.concat(parts, ignore_index=True)
 
 
