@@ -819,7 +819,7 @@ def forecast_backtest(
 @forecast_app.command("calibrate")
 def forecast_calibrate(
     seeds: str = typer.Option(
-        ",".join(str(s) for s in (config.SAMPLE_SEED, 11, 12, 13, 14)),
+        ",".join(map(str, config.CALIBRATION_SEEDS)),
         help="Seeds of the synthetic orgs, comma separated (the sample org is seed "
         f"{config.SAMPLE_SEED}).",
     ),

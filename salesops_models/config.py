@@ -47,6 +47,9 @@ FISCAL_YEAR_START_MONTH: int = 1
 SAMPLE_REPS: int = 60
 SAMPLE_YEARS: int = 3
 SAMPLE_SEED: int = 7
+#: Seeds of the synthetic orgs in the forecast's calibration study (``salesops forecast
+#: calibrate``): the sample org's and four others.
+CALIBRATION_SEEDS: tuple[int, ...] = (SAMPLE_SEED, 11, 12, 13, 14)
 #: Fixed end of the synthetic history, so that the same seed gives the same org on any day.
 SAMPLE_END_DATE: str = "2026-09-30"
 #: An open deal with no recorded change for this many days is stale.

@@ -94,6 +94,7 @@ def test_the_coverage_plot_gives_the_chance_range_of_all_pooled_scores():
     axes = plot_calibration(_study())
     labels = axes[1].get_legend_handles_labels()[1]
     assert "chance range, 40 scores" in labels
+    assert axes[0].get_ylabel() == "org-quarters"
     plt.close("all")
 
 

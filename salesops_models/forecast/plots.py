@@ -143,7 +143,7 @@ def plot_calibration(bt: pd.DataFrame, axes=None):
     n = int(fits.groupby("point").size().max()) if len(fits) else 0
     ax.axhline(n / 5, color="black", lw=0.8, ls="--", label="calibrated")
     ax.set_xlabel("PIT: forecast probability of bookings <= actual")
-    ax.set_ylabel("quarters")
+    ax.set_ylabel("quarters" if "org" not in fits else "org-quarters")
     ax.set_title("PIT histogram (flat when calibrated)")
     ax.legend(fontsize=8)
     ax = axes[1]

@@ -26,7 +26,7 @@ from .. import config
 from .backtest import DEFAULT_POINTS, backtest, calibration
 
 #: the sample org's seed and four others
-DEFAULT_SEEDS = (config.SAMPLE_SEED, 11, 12, 13, 14)
+DEFAULT_SEEDS = config.CALIBRATION_SEEDS
 
 
 def synthetic_backtest(
