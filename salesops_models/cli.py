@@ -844,6 +844,7 @@ def forecast_calibrate(
     from .forecast.backtest import convergence
     from .forecast.plots import plot_calibration
     from .forecast.synthetic_backtest import (
+        check_seeds,
         coverage_by_org,
         pooled_calibration,
         pooled_errors,
@@ -851,15 +852,13 @@ def forecast_calibrate(
     )
 
     try:
-        seed_list = [int(x) for x in seeds.split(",") if x.strip()]
+        seed_list = check_seeds(x for x in seeds.split(",") if x.strip())
     except ValueError as exc:
-        console.print(f"[red]error:[/] --seeds must be integers separated by commas: {exc}")
-        raise typer.Exit(2) from exc
-    if not seed_list or min(seed_list) < 0 or len(set(seed_list)) < len(seed_list):
         console.print(
-            f"[red]error:[/] --seeds must name one or more distinct seeds >= 0, got {escape(seeds)!r}"
+            f"[red]error:[/] --seeds must be distinct integers >= 0 separated by commas, got "
+            f"{escape(seeds)!r}: {escape(str(exc))}"
         )
-        raise typer.Exit(2)
+        raise typer.Exit(2) from exc
     bt = synthetic_backtest(
         seed_list,
         n_reps=reps,

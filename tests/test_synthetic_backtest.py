@@ -72,7 +72,7 @@ def test_coverage_by_org_rows_add_up_to_the_pooled_row():
 def test_a_study_needs_distinct_seeds():
     from salesops_models.forecast.synthetic_backtest import synthetic_backtest
 
-    for seeds in ([], [7, 11, 7]):
+    for seeds in ([], [7, 11, 7], [7, -1]):
         with pytest.raises(ValueError, match="distinct"):
             synthetic_backtest(seeds, progress=False)
 

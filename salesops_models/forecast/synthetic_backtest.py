@@ -29,6 +29,19 @@ from .backtest import DEFAULT_POINTS, backtest, calibration
 DEFAULT_SEEDS = config.CALIBRATION_SEEDS
 
 
+def check_seeds(seeds) -> list[int]:
+    """The study's seeds as integers: one or more, distinct (a repeated seed would count one
+    org twice) and >= 0 (what ``np.random.default_rng`` takes); else ``ValueError``.
+
+    >>> check_seeds(("7", 11))
+    [7, 11]
+    """
+    out = [int(s) for s in seeds]
+    if not out or min(out) < 0 or len(set(out)) < len(out):
+        raise ValueError(f"seeds must be one or more distinct integers >= 0, got {out}")
+    return out
+
+
 def synthetic_backtest(
     seeds=DEFAULT_SEEDS,
     *,
@@ -51,9 +64,7 @@ def synthetic_backtest(
 
     from ..synthetic import generate_org
 
-    seeds = [int(s) for s in seeds]
-    if not seeds or len(set(seeds)) < len(seeds):
-        raise ValueError(f"seeds must be one or more distinct integers, got {seeds}")
+    seeds = check_seeds(seeds)
     parts = []
     for s in tqdm(seeds, desc="orgs", disable=not progress):
         org = generate_org(n_reps, years, s)
