@@ -232,7 +232,10 @@ def rank_rhat_and_bulk_ess(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     is the larger of the split r_hat of the rank-normal scores (bulk) and of the scores of
     the distances from the median (tail); bulk ESS is the split-chain ESS of the rank-normal
     scores. A parameter with a missing draw gets nan for both, fewer than 4 draws gives nan,
-    and r_hat needs 2 chains.
+    and r_hat needs 2 chains. A parameter whose draws are one value in every chain (a
+    constant: a rep's effect centred in a segment that rep has alone, a padding slot) has
+    nothing to converge: r_hat 1 and an ESS of all its draws (ArviZ gives nan), whereas a
+    parameter stuck at different values in different chains keeps its (infinite) r_hat.
 
     Examples
     --------
@@ -259,14 +262,16 @@ def rank_rhat_and_bulk_ess(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         med = np.median(s.reshape(-1, s.shape[2]), axis=0)
         tail = _rhat(_z_scale(np.abs(s - med)))
         # ArviZ's max(bulk, tail): the tail where it is larger, else the bulk (nan stays)
-        rhat[valid] = np.where(tail > bulk, tail, bulk)
+        constant = (s.max(axis=(0, 1)) - s.min(axis=(0, 1))) == 0.0
+        rhat[valid] = np.where(constant, 1.0, np.where(tail > bulk, tail, bulk))
     return rhat, ess
 
 
 def diagnose(idata, names, ess_goal: float = 400.0, words: dict | None = None) -> Diagnostics:
     """r_hat and bulk ESS over the variables ``names`` and the divergence count of ``idata``."""
-    # a parameter whose draws never change (a stuck sampler, a degenerate trace) has an
-    # undefined r_hat and ESS: counted as failing, not skipped (inf r_hat, zero ESS)
+    # a parameter whose draws never change within a chain but differ between chains (a
+    # stuck sampler) has an undefined r_hat: counted as failing (inf r_hat, zero ESS); one
+    # whose draws are a single value in every chain is a constant and passes
     post = idata.posterior
     arrays = [post[v].transpose("chain", "draw", ...) for v in names]
     flat = np.concatenate([a.values.reshape(a.shape[0], a.shape[1], -1) for a in arrays], axis=2)

@@ -150,6 +150,62 @@ def opportunity_segments(crm: CRM) -> pd.Series:
     return pd.Series(seg.fillna("All").to_numpy(dtype=object), index=o["id"].to_numpy())
 
 
+#: Teams with fewer deal-owning reps than this share one pooled team in the model.
+MIN_TEAM_REPS = 2
+POOLED_TEAM = "(small teams)"
+
+
+def pool_small_teams(rep_team: list[str], min_reps: int = MIN_TEAM_REPS) -> list[str]:
+    """Each rep's team, with teams of fewer than ``min_reps`` reps pooled into one.
+
+    A team of one rep has a team effect and a rep effect that only their sum identifies: a
+    ridge that NUTS crosses slowly (an org whose teams are its first-line managers, one rep
+    each: bulk ESS 116-209 for ``sd_rep`` and two retries; pooled: one retry). Pooled, the
+    singletons share one team effect that several reps identify; their own effects stay in
+    the rep level. The sample org has no team of one rep, so its fits are unchanged.
+
+    >>> pool_small_teams(["a", "a", "b", "c"])
+    ['a', 'a', '(small teams)', '(small teams)']
+    """
+    counts = pd.Series(rep_team).value_counts()
+    small = set(counts.index[counts < min_reps])
+    return [POOLED_TEAM if t in small else t for t in rep_team]
+
+
+def observed_summary(crm: CRM, as_of, days: int = 365) -> pd.DataFrame:
+    """What the data known on ``as_of`` shows per segment, beside the model's implied
+    summary (:func:`~.simulate.implied_summary`): the win rate of deals closed in the last
+    ``days`` (won / closed), the median days from creation to a win of those won, and the
+    mean weekly creations over the same window. Nothing after ``as_of`` is read.
+
+    >>> from salesops_models.synthetic import generate_org
+    >>> obs = observed_summary(generate_org(n_reps=6, years=1, seed=1).crm, "2026-06-30")
+    >>> list(obs.columns)
+    ['segment', 'win_rate_data', 'cycle_days_data', 'weekly_created_data']
+    """
+    when = pd.Timestamp(as_of)
+    start = when - pd.Timedelta(days=days)
+    snap = crm.as_of(when)
+    seg = snap["id"].map(opportunity_segments(crm)).fillna("All")
+    closed = snap["is_closed"] & (snap["close_date"] > start)
+    won = closed & snap["is_won"]
+    created = snap["created_date"] > start
+    cycle = (snap["close_date"] - snap["created_date"]).dt.days
+    rows = []
+    for name in sorted(set(seg)):
+        s = seg == name
+        n_closed = int((closed & s).sum())
+        rows.append(
+            {
+                "segment": name,
+                "win_rate_data": (won & s).sum() / n_closed if n_closed else np.nan,
+                "cycle_days_data": float(cycle[won & s].median()) if (won & s).any() else np.nan,
+                "weekly_created_data": float((created & s).sum() / (days / 7)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def make_levels(crm: CRM, through=None) -> Levels:
     """Index spaces of the model: segments, reps, teams and fiscal quarters up to ``through``."""
     seg_of = opportunity_segments(crm)
@@ -163,6 +219,7 @@ def make_levels(crm: CRM, through=None) -> Levels:
         str(team_col.get(r)) if r in team_col.index and pd.notna(team_col.get(r)) else "All"
         for r in reps
     ]
+    rep_team_name = pool_small_teams(rep_team_name)
     teams = sorted(set(rep_team_name))
     seg_by_rep = (
         pd.DataFrame({"rep": o["owner_rep_id"].astype(str).to_numpy(), "seg": seg_of.to_numpy()})
