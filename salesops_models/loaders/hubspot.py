@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config
+from .column_map import ColumnMap, unused_columns_note
 from .common import LoadResult, quarantine, read_raw, require_columns, slug_ids
 from .pipeline import SourceTable, assemble
 
@@ -179,11 +180,16 @@ def load_hubspot(
     *,
     activities: str | Path | None = None,
     stage_map: dict[str, str] | None = None,
+    columns: ColumnMap | str | Path | None = None,
     fiscal_year_start_month: int = config.FISCAL_YEAR_START_MONTH,
 ) -> LoadResult:
     """Import a HubSpot deals export (all pipelines; their counts are listed in the notes)
     and, optionally, an activities export (:func:`hubspot_activities`): activities on deals
-    that are not loaded are rejects with the reason."""
+    that are not loaded are rejects with the reason. ``columns`` (a
+    :class:`~.column_map.ColumnMap` or its YAML file) names the export's columns for
+    opportunity columns (``opportunities: {product: Line item}``) and its stage names;
+    columns nothing reads are listed in the notes."""
+    cmap = columns if isinstance(columns, ColumnMap) else ColumnMap.read(columns)
     deals = Path(deals)
     raw, notes = read_raw(deals)
     require_columns(raw, deals, REQUIRED)
@@ -213,13 +219,18 @@ def load_hubspot(
         "lead_source": "Original Source Type",
         "product": "Product",
     }
+    colmap = cmap.apply("opportunities", colmap, raw, deals)
+    read = set(colmap.values()) | {"Pipeline", "Deal owner", company_col}
+    unused = unused_columns_note(raw, read, deals)
+    if unused:
+        notes.append(unused)
     src = SourceTable(
         "opportunities",
         deals,
         raw,
         colmap,
         {
-            "stage": dict(HUBSPOT_STAGE_MAP) | dict(stage_map or {}),
+            "stage": dict(HUBSPOT_STAGE_MAP) | dict(stage_map or {}) | cmap.stages,
             "type": HUBSPOT_TYPE_MAP,
             "forecast_category": HUBSPOT_FORECAST_MAP,
         },

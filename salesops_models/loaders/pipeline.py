@@ -126,7 +126,8 @@ def assemble(
         reject_orphans(b, df, "rep_id", accepted["reps"]["id"], "reps")
         accepted["quotas"] = b.accepted(df)
     _add_activities(sources, accepted, build_source, notes)
-    crm = make_crm(accepted, {"source": source_name}, fiscal_year_start_month)
+    meta = {"source": source_name, "fields_not_in_source": fields_not_in_source(sources)}
+    crm = make_crm(accepted, meta, fiscal_year_start_month)
     rejects = (
         pd.concat([b.rejects_frame() for b in builders], ignore_index=True)
         if builders
@@ -138,6 +139,24 @@ def assemble(
     )
     summary = summarize(builders)
     return LoadResult(crm=crm, rejects=rejects, summary=summary, notes=notes + stats.notes)
+
+
+def fields_not_in_source(sources: dict) -> dict[str, list[str]]:
+    """Per table loaded, the workbench columns no source column fed (Product on a
+    Salesforce Opportunity export, say): a data-quality check grades what the source could
+    have filled, not a field the export never had."""
+    from ..schema import TABLES
+
+    out: dict[str, list[str]] = {}
+    for table, src in sources.items():
+        parts = src if isinstance(src, list) else [src]
+        fed = {
+            canon for part in parts for canon, col in part.colmap.items() if col in part.raw.columns
+        } | {canon for part in parts for canon in part.defaults}
+        missing = [c.name for c in TABLES.get(table, ()) if c.name not in fed]
+        if missing:
+            out[table] = missing
+    return out
 
 
 def _add_activities(sources: dict, accepted: dict, build_source, notes: list[str]) -> None:
@@ -223,10 +242,19 @@ def _activities_table(
 
 
 def _finish_reps(reps: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """Default role AE; a manager_id pointing outside the file is emptied (with a note)."""
+    """Default role: Manager for a user someone reports to (``manager_id``), else AE (noted);
+    a manager_id pointing outside the file is emptied (with a note)."""
     if "role" not in reps or reps["role"].isna().all():
-        reps["role"] = "AE"
-    reps["role"] = reps["role"].where(reps["role"].notna(), "AE")
+        reps["role"] = None
+    if reps["role"].isna().any():
+        managers = reps["id"].isin(reps["manager_id"].dropna()) if "manager_id" in reps else False
+        guess = np.where(managers, "Manager", "AE")
+        n_mgr = int((reps["role"].isna() & managers).sum())
+        notes.append(
+            f"reps: {int(reps['role'].isna().sum())} users without a role: {n_mgr} that others "
+            "report to are Managers, the rest AEs (name a role column with --columns)"
+        )
+        reps["role"] = reps["role"].where(reps["role"].notna(), guess)
     bad_mgr = (
         reps["manager_id"].notna() & ~reps["manager_id"].isin(reps["id"])
         if "manager_id" in reps

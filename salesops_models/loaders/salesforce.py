@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config
+from .column_map import ColumnMap, first_present, unused_columns_note
 from .common import LoadResult, read_raw, require_columns, require_one_of
 from .pipeline import SourceTable, assemble
 
@@ -97,6 +98,28 @@ USER_COLUMNS = {
     "segment": "Segment__c",
     "base_salary": "Base_Salary__c",
     "ote": "OTE__c",
+}
+#: Columns every Salesforce export carries that the workbench has no use for (not listed as
+#: unread in the notes): record-keeping fields.
+IGNORED_COLUMNS = frozenset(
+    {
+        "IsDeleted",
+        "SystemModstamp",
+        "LastModifiedDate",
+        "LastModifiedById",
+        "CreatedById",
+        "LastActivityDate",
+        "LastViewedDate",
+        "LastReferencedDate",
+    }
+)
+#: Where a standard source column is missing, the first of these the file has stands in
+#: (noted): Salesforce has no standard team or hire-date field on User; the role name
+#: (``UserRole.Name`` in a Data Loader export) and the user record's creation are the usual
+#: stand-ins. A ``--columns`` map names others.
+USER_FALLBACKS = {
+    "team": ["UserRole.Name", "Role"],
+    "hire_date": ["CreatedDate"],
 }
 ACCOUNT_COLUMNS = {
     "id": "Id",
@@ -316,12 +339,19 @@ def load_salesforce(
     tasks: str | Path | None = None,
     events: str | Path | None = None,
     stage_map: dict[str, str] | None = None,
+    columns: ColumnMap | str | Path | None = None,
     fiscal_year_start_month: int = config.FISCAL_YEAR_START_MONTH,
 ) -> LoadResult:
     """Import Salesforce CSV exports. A folder may be passed as ``opportunities``: the
     standard file names (Opportunity.csv, OpportunityHistory.csv, User.csv, Account.csv,
     Task.csv, Event.csv) are then looked up inside it. Activities linked to an opportunity
-    that is not loaded, duplicate ids and (with User.csv) unknown owners are rejects."""
+    that is not loaded, duplicate ids and (with User.csv) unknown owners are rejects.
+
+    ``columns`` (a :class:`~.column_map.ColumnMap` or its YAML file) renames or adds
+    columns and stage names; without it, a User.csv without Department reads the team from
+    ``UserRole.Name`` and one without a hire-date field the hire date from ``CreatedDate``
+    (:data:`USER_FALLBACKS`, noted). Columns of a file that nothing reads are listed in the
+    notes."""
     opportunities = Path(opportunities)
     if opportunities.is_dir():
         folder = opportunities
@@ -331,7 +361,8 @@ def load_salesforce(
         accounts = accounts or _maybe(folder / "Account.csv")
         tasks = tasks or _maybe(folder / "Task.csv")
         events = events or _maybe(folder / "Event.csv")
-    stages = dict(SALESFORCE_STAGE_MAP) | dict(stage_map or {})
+    cmap = columns if isinstance(columns, ColumnMap) else ColumnMap.read(columns)
+    stages = dict(SALESFORCE_STAGE_MAP) | dict(stage_map or {}) | cmap.stages
     notes: list[str] = []
     sources: dict[str, SourceTable] = {}
 
@@ -342,9 +373,17 @@ def load_salesforce(
         normalize_ids(raw, table, Path(path), notes)
         if table == "reps" and "Name" not in raw.columns:
             require_columns(raw, path, ["FirstName", "LastName"])
-            raw["Name"] = (
+            raw["_FirstName LastName"] = (
                 raw["FirstName"].str.strip() + " " + raw["LastName"].str.strip()
             ).str.strip()
+            colmap = colmap | {"name": "_FirstName LastName"}
+        if table == "reps":
+            colmap = first_present(colmap, USER_FALLBACKS, raw, path, notes)
+        colmap = cmap.apply(table, colmap, raw, path)
+        used = set(colmap.values()) | {"FirstName", "LastName", "Id"}
+        unused = unused_columns_note(raw, used | IGNORED_COLUMNS, path)
+        if unused:
+            notes.append(unused)
         sources[table] = SourceTable(table, path, raw, colmap, value_maps or {})
 
     forecast = {"forecast_category": SALESFORCE_FORECAST_MAP}
