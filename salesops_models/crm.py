@@ -142,8 +142,23 @@ class CRM:
         return FiscalCalendar(self.fiscal_year_start_month)
 
     def period(self, label) -> Period:
-        """A fiscal period by label (``2026-Q3``, ``FY2027-Q1``, ``2026-07``) or a Period."""
+        """A fiscal period by label (``2026-Q3``, ``FY2027-Q1``, ``2026-07``), a Period, or
+        a relative name (``current quarter``, ``previous quarter``, ``next quarter``,
+        ``current month``, ``previous month``) taken at the data's last day."""
+        from .reports.dates import RELATIVE_PERIODS, resolve_period
+
+        if isinstance(label, str) and label.strip().lower() in RELATIVE_PERIODS:
+            return resolve_period(label, self.data_end, self.calendar)
         return self.calendar.period(label)
+
+    def breakdown(self, preferred: str = "region") -> str | None:
+        """The rep column to break results down by: ``preferred`` if the reps differ in it,
+        else the first of region, team and segment that they do (an export without regions
+        still gets a breakdown, not one "(none)" row), else None."""
+        for col in dict.fromkeys((preferred, "region", "team", "segment")):
+            if col in self.reps and self.reps[col].dropna().nunique() > 1:
+                return col
+        return None
 
     def quarter(self, date) -> Period:
         return self.calendar.quarter(date)
@@ -472,3 +487,30 @@ def _history_problems(crm: CRM) -> list[dict]:
 def stage_index(stages: pd.Series) -> np.ndarray:
     """Funnel position of each stage (Prospecting = 0 ... closed = 5)."""
     return stages.map(STAGE_ORDER).to_numpy()
+
+
+#: Share of annual revenue assumed spendable on us when an account has no potential field.
+REVENUE_SPEND_SHARE = 0.005
+
+
+def account_potential(crm: CRM, accounts: pd.DataFrame, notes: list[str]) -> pd.Series:
+    """Each account's ``potential``; else ``annual_revenue x 0.5%``; else its trailing-year
+    closed-won bookings; else 0 (each estimate counted in ``notes``)."""
+    a = accounts
+    pot = a["potential"].copy()
+    miss = pot.isna()
+    if miss.any():
+        est = a["annual_revenue"] * REVENUE_SPEND_SHARE
+        pot = pot.fillna(est)
+        notes.append(
+            f"{int((miss & est.notna()).sum())} accounts without potential: annual revenue x {REVENUE_SPEND_SHARE:.1%}"
+        )
+        still = pot.isna()
+        if still.any():
+            o = crm.opportunities
+            won = o[o["is_won"] & (o["close_date"] > crm.data_end - pd.Timedelta(days=365))]
+            pot = pot.fillna(a["id"].map(won.groupby("account_id")["amount"].sum()))
+            notes.append(
+                f"{int(still.sum())} accounts without potential or revenue: trailing-year bookings"
+            )
+    return pot.fillna(0.0)

@@ -14,7 +14,9 @@ error                       parent                 raised when
 ``BandError``               ``ValueError``         a health band file is broken
 ``YamlError``               ``ValueError``         a YAML file is unreadable (duplicate keys, ...)
 ``ParameterError``          ``ValueError``         a report name or parameter is wrong
+``PeriodError``             ``ValueError``         a period label cannot be read
 ``InfeasibleTerritories``   ``ValueError``         no territory design meets the bands
+``TerritoryInputError``     ``ValueError``         a design's k, tolerance, locks or accounts are unusable
 ``TerritorySolverError``    ``RuntimeError``       the MIP solver itself failed
 ``ReportFailed``            ``RuntimeError``       a report notebook raised (exit 1 in the CLI)
 ==========================  =====================  =============================================
@@ -31,8 +33,23 @@ class InfeasibleTerritories(SalesOpsError, ValueError):
     """The balance bounds, locks and accounts cannot all be satisfied; says which."""
 
 
+class PeriodError(SalesOpsError, ValueError):
+    """A period label that is not a fiscal quarter, month, year or relative period name."""
+
+
+class TerritoryInputError(SalesOpsError, ValueError):
+    """A territory design's inputs cannot be used (no accounts, k out of range, a bad
+    tolerance or lock); the message names the input."""
+
+
 class TerritorySolverError(SalesOpsError, RuntimeError):
     """The MIP solver itself failed (not an infeasible instance); the message says how."""
 
 
-__all__ = ["InfeasibleTerritories", "SalesOpsError", "TerritorySolverError"]
+__all__ = [
+    "InfeasibleTerritories",
+    "PeriodError",
+    "SalesOpsError",
+    "TerritoryInputError",
+    "TerritorySolverError",
+]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..crm import CRM
+from ..crm import CRM, account_potential
 from .plan import CapacityResult
 
 HEALTHY_AT_QUOTA = (0.60, 0.85)
@@ -31,7 +31,15 @@ QUOTA_TO_OTE = (4.0, 6.0)
 
 
 def rep_potential(crm: CRM) -> pd.Series:
-    return crm.accounts.groupby("owner_rep_id")["potential"].sum()
+    """Each owner's summed account potential; accounts without a potential field use the
+    territory tools' estimate (:func:`~salesops_models.crm.account_potential`: revenue x
+    0.5%, else trailing bookings), so a CRM export without one still gets quotas."""
+    acc = crm.accounts
+    return (
+        pd.Series(account_potential(crm, acc, []).to_numpy(), index=acc.index)
+        .groupby(acc["owner_rep_id"])
+        .sum()
+    )
 
 
 def monthly_seasonality(crm: CRM) -> np.ndarray:

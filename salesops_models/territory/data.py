@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..crm import CRM
-
-#: Share of annual revenue assumed spendable on us when an account has no potential field.
-REVENUE_SPEND_SHARE = 0.005
+from ..crm import CRM, REVENUE_SPEND_SHARE, account_potential  # noqa: F401 - territory API
+from .geocode import centroid_places
 
 
 def territory_accounts(crm: CRM, segment: str | None = None) -> tuple[pd.DataFrame, list[str]]:
@@ -18,29 +16,31 @@ def territory_accounts(crm: CRM, segment: str | None = None) -> tuple[pd.DataFra
     - potential: the account's ``potential``; else ``annual_revenue x 0.5%``; else its
       trailing-year closed-won bookings;
     - current: ``owner_rep_id``; else the rep owning most of the account's opportunities;
-    - accounts that cannot be placed (no lat/lon) are left out and counted in the notes.
+    - location: ``lat``/``lon``; else the centroid of the account's ZIP code, else of its US
+      state (:func:`~.geocode.centroid_places`, counted in the notes);
+    - accounts that cannot be placed or have no owner are left out, each cause counted.
     """
     notes = []
     a = crm.accounts.copy()
     if segment:
-        a = a[a["segment"] == segment]
-    pot = a["potential"].copy()
-    miss = pot.isna()
-    if miss.any():
-        est = a["annual_revenue"] * REVENUE_SPEND_SHARE
-        pot = pot.fillna(est)
-        notes.append(
-            f"{int((miss & est.notna()).sum())} accounts without potential: annual revenue x {REVENUE_SPEND_SHARE:.1%}"
-        )
-        still = pot.isna()
-        if still.any():
-            o = crm.opportunities
-            won = o[o["is_won"] & (o["close_date"] > crm.data_end - pd.Timedelta(days=365))]
-            pot = pot.fillna(a["id"].map(won.groupby("account_id")["amount"].sum()))
-            notes.append(
-                f"{int(still.sum())} accounts without potential or revenue: trailing-year bookings"
+        seg = a["segment"].astype(object)
+        if seg.isna().any() and "segment" in crm.reps:
+            owner_seg = a["owner_rep_id"].map(crm.reps.set_index("id")["segment"])
+            filled = seg.isna() & owner_seg.notna()
+            if filled.any():
+                notes.append(f"{int(filled.sum())} accounts without a segment: their owner's")
+            seg = seg.where(seg.notna(), owner_seg)
+        if not (seg == segment).any():
+            from ..errors import TerritoryInputError
+
+            known = sorted(map(str, seg.dropna().unique()))
+            raise TerritoryInputError(
+                f"no accounts in segment {segment!r}"
+                + (f" (segments: {', '.join(known)})" if known else " (no account has a segment)")
+                + "; an empty segment designs over all accounts"
             )
-    a["potential"] = pot.fillna(0.0)
+        a = a[seg == segment]
+    a["potential"] = account_potential(crm, a, notes)
     cur = a["owner_rep_id"].copy()
     if cur.isna().any():
         o = crm.opportunities.dropna(subset=["account_id"])
@@ -56,10 +56,23 @@ def territory_accounts(crm: CRM, segment: str | None = None) -> tuple[pd.DataFra
             f"{int(a['owner_rep_id'].isna().sum())} accounts without an owner: current territory = the rep with most of their deals"
         )
     a["current"] = cur
-    unplaced = a["lat"].isna() | a["lon"].isna() | a["current"].isna()
-    if unplaced.any():
-        notes.append(f"{int(unplaced.sum())} accounts left out: no location or no current owner")
-    a = a[~unplaced].reset_index(drop=True)
+    no_coords = a["lat"].isna() | a["lon"].isna()
+    if no_coords.any():
+        lat, lon, how = centroid_places(a[no_coords])
+        a.loc[no_coords, "lat"], a.loc[no_coords, "lon"] = lat, lon
+        for kind, words in (("zip", "their ZIP code's"), ("state", "their state's")):
+            n = int((how == kind).sum())
+            if n:
+                notes.append(f"{n} accounts without coordinates placed at {words} centroid")
+    no_place = a["lat"].isna() | a["lon"].isna()
+    no_owner = a["current"].isna()
+    for mask, why in (
+        (no_place, "no coordinates, ZIP code or US state"),
+        (no_owner, "no owner and no deals to infer one from"),
+    ):
+        if mask.any():
+            notes.append(f"{int(mask.sum())} accounts left out: {why}")
+    a = a[~(no_place | no_owner)].reset_index(drop=True)
     dup = a.duplicated(["lat", "lon"], keep=False)
     if dup.mean() > 0.5:
         notes.append(
@@ -80,4 +93,4 @@ def move_weights(crm: CRM, accounts: pd.DataFrame) -> pd.Series:
     return (1.0 + open_amt / mean_open + years).rename("move_weight")
 
 
-__all__ = ["move_weights", "territory_accounts"]
+__all__ = ["account_potential", "move_weights", "territory_accounts"]

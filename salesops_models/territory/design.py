@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import InfeasibleTerritories
+from ..errors import InfeasibleTerritories, TerritoryInputError
 from . import exact as _exact
 from .exact import Band, TerritoryProblem, TerritorySolverError, solve
 
@@ -486,6 +486,16 @@ def _distance_table(distance, n_accounts: int, labels):
     return labels, dist
 
 
+def _check_design_inputs(accounts: pd.DataFrame, tolerance: float) -> None:
+    if not 0 < tolerance < 1:
+        raise TerritoryInputError(f"tolerance must be in (0, 1), got {tolerance}")
+    if len(accounts) == 0:
+        raise TerritoryInputError(
+            "no accounts to design territories from: every account was left out (no "
+            "location, or no owner); territory_accounts' notes say how many for each cause"
+        )
+
+
 def design_territories(
     accounts: pd.DataFrame,
     k: int | None = None,
@@ -542,20 +552,19 @@ def design_territories(
     >>> balance_metrics(d.accounts)["max_deviation"] <= 0.10 + 1e-9
     True
     """
-    if not 0 < tolerance < 1:
-        raise ValueError("tolerance must be in (0, 1)")
+    _check_design_inputs(accounts, tolerance)
     labels, cxyz = _centers_frame(centers, k)
     if distance is not None:
         labels, dist = _distance_table(distance, len(accounts), labels)
     k = len(labels) if labels is not None else k
     if k is None or not 1 <= k <= len(accounts):
-        raise ValueError(
+        raise TerritoryInputError(
             f"k must be between 1 and the number of accounts ({len(accounts)}), got {k}"
         )
     p, w, lk = _prepare(accounts, workload_col, locks, labels, need_location=distance is None)
     for t in lk.values():
         if not 0 <= t < k:
-            raise ValueError(f"lock territory {t} is outside 0..{k - 1}")
+            raise TerritoryInputError(f"lock territory {t} is outside 0..{k - 1}")
     bp = _bounds(p.sum(), k, tolerance)
     _check_feasible(p, k, *bp, lk, accounts["id"].to_numpy(), "potential")
     if w is not None:

@@ -22,14 +22,20 @@ import xarray as xr
 from ..crm import CRM
 from ..draws import DEFAULT_Q, DRAW, label
 
+#: The segment of accounts that have none.
+ALL_SEGMENTS = "All"
+
 
 def account_rates(crm: CRM, accounts: pd.DataFrame, years: float | None = None) -> pd.DataFrame:
-    """Per account: expected opportunities per year, win probability, deal-size parameters."""
+    """Per account: expected opportunities per year, win probability, deal-size parameters,
+    from its segment's history (accounts without a segment, as in most CRM exports, form one
+    segment ``All``)."""
     o = crm.opportunities.merge(
         crm.accounts[["id", "segment"]].rename(columns={"id": "account_id"}),
         on="account_id",
         how="left",
     )
+    o["segment"] = o["segment"].astype(object).fillna(ALL_SEGMENTS)
     span = years or max((crm.data_end - crm.data_start).days / 365.25, 0.25)
     rows = []
     for seg, g in o.groupby("segment"):
@@ -46,7 +52,9 @@ def account_rates(crm: CRM, accounts: pd.DataFrame, years: float | None = None) 
         )
     seg = pd.DataFrame(rows).set_index("segment")
     a = accounts.copy()
-    a["segment_key"] = a["segment"] if "segment" in a else seg.index[0]
+    a["segment_key"] = (
+        a["segment"].astype(object).fillna(ALL_SEGMENTS) if "segment" in a else seg.index[0]
+    )
     share = a["potential"] / a.groupby("segment_key")["potential"].transform("sum")
     # the accounts passed may be a subset of the segment: scale by their share of the segment's
     # potential in the CRM (when the CRM has no potential field, the passed estimates are all)

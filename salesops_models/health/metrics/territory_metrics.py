@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...crm import CRM
+from ...crm import CRM, account_potential
 from .base import (
     Metric,
     _metric,
@@ -22,9 +22,12 @@ def territory_balance(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     key = "territory_balance"
     as_of = pd.Timestamp(as_of)
     active = crm.active_reps(as_of).set_index("id")
-    acc = crm.accounts[crm.accounts["owner_rep_id"].isin(active.index)]
-    if acc.empty or acc["potential"].isna().all():
-        return _na(key, cfg, "accounts have no owner among active AEs or no potential")
+    acc = crm.accounts[crm.accounts["owner_rep_id"].isin(active.index)].copy()
+    if acc.empty:
+        return _na(key, cfg, "no account is owned by an active AE (load Account.csv with OwnerId)")
+    # the territory tools' estimate where the CRM has no potential field (revenue x 0.5%, else
+    # trailing bookings): an export without Potential__c is still graded
+    acc["potential"] = account_potential(crm, acc, [])
     pot = acc.groupby("owner_rep_id")["potential"].sum().rename("potential").to_frame()
     pot["segment"] = active["segment"].reindex(pot.index).fillna("(none)")
     pot["rep_name"] = active["name"].reindex(pot.index)
