@@ -45,7 +45,7 @@ import xarray as xr
 
 from ..draws import DRAW, summarize
 from .curve import payout_fraction
-from .plan import Plan, SpiffCondition
+from .plan import Plan, SpiffCondition, no_ote_error
 
 COMPONENTS = ("commission", "true_up", "spiff", "draw", "clawback")
 
@@ -281,6 +281,10 @@ def capacity_inputs(
     bookings = booked.astype(np.float64)
     attainment = bookings / quota[None, :, :]
     ote = np.full(len(quotas), plan.ote) if plan.ote else quotas["ote"].to_numpy(np.float64)
+    if np.isnan(ote).any():
+        seat = quotas.iloc[int(np.flatnonzero(np.isnan(ote))[0])]
+        example = str(seat.get("name", seat.get("rep_id", "a seat")))
+        raise no_ote_error(plan, int(np.isnan(ote).sum()), len(ote), example)
     ti = ote * plan.pay_mix.variable * plan.period_months / 12
     tenure = None
     seats = getattr(result, "seats", None)

@@ -56,6 +56,17 @@ class PlanError(SalesOpsError, ValueError):
     """A plan file that does not validate; the message names the path in the plan."""
 
 
+def no_ote_error(plan: Plan, missing: int, total: int, example: str) -> PlanError:
+    """The error of a plan that needs reps' OTEs a store does not have (a CRM export rarely
+    carries pay data): which plan key supplies one."""
+    return PlanError(
+        f"plan {plan.name!r}: {missing} of {total} reps on the plan have no OTE (e.g. "
+        f"{example}): set one OTE for everyone at the plan's top level (`ote: 150000`), or "
+        "load each rep's OTE (a User.csv column, named with `salesops data load salesforce "
+        "... --columns` as reps: {ote: COLUMN})"
+    )
+
+
 #: No number in a plan may exceed this in size (1e300 is a typo, not a plan).
 MAX_PLAN_NUMBER = 1e12
 

@@ -60,7 +60,7 @@ import pandas as pd
 from ..crm import CRM
 from ..periods import Period
 from .curve import ExactTable
-from .plan import Measure, Plan
+from .plan import Measure, Plan, PlanError, no_ote_error
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -1009,6 +1009,26 @@ def plan_reps(crm: CRM, plan: Plan) -> pd.DataFrame:
     return crm.reps[crm.reps["role"].isin(plan.roles)]
 
 
+def check_plan_inputs(crm: CRM, plan: Plan) -> None:
+    """Raise :class:`PlanError` before any statement when the plan needs what the CRM lacks:
+    an OTE for reps without one (a CRM export rarely has pay data), or quotas-table quotas
+    in a store without quotas; the message says which plan key supplies it."""
+    reps = plan_reps(crm, plan)
+    if plan.ote is None and "ote" in reps and len(reps):
+        missing = reps[reps["ote"].isna()]
+        if len(missing):
+            ex = missing.iloc[0]
+            raise no_ote_error(plan, len(missing), len(reps), f"{ex['name']} ({ex['id']})")
+    has_quotas = crm.quotas is not None and crm.quotas["rep_id"].isin(reps["id"]).any()
+    for m in plan.measures:
+        if m.quota == "quotas" and not has_quotas:
+            raise PlanError(
+                f"plan {plan.name!r}: measure {m.name!r} reads quotas from the quotas table "
+                "and this store has none for the plan's reps: set each rep's quota per plan "
+                f"period in the measure (`quota: 250000`), or load quotas"
+            )
+
+
 def _default_start(crm: CRM, plan: Plan, credited: pd.DataFrame, up_to: Period) -> pd.Timestamp:
     """The plan's ``effective_from``, else the fiscal year of the first credited deal."""
     if plan.effective_from is not None:
@@ -1032,6 +1052,7 @@ def _worker_count(workers: int | None, n_rows: int, n_reps: int) -> int:
 
 
 def _compute(crm, plan, period, inputs, start, state, progress, workers=None) -> StatementResult:
+    check_plan_inputs(crm, plan)
     prepared = credit_deals(crm, plan, inputs)
     last = crm.period(period) if not isinstance(period, Period) else period
     if state is not None:
