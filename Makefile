@@ -50,7 +50,7 @@ demo: install
 	@echo "Quality chart    : reports/data_quality/quality.png"
 	@echo "Comp statements  : reports/comp/2026-Q3/statements.xlsx, payroll.csv"
 	@echo "Forecast ledger  : reports/forecast_ledger.jsonl"
-	@echo "Health scorecard : reports/health-month-end/<as_of>/report.html and health.json (bands: health_bands.yml)"
+	@echo "Health scorecard : reports/health-month-end/<as_of>_salesops/report.html and health.json (bands: health_bands.yml)"
 	@echo "Reports index    : reports/index.html (open it in a browser)"
 	@echo "Accuracy track records (forecast and plan backtests, ~15 min on 2 cores): make backtest"
 

@@ -24,7 +24,7 @@
 source = "data/salesops.duckdb"  # DuckDB store, relative to the project root
 plan_a = "plans/ae_standard.yml"  # plan A, relative to the project root
 plan_b = "plans/ae_accelerated.yml"  # plan B
-plan_start = "2026-10"  # first month of the simulated plan year
+plan_start = ""  # first month of the simulated plan year, YYYY-MM; empty: the month after the data's last day
 growth = 0.10  # target growth over the bookings of the 12 months before the plan
 buffer = 0.15  # quota over-assignment
 budget = 0.0  # variable comp budget for the year; 0: plan A median x 1.05
@@ -47,10 +47,11 @@ from salesops_models.comp import plots
 from salesops_models.config import PROJECT_ROOT
 from salesops_models.display import kpi_tiles_html, money, readable_summary
 from salesops_models.exports import styled, write_excel
-from salesops_models.reports import context
+from salesops_models.reports import context, default_plan_start
 
 ctx = context(source)
 crm = ctx.crm
+plan_start = plan_start or default_plan_start(crm)
 comp_inputs = ctx.comp_inputs()  # cancellations etc. from the store (salesops comp load)
 plans = {"A": comp.load_plan(PROJECT_ROOT / plan_a), "B": comp.load_plan(PROJECT_ROOT / plan_b)}
 display(

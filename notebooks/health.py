@@ -24,7 +24,7 @@
 
 # %% tags=["parameters"]
 source = "data/salesops.duckdb"  # DuckDB store, relative to the project root
-as_of = "2026-08-31"  # as-of date: YYYY-MM-DD or relative, e.g. end of last month
+as_of = ""  # as-of date: YYYY-MM-DD or relative, e.g. end of last month; empty: the data's last day
 reference = ""  # base date for relative dates: empty for today, or data_end
 bands = "health_bands.yml"  # benchmark band file, relative to the project root
 plan = "plans/ae_standard.yml"  # comp plan for the comp-cost metric; empty: not graded

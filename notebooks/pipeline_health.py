@@ -22,7 +22,7 @@
 
 # %% tags=["parameters"]
 source = "data/salesops.duckdb"  # DuckDB store, relative to the project root
-as_of = "2026-08-14"  # as-of date: YYYY-MM-DD or relative, e.g. last friday
+as_of = ""  # as-of date: YYYY-MM-DD or relative, e.g. last friday; empty: the data's last day
 period = ""  # period to cover, e.g. 2026-Q3 or current quarter; empty: quarter of as_of
 compare_to = ""  # waterfall start date; empty: day before the period starts
 reference = ""  # base date for relative dates: empty for today, or data_end
@@ -39,7 +39,7 @@ from IPython.display import HTML, Markdown, display
 
 from salesops_models import pipeline as pl
 from salesops_models import quality
-from salesops_models.display import kpi_tiles_html, money
+from salesops_models.display import kpi_tiles_html, money, money_axis, with_rep_names
 from salesops_models.reports import context
 
 ctx = context(source, as_of=as_of, period=period, compare_to=compare_to, reference=reference)
@@ -92,6 +92,13 @@ if total.open_without_close_date > 0:
 pl.plots.plot_coverage(cov)
 plt.show()
 display(cov)
+if len(cov) > 1 and not (cov["target"].iloc[1:] > 0).any():
+    display(
+        Markdown(
+            "Groups have no target: a group's target is the sum of its reps' quotas, and this "
+            "store has none for the period (load quotas; the parameter `target` sets the total)."
+        )
+    )
 
 # %% [markdown]
 # ## Stage funnel
@@ -106,12 +113,18 @@ display(conv[conv["group"] == "All"])
 # ## Win rates (90% intervals)
 
 # %%
+missing = []
 for by in ("segment", "product", "rep_name"):
     wr = pl.win_rates(crm, window_start, when, by=by, min_closed=5)
-    if len(wr):
+    if len(wr) == 1 and str(wr[by].iloc[0]) == "(none)":
+        missing.append(by)  # one "(none)" row: the store has no such field
+    elif len(wr):
         pl.plots.plot_win_rates(wr.head(30), by)
         plt.show()
-display(pl.win_rates(crm, window_start, when, by="segment"))
+if missing:
+    display(Markdown(f"Not shown: no {' or '.join(missing)} on this store's deals."))
+if "segment" not in missing:
+    display(pl.win_rates(crm, window_start, when, by="segment"))
 
 # %% [markdown]
 # ## Sales velocity
@@ -132,6 +145,8 @@ ax = trend.plot(
     figsize=(8, 3),
     title="Sales velocity per 30 days",
 )
+ax.figure.autofmt_xdate()  # quarter-end dates readable, not overlapping
+money_axis(ax)
 plt.show()
 
 # %% [markdown]
@@ -139,6 +154,7 @@ plt.show()
 
 # %%
 closed = pl.closed_deals(crm, window_start, when)
+closed["segment"] = closed["segment"].astype(object).fillna("(no segment)")
 pl.plots.plot_cycle_lengths(closed, "segment")
 plt.show()
 display(closed[closed["is_won"]].groupby("segment")["cycle_days"].describe())
@@ -152,16 +168,19 @@ pl.plots.plot_waterfall(buckets)
 plt.show()
 display(buckets)
 display(
-    moves[moves["bucket"] != "amount_change"]
-    .sort_values("value", key=abs, ascending=False)
-    .head(top_n)
+    with_rep_names(
+        moves[moves["bucket"] != "amount_change"]
+        .sort_values("value", key=abs, ascending=False)
+        .head(top_n),
+        crm,
+    )
 )
 
 # %% [markdown]
 # ## Deals at risk
 
 # %%
-display(risk.head(top_n))
+display(with_rep_names(risk.head(top_n), crm))
 display(risk["reasons"].str.split(", ").explode().value_counts().rename("deals").to_frame())
 
 # %% [markdown]

@@ -24,7 +24,7 @@
 
 # %% tags=["parameters"]
 source = "data/salesops.duckdb"  # DuckDB store, relative to the project root
-plan_start = "2026-10"  # first month of the plan, YYYY-MM
+plan_start = ""  # first month of the plan, YYYY-MM; empty: the month after the data's last day
 months = 12  # plan horizon in months
 growth = 0.10  # target growth over the bookings of the 12 months before the plan
 target = 0.0  # explicit target for the horizon; 0: use growth
@@ -55,10 +55,11 @@ from salesops_models.capacity import plots
 from salesops_models.capacity.quota import monthly_seasonality
 from salesops_models.display import kpi_tiles_html, money, readable_summary
 from salesops_models.exports import styled
-from salesops_models.reports import context
+from salesops_models.reports import context, default_plan_start
 
 ctx = context(source)
 crm = ctx.crm
+plan_start = plan_start or default_plan_start(crm)
 start = pd.Period(plan_start, freq="M")
 last_year = crm.trailing_bookings(start.start_time, months=12)
 plan_target = target or last_year * (1 + growth)

@@ -25,7 +25,7 @@
 
 # %% tags=["parameters"]
 source = "data/salesops.duckdb"  # DuckDB store, relative to the project root
-as_of = "2026-09-30"  # as-of date: YYYY-MM-DD or relative, e.g. end of last month
+as_of = ""  # as-of date: YYYY-MM-DD or relative, e.g. end of last month; empty: the data's last day
 reference = ""  # base date for relative dates: empty for today, or data_end
 weeks = 13  # window of selling time, mix and adoption, in weeks up to the as-of date
 months = 12  # months of selling-time trend

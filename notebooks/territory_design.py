@@ -54,6 +54,13 @@ display(
         + "".join(f"\n- {html.escape(n)}" for n in notes)
     )
 )
+if n_terr == 1:
+    display(
+        Markdown(
+            "**One territory:** the accounts have one current owner. Give the number of "
+            "territories (`k`), or design over every account (`segment` empty)."
+        )
+    )
 design = tt.design_territories(accounts, n_terr, tolerance=tolerance)
 proposed = tt.match_labels(design.accounts)  # named after the territory it overlaps most
 weights = tt.move_weights(crm, accounts)

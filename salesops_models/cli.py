@@ -8,6 +8,7 @@ plan or band file), printed as one line; 3 an internal error (a bug), printed as
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -21,6 +22,14 @@ from .errors import SalesOpsError
 from .exports import escape_controls
 
 _STATE = {"debug": False}
+
+
+def _show_progress() -> bool:
+    """Progress bars only where a person watches: a terminal, not a log file or a pipe
+    (a cron run's log would fill with redrawn bars)."""
+    import sys
+
+    return sys.stderr.isatty()
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -118,13 +127,15 @@ report_app = typer.Typer(
     help="Recurring reports: list, run, run-due, run-all, index.", no_args_is_help=True
 )
 app.add_typer(report_app, name="report")
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 160)  # a log is not cut at 80
 
 DB_OPTION = typer.Option(
-    str(config.DEFAULT_DB),
+    None,
     "--db",
-    help="Store to read/write: a DuckDB file or a database URL (postgresql://user@host/db).",
-    callback=lambda v: _store(v),
+    help="Store to read: a DuckDB file or a database URL (postgresql://user@host/db); "
+    f"default ${config.STORE_ENV}, else the sample org data/salesops.duckdb.",
+    callback=lambda v: _store(v if v is not None else config.current_store()),
+    show_default=False,
 )
 
 
@@ -154,8 +165,18 @@ def _store(value):
 
 def _cell(v) -> str:
     """A table cell for the terminal: CRM text shown literally (no rich markup, no control
-    characters reaching the terminal)."""
-    text = f"{v:.3f}" if isinstance(v, float) else str(v)
+    characters reaching the terminal); amounts with thousands separators and no decimals
+    from 1,000 up, smaller numbers (rates) with two decimals, dates without a midnight."""
+    import pandas as pd
+
+    from .reports.context import readable_number
+
+    if isinstance(v, float):
+        text = "" if v != v else readable_number(v)
+    elif isinstance(v, pd.Timestamp):
+        text = str(v.date()) if v == v.normalize() else str(v)
+    else:
+        text = str(v)
     return escape(escape_controls(text))
 
 
@@ -177,7 +198,12 @@ def generate(
     fiscal_start: int = typer.Option(
         config.FISCAL_YEAR_START_MONTH, help="First month of the fiscal year."
     ),
-    db: str = DB_OPTION,
+    db: str = typer.Option(
+        str(config.DEFAULT_DB),
+        "--db",
+        help="Store to write: a DuckDB file or a database URL.",
+        callback=lambda v: _store(v),
+    ),
     folder: Path | None = typer.Option(None, help="Also write the tables to this folder."),
     fmt: str = typer.Option("parquet", "--format", help="Folder format: parquet or csv."),
 ):
@@ -185,7 +211,12 @@ def generate(
     from .synthetic import generate_org
 
     org = generate_org(
-        reps, years, seed, end_date=end, fiscal_year_start_month=fiscal_start, progress=True
+        reps,
+        years,
+        seed,
+        end_date=end,
+        fiscal_year_start_month=fiscal_start,
+        progress=_show_progress(),
     )
     path = org.save(db)
     console.print(_table(org.crm.summary(), "Synthetic org"))
@@ -241,6 +272,32 @@ def _save_load(result, target, allow_empty: bool, rejects_csv) -> None:
 
         write_csv(result.rejects, rejects_csv)
     console.print(f"store: [bold]{escape(_where(target))}[/] (rejects in table load_rejects)")
+    _print_next_steps(target)
+
+
+def _print_next_steps(target) -> None:
+    """After a load: how to point the next commands and reports at the new store."""
+    import shlex
+
+    where = shlex.quote(_where(target))
+    console.print(
+        "next: point the commands and reports at this store (every date defaults to its last day):",
+        highlight=False,
+    )
+    for line in (
+        f"export {config.STORE_ENV}={where}",
+        "salesops data quality",
+        "salesops forecast run --target AMOUNT",
+        "salesops health",
+        "salesops report run pipeline_health",
+        "salesops comp statements --plan plans/ae_day_one.yml --period 'current quarter'",
+    ):
+        console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+    console.print(
+        f"  (or give each command --db {escape(where)}, each report -p source={escape(where)})",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @data_app.command("load")
@@ -268,22 +325,36 @@ def load(
     allow_empty: bool = typer.Option(
         False, "--allow-empty", help="Allow a load with no opportunities to replace a store."
     ),
+    columns: Path | None = typer.Option(
+        None,
+        "--columns",
+        help="Salesforce/HubSpot: YAML naming the export's columns for workbench columns "
+        "(reps: {team: UserRole.Name}) and its stage names (stages: {Demo: Discovery}).",
+    ),
 ):
     """Import CRM data; prints the load summary (rows read = accepted + rejected)."""
     from .loaders import load_hubspot, load_mapping, load_maven, load_salesforce
 
+    if columns is not None and source not in ("salesforce", "hubspot"):
+        raise UserInputError(f"--columns is for salesforce and hubspot loads, not {source}")
     if source == "salesforce":
         if path is None:
             raise typer.BadParameter(
                 "salesforce needs the Opportunity.csv file or an export folder"
             )
         result = load_salesforce(
-            path, history=history, users=users, accounts=accounts, tasks=tasks, events=events
+            path,
+            history=history,
+            users=users,
+            accounts=accounts,
+            tasks=tasks,
+            events=events,
+            columns=columns,
         )
     elif source == "hubspot":
         if path is None:
             raise typer.BadParameter("hubspot needs the deals export file")
-        result = load_hubspot(path, activities=activities)
+        result = load_hubspot(path, activities=activities, columns=columns)
     elif source == "maven":
         result = load_maven(path or config.MAVEN_DIR)
     elif source == "mapping":
@@ -531,7 +602,7 @@ def comp_statements(
     crm = load_store(db)
     inputs, account = load_comp_inputs(db)
     label = crm.period(period).label
-    res = compute_statements(crm, p, period, inputs, progress=True)
+    res = compute_statements(crm, p, period, inputs, progress=_show_progress())
     year = crm.calendar.year(crm.period(period).start)
     in_year = [x for x in res.totals["period"].unique() if crm.period(x).start >= year.start]
     cur = res.for_period(label)
@@ -598,7 +669,7 @@ def report_run(
         None, "--name", help="Output folder name (default: the report name)."
     ),
 ):
-    """Run one report now: papermill into reports/<name>/<as_of>/, then HTML (code hidden)."""
+    """Run one report now: papermill into reports/<name>/<as_of>_<store>/, then HTML (code hidden)."""
     from .reports import ReportFailed, run_report
 
     try:
@@ -620,7 +691,9 @@ def _run_and_report(entries, workers: int, reuse: bool = False, scheduler=None) 
     if not entries:
         console.print("nothing to run")
         return
-    results = run_entries(entries, workers=workers, reuse=reuse, scheduler=scheduler)
+    results = run_entries(
+        entries, workers=workers, reuse=reuse, scheduler=scheduler, progress=_show_progress()
+    )
     df = pd.DataFrame(results)
     df["seconds"] = df["seconds"].where(df["status"] != "reused", 0.0)
     cols = ["name", "status", "seconds"] + (["error"] if df["error"].notna().any() else [])
@@ -721,6 +794,9 @@ def forecast_run(
     seed: int = typer.Option(0, help="Random seed (same seed, same numbers)."),
     save: Path | None = typer.Option(None, help="Save the fitted model (netCDF)."),
     record: bool = typer.Option(True, help="Append the forecast to the forecast ledger."),
+    target: float | None = typer.Option(
+        None, help="The period's target (default: the sum of the period's quotas, if any)."
+    ),
 ):
     """Fit on the history as of a date and forecast the period's bookings (P10/P50/P90)."""
     import pandas as pd
@@ -753,7 +829,20 @@ def forecast_run(
         f"{p.label} as of {when.date()}: p10 {q['p10']:,.0f}  p50 {q['p50']:,.0f}  "
         f"p90 {q['p90']:,.0f}  (closed {fc.closed:,.0f}, expected slip {fc.slip.mean():,.0f})"
     )
-    console.print(_table(fc.rollup("region").round(0).reset_index(), "By region"))
+    from .pipeline.metrics import forecast_target
+
+    goal, goal_source = forecast_target(crm, p, target)
+    if goal > 0:
+        hit = fc.p_reach(goal)
+        console.print(
+            f"target {goal:,.0f} ({escape(goal_source)}): P(reach target) {hit:.0%}",
+            highlight=False,
+        )
+    else:
+        console.print(f"no target: {escape(goal_source)}", highlight=False)
+    by = crm.breakdown("region")
+    if by:
+        console.print(_table(fc.rollup(by).round(0).reset_index(), f"By {by}"))
     if save:
         model.save(save)
         console.print(f"model: {save}")
@@ -793,6 +882,7 @@ def forecast_backtest(
         sampler_config=_sampler_overrides(draws=draws, tune=tune),
         seed=seed,
         scheduler=scheduler,
+        progress=_show_progress(),
     )
     out = Path(out or config.REPORTS_DIR / "forecast" / f"backtest_{db.stem}.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -867,6 +957,7 @@ def forecast_calibrate(
         sampler_config=_sampler_overrides(draws=draws, tune=tune),
         seed=seed,
         scheduler=scheduler,
+        progress=_show_progress(),
     )
     out = Path(out or config.REPORTS_DIR / "forecast" / "calibration_synthetic.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -922,7 +1013,13 @@ def plan_backtest_cmd(
     crm = load_store(db)
     comp_plan = load_plan(plan if plan.is_absolute() else config.PROJECT_ROOT / plan)
     bt = plan_backtest(
-        crm, comp_plan, quarters=quarters, years=years, scenarios=scenarios, seed=seed
+        crm,
+        comp_plan,
+        quarters=quarters,
+        years=years,
+        scenarios=scenarios,
+        seed=seed,
+        progress=_show_progress(),
     )
     out = Path(out or config.REPORTS_DIR / "plan" / f"backtest_{db.stem}.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -993,7 +1090,7 @@ def health(
         ledger_path=LEDGER,
         ledger_source=db.name,
         backtest_csv=bt,
-        progress=True,
+        progress=_show_progress(),
     )
     df = card.to_frame()[["metric", "value", "interval (90%)", "healthy", "status"]]
     console.print(_table(df, f"Sales-ops health of {db.name} as of {card.as_of.date()}"))

@@ -31,6 +31,19 @@ REPORTS_DIR: Path = PROJECT_ROOT / "reports"
 
 #: The embedded default store (DuckDB) holding the sample org.
 DEFAULT_DB: Path = DATA_DIR / "salesops.duckdb"
+#: Environment variable naming the store every command and report reads when none is given
+#: (``export SALESOPS_DB=data/salesforce.duckdb`` after loading your own CRM; ``salesops
+#: data load`` prints the line). Unset: the sample org (:data:`DEFAULT_DB`).
+STORE_ENV = "SALESOPS_DB"
+
+
+def current_store() -> str:
+    """The store commands read by default: ``$SALESOPS_DB`` (relative paths from the
+    working directory), else the sample org's :data:`DEFAULT_DB`."""
+    value = os.environ.get(STORE_ENV, "").strip()
+    return value or str(DEFAULT_DB)
+
+
 #: The Maven CRM sample loaded into its own store by ``make demo``.
 MAVEN_DB: Path = DATA_DIR / "maven.duckdb"
 #: The public Maven CRM sample shipped beside the repository (``../shared``); override with

@@ -89,6 +89,43 @@ def readable_summary(summary) -> pd.DataFrame:
     return pd.DataFrame({c: [cell(str(c), v) for v in df[c]] for c in df.columns}, index=df.index)
 
 
+#: Rep id columns of the package's tables and the name each takes when shown with names.
+REP_ID_COLUMNS = {"owner_rep_id": "owner", "rep_id": "rep", "manager_id": "manager"}
+
+
+def rep_names(crm) -> dict:
+    """Rep id -> the name people know the rep by (two reps of one name keep their ids in
+    brackets; a rep without a name keeps the id)."""
+    reps = crm.reps[["id", "name"]].dropna(subset=["id"])
+    names = reps["name"].astype(object).where(reps["name"].notna(), reps["id"])
+    twice = names.duplicated(keep=False)
+    names = names.where(~twice, names.astype(str) + " (" + reps["id"].astype(str) + ")")
+    return dict(zip(reps["id"], names, strict=True))
+
+
+def with_rep_names(df: pd.DataFrame, crm) -> pd.DataFrame:
+    """A copy of ``df`` for people: each rep id column (``owner_rep_id``, ``rep_id``,
+    ``manager_id``) replaced by the rep's name (``owner``, ``rep``, ``manager``); an id with
+    no rep row stays as written, and two reps of one name keep their ids in brackets.
+
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> crm = SimpleNamespace(reps=pd.DataFrame({"id": ["0055g01", "0055g02"], "name": ["Ana", "Li"]}))
+    >>> with_rep_names(pd.DataFrame({"owner_rep_id": ["0055g02", "x"], "amount": [1, 2]}), crm)
+      owner  amount
+    0    Li       1
+    1     x       2
+    """
+    lookup = rep_names(crm)
+    out = df.copy()
+    for col, shown in REP_ID_COLUMNS.items():
+        if col in out:
+            ids = out[col]
+            out[col] = ids.map(lambda v: lookup.get(v, v) if isinstance(v, str) else v)
+            out = out.rename(columns={col: shown})
+    return out
+
+
 def status_badge(status: str) -> Markup:
     color = STATUS_COLORS.get(status, "#607d8b")
     return Markup(

@@ -221,8 +221,20 @@ def html_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def styled(df: pd.DataFrame):
-    """``html_frame(df).style``: the one way report notebooks build a Styler from CRM data."""
-    return html_frame(df).style
+    """``html_frame(df).style``: the one way report notebooks build a Styler from CRM data.
+    Date columns whose values all fall at midnight read as dates (``2026-06-30``, not
+    ``2026-06-30 00:00:00``); a later ``.format`` of a column overrides it."""
+    frame = html_frame(df)
+    dates = [
+        c
+        for c in frame.columns
+        if pd.api.types.is_datetime64_any_dtype(frame[c])
+        and (frame[c].dropna() == frame[c].dropna().dt.normalize()).all()
+    ]
+    sty = frame.style
+    if dates:
+        sty = sty.format({c: lambda v: "" if pd.isna(v) else f"{v:%Y-%m-%d}" for c in dates})
+    return sty
 
 
 __all__ = [

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import PeriodError
+
 _LABEL = re.compile(
     r"^(?:FY)?(?P<fy>\d{4})(?:-?(?:(?P<q>Q[1-4])|M(?P<fm>\d{1,2})))?$", re.IGNORECASE
 )
@@ -119,9 +121,10 @@ class FiscalCalendar:
             return self.month(f"{m['y']}-{m['m']}-01")
         m = _LABEL.match(text)
         if not m:
-            raise ValueError(
+            raise PeriodError(
                 f"cannot read period {label!r}: expected e.g. '2026-Q3', 'FY2027-Q1', "
-                "'FY2027' or a month '2026-07'"
+                "'FY2027', a month '2026-07', or 'current quarter', 'previous quarter', "
+                "'next quarter', 'current month', 'previous month'"
             )
         fy = int(m["fy"])
         if m["q"]:

@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from offline import assert_offline, watch_requests
 
 from salesops_models.synthetic import generate_org
 
@@ -56,15 +57,18 @@ def browser():
 @pytest.fixture(scope="session")
 def assert_no_script(browser):
     """``check(html_path) -> page text``: fails if any CRM payload executed on the page (the
-    hostile payloads set ``window.__pwned`` or open a dialog) or left live elements."""
+    hostile payloads set ``window.__pwned`` or open a dialog) or left live elements, or if
+    the page requested anything that is not the file itself (:func:`assert_offline`)."""
 
     def check(html_path):
         page = browser.new_page()
         dialogs = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        requests = watch_requests(page)
         page.goto(Path(html_path).as_uri())
         page.wait_for_load_state("load")
         page.wait_for_timeout(300)
+        assert_offline(requests, html_path)
         pwned = page.evaluate("window.__pwned === undefined ? null : window.__pwned")
         live = page.evaluate(
             "Array.from(document.querySelectorAll('*')).filter(e => "

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from offline import assert_offline, watch_requests
 
 from salesops_models import config
 from salesops_models.reports import run_report
@@ -13,8 +14,10 @@ from salesops_models.synthetic.hostile import hostile_crm
 
 def check_page(browser, html_path, tmp_path, min_images: int):
     page = browser.new_page(viewport={"width": 1200, "height": 900})
+    requests = watch_requests(page)
     page.goto(html_path.as_uri())
     page.wait_for_load_state("load")
+    assert_offline(requests, html_path)
     images = page.evaluate(
         "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
     )

@@ -100,6 +100,24 @@ def default_target(crm: CRM, period) -> tuple[float, str]:
     return 0.0, "none (no quotas, no prior bookings)"
 
 
+def forecast_target(crm: CRM, period, given: float | None = None) -> tuple[float, str]:
+    """The target a forecast is measured against: the one ``given``, else the sum of the
+    period's quotas; without either, no target (``0.0`` and a sentence asking for one).
+
+    Unlike :func:`default_target` (coverage's stand-in), a forecast never invents a target:
+    last year's bookings as the goal of a growing org reads "P(reach target) 100%".
+    """
+    if given:
+        return float(given), "given"
+    q = quota_target(crm, crm.period(period))
+    if q > 0:
+        return q, "sum of quotas"
+    return 0.0, (
+        "this store has no quotas for the period; give one (salesops forecast run --target "
+        "AMOUNT, or the report parameter target)"
+    )
+
+
 def coverage(
     crm: CRM, as_of, period=None, *, target: float | None = None, by: str | None = "team"
 ) -> pd.DataFrame:

@@ -38,23 +38,40 @@ KEY_ACCOUNT_FIELDS = ("industry", "segment", "employees", "annual_revenue", "sta
 
 
 def completeness(crm: CRM, as_of=None) -> pd.DataFrame:
-    """Share of filled values per key field (opportunities open as of ``as_of``; accounts)."""
+    """Share of filled values per key field (opportunities open as of ``as_of``; accounts).
+
+    A field the import's source does not have at all (``crm.meta["fields_not_in_source"]``:
+    Product on a Salesforce Opportunity export, where products live on line items) is not a
+    hygiene gap: its row says ``in_source`` False, with completeness and ``healthy`` empty,
+    and it is left out of every grade.
+    """
     as_of = as_of or crm.data_end
     snap = crm.as_of(as_of, include_closed=False)
+    absent = (crm.meta or {}).get("fields_not_in_source") or {}
     rows = []
     for f in KEY_OPPORTUNITY_FIELDS:
         n = len(snap)
         filled = int(snap[f].notna().sum()) if n else 0
-        rows.append(("opportunities (open)", f, n, filled))
+        rows.append(
+            ("opportunities (open)", f, n, filled, f not in absent.get("opportunities", ()))
+        )
     for f in KEY_ACCOUNT_FIELDS:
         n = len(crm.accounts)
-        rows.append(("accounts", f, n, int(crm.accounts[f].notna().sum())))
-    out = pd.DataFrame(rows, columns=["table", "field", "rows", "filled"])
+        rows.append(
+            (
+                "accounts",
+                f,
+                n,
+                int(crm.accounts[f].notna().sum()),
+                f not in absent.get("accounts", ()),
+            )
+        )
+    out = pd.DataFrame(rows, columns=["table", "field", "rows", "filled", "in_source"])
     out["completeness"] = np.where(
-        out["rows"] > 0, out["filled"] / out["rows"].clip(lower=1), np.nan
+        (out["rows"] > 0) & out["in_source"], out["filled"] / out["rows"].clip(lower=1), np.nan
     )
-    out["healthy"] = out["completeness"] >= config.COMPLETENESS_GOAL
-    return out
+    out["healthy"] = (out["completeness"] >= config.COMPLETENESS_GOAL).where(out["in_source"], None)
+    return out[["table", "field", "rows", "filled", "completeness", "healthy", "in_source"]]
 
 
 def duplicate_opportunities(crm: CRM, window_days: int = 7) -> pd.DataFrame:

@@ -14,6 +14,7 @@ def plot_quality(crm: CRM, as_of=None, stale_days: int = config.STALE_DAYS, ax=N
     import matplotlib.pyplot as plt
 
     comp = completeness(crm, as_of)
+    comp = comp[comp["in_source"]]  # a field the export does not have is not a hygiene gap
     teams = quality_by(crm, as_of, by="team", stale_days=stale_days).head(15)
     if ax is None:
         fig, ax = plt.subplots(1, 2, figsize=(13, 4.8))

@@ -1,7 +1,7 @@
 """Recurring reports: papermill engine, run ledger, HTML index and schedule."""
 
 from .catalog import ParameterError, available, coerce_parameters, parameters
-from .context import ReportContext, context
+from .context import ReportContext, context, default_plan_start
 from .dates import resolve_date, resolve_period
 from .engine import ReportFailed, run_report
 from .index import write_index
@@ -16,6 +16,7 @@ __all__ = [
     "available",
     "coerce_parameters",
     "context",
+    "default_plan_start",
     "due_entries",
     "load_schedule",
     "parameters",

@@ -65,10 +65,17 @@ class ReportContext:
 
 
 def _frame_html(df: pd.DataFrame) -> str:
-    """A DataFrame as a report shows it: no 0..n row numbers (a meaningful index is kept),
-    text escaped."""
-    keep = not isinstance(df.index, pd.RangeIndex)
-    return df.to_html(index=keep, escape=True, max_rows=pd.get_option("display.max_rows"))
+    """A DataFrame as a report shows it: no row numbers (a 0..n index, or the integer
+    positions a sorted or filtered frame keeps), a named or labelled index kept; text
+    escaped; missing values empty."""
+    idx = df.index
+    row_numbers = isinstance(idx, pd.RangeIndex) or (
+        idx.nlevels == 1 and idx.name is None and pd.api.types.is_integer_dtype(idx.dtype)
+    )
+    keep = not row_numbers
+    return df.to_html(
+        index=keep, escape=True, na_rep="", max_rows=pd.get_option("display.max_rows")
+    )  # a missing value is an empty cell, not "NaN"
 
 
 def report_display() -> None:
@@ -97,8 +104,20 @@ def readable_number(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.2f}"
 
 
+def default_plan_start(crm: CRM) -> str:
+    """The first month after the data's last day (``YYYY-MM``): a plan made from a store
+    starts where its history ends.
+
+    >>> from salesops_models.synthetic import generate_org
+    >>> default_plan_start(generate_org(n_reps=4, years=1, seed=1, end_date="2026-09-30").crm)
+    '2026-10'
+    """
+    return str(crm.data_end.to_period("M") + 1)
+
+
 def context(source, as_of="", period="", compare_to="", reference="") -> ReportContext:
-    """Load the store and resolve the report's dates.
+    """Load the store and resolve the report's dates. An empty ``as_of`` is the data's last
+    day (the store's own date, whatever the reference of relative dates is).
 
     ``compare_to`` (the waterfall's starting date) defaults to the day before the period
     starts (a period-to-date waterfall), or four weeks before ``as_of`` when that is earlier
@@ -111,7 +130,7 @@ def context(source, as_of="", period="", compare_to="", reference="") -> ReportC
     crm = load_store(path)
     ref = reference_date(reference, crm)
     cal = crm.calendar
-    when = resolve_date(as_of, ref, cal)
+    when = resolve_date(as_of, ref, cal) if str(as_of).strip() else crm.data_end
     p = resolve_period(period, when, cal)
     if compare_to:
         start = resolve_date(compare_to, ref, cal)

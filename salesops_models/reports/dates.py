@@ -57,6 +57,22 @@ def resolve_date(value, reference, calendar: FiscalCalendar | None = None) -> pd
         ) from exc
 
 
+#: The relative period names :func:`resolve_period` reads.
+RELATIVE_PERIODS = frozenset(
+    {
+        "current quarter",
+        "this quarter",
+        "previous quarter",
+        "last quarter",
+        "next quarter",
+        "current month",
+        "this month",
+        "previous month",
+        "last month",
+    }
+)
+
+
 def resolve_period(value, reference, calendar: FiscalCalendar | None = None) -> Period:
     """The fiscal period ``value`` means on ``reference``."""
     cal = calendar or FiscalCalendar()

@@ -2,7 +2,8 @@
 
 Layout under ``reports/``::
 
-    reports/<name>/<as_of>/report.html     the last good run for that as-of date
+    reports/<name>/<as_of>_<store>/report.html   the last good run for that as-of date
+                                 and store (``2026-09-30_salesops``)
                            report.ipynb    the executed notebook
                            run.json        its ledger record
                            parameters.yml  the parameters injected (relative dates resolved)
@@ -35,7 +36,7 @@ from .. import config
 from ..errors import SalesOpsError
 from ..jsonl import locked
 from .catalog import ParameterError, coerce_parameters, notebook_path, parameters
-from .context import reference_date, resolve_source
+from .context import default_plan_start, reference_date, resolve_source
 from .dates import resolve_date
 from .index import write_index
 from .ledger import RunRecord, append_run
@@ -113,15 +114,21 @@ def resolve_parameters(report: str, params: dict, notebooks_dir: Path) -> tuple[
     Returns (parameters to inject, the as-of folder label).
     """
     spec = parameters(report, notebooks_dir)
-    merged = {k: p.default for k, p in spec.items()} | coerce_parameters(
-        report, params, notebooks_dir
-    )
+    given = coerce_parameters(report, params, notebooks_dir)
+    merged = {k: p.default for k, p in spec.items()} | given
+    if "source" in spec and "source" not in given and os.environ.get(config.STORE_ENV):
+        merged["source"] = config.current_store()  # the store the user pointed at
     ref_text = str(merged.get("reference", "") or "")
     crm = None
-    if ref_text.strip().lower() == "data_end":
+    # the data's last day: the reference of relative dates (``reference: data_end``) and
+    # the default as-of date and plan start (a store's dates, never the sample org's)
+    needs_end = ref_text.strip().lower() == "data_end" or any(
+        k in merged and not merged[k] for k in ("as_of", "plan_start")
+    )
+    if needs_end and "source" in merged:
         from ..store import load_store
 
-        crm = load_store(resolve_source(merged.get("source", config.DEFAULT_DB)))
+        crm = load_store(resolve_source(merged["source"]))
     try:
         ref = reference_date(ref_text, crm)
     except (ValueError, TypeError) as exc:
@@ -134,7 +141,9 @@ def resolve_parameters(report: str, params: dict, notebooks_dir: Path) -> tuple[
         if key in merged and merged[key]:
             merged[key] = str(resolve_date(merged[key], ref, cal).date())
     if "as_of" in merged and not merged["as_of"]:
-        merged["as_of"] = str(ref.date())
+        merged["as_of"] = str((crm.data_end if crm is not None else ref).date())
+    if "plan_start" in merged and not merged["plan_start"] and crm is not None:
+        merged["plan_start"] = str(default_plan_start(crm))
     if "period" in merged:
         from .dates import resolve_period
 
@@ -145,7 +154,17 @@ def resolve_parameters(report: str, params: dict, notebooks_dir: Path) -> tuple[
     label = str(
         merged.get("as_of") or merged.get("plan_start") or merged.get("period") or ref.date()
     )
+    if merged.get("source"):  # two stores on one date keep two folders
+        label += "_" + source_label(merged["source"])
     return merged, label
+
+
+def source_label(source) -> str:
+    """A store as a folder-name suffix: the file's stem (``salesforce``), or the database
+    name of a URL, in plain characters."""
+    resolved = resolve_source(source)
+    stem = Path(str(getattr(resolved, "name", resolved))).stem
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.") or "store"
 
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -194,7 +213,13 @@ def _to_html(executed: Path, out: Path, *, title: str = "", meta: dict | None = 
 
     nb = nbformat.read(str(executed), as_version=4)
     exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        # the lab page without its CDN scripts (require.js, MathJax, mermaid): nothing is
+        # requested from the network when the report opens (checked in Chromium)
+        extra_template_paths=[str(Path(__file__).parent / "templates")],
+        template_file="offline.html.j2",
     )
     body, _ = exporter.from_notebook_node(nb)
     if title:

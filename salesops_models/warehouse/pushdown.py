@@ -293,11 +293,14 @@ def coverage(source, as_of, period=None, *, target: float | None = None, by: str
 
 def pipeline(source, when, period=None) -> pd.DataFrame:
     """:meth:`CRM.pipeline <salesops_models.crm.CRM.pipeline>` (open deals as of ``when``;
-    with ``period``, those expected to close in it) computed in the database."""
+    with ``period``, those expected to close in it; a relative period such as ``current
+    quarter`` is taken at ``when``) computed in the database."""
+    from ..reports.dates import resolve_period
+
     src = _Source(source)
     snap = _typed(src.query(snapshot_sql(src, when, include_closed=False), _snapshot_types()))
     snap["as_of"] = pd.Timestamp(when)
     if period is not None:
-        p = FiscalCalendar(src.fiscal_year_start_month()).period(period)
+        p = resolve_period(period, when, FiscalCalendar(src.fiscal_year_start_month()))
         snap = snap[p.contains(snap["close_date"]) & snap["close_date"].notna()]
     return snap.reset_index(drop=True)

@@ -22,7 +22,7 @@ def data_quality(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     key = "data_quality"
     as_of = pd.Timestamp(as_of)
     comp = quality.completeness(crm, as_of)
-    comp = comp[comp["rows"] > 0]
+    comp = comp[(comp["rows"] > 0) & comp["in_source"]]  # fields the export never had: not graded
     if comp.empty:
         return _na(key, cfg, "no open opportunities or accounts")
     worst = comp.sort_values("completeness")

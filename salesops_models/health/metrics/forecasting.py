@@ -74,7 +74,9 @@ def forecast_accuracy(
         return _na(
             key,
             cfg,
-            "no scored forecasts: run scheduled forecasts (ledger) or `make backtest`",
+            "no scored forecasts: record forecasts in the ledger (`salesops forecast run`) "
+            "or backtest this store (`salesops forecast backtest --db "
+            f"{ledger_source or 'STORE'}`)",
         )
     err = rows["error"].to_numpy(float)
     abs_err = np.abs(err)

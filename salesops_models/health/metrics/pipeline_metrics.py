@@ -155,7 +155,7 @@ def pipeline_hygiene(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     key = "pipeline_hygiene"
     stale_days = int(cfg.get("stale_days", 30))
     pct = float(cfg.get("stuck_percentile", 0.9))
-    by = cfg.get("group_by", "region")
+    by = crm.breakdown(cfg.get("group_by", "region")) or "segment"
     th = stuck_thresholds(crm, as_of, stale_days, pct)  # also used for the trend points
     f = _hygiene_flags(crm, as_of, stale_days, th)
     if f.empty or f["amount"].sum() <= 0:
