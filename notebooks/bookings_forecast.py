@@ -55,6 +55,7 @@ from salesops_models.forecast import plots as fplots
 from salesops_models.forecast.backtest import (
     baselines,
     calibration,
+    coinciding,
     convergence,
     goals,
     read_scores,
@@ -250,7 +251,10 @@ display(
 # ## Accuracy history
 # The backtest replays past quarters using only the data as of each point; the ledger scores
 # every earlier scheduled forecast whose period has ended. Baselines: the CRM's stage-weighted
-# pipeline, historical stage conversion, the rep commit roll-up and a seasonal naive run rate.
+# pipeline, historical stage conversion and the rep commit roll-up; and the naive forecasts a
+# sales leader would make without the pipeline: last quarter's bookings, the trailing
+# four-quarter mean, the same quarter last year x growth, and the pipeline creation run rate x
+# its historical yield. A baseline without the history it needs makes no forecast.
 
 # %%
 bt_path, bt = read_scores(
@@ -262,7 +266,9 @@ if bt is not None:
         Markdown(
             f"Backtest from `{bt_path.name}` (written "
             f"{pd.Timestamp(bt_path.stat().st_mtime, unit='s'):%Y-%m-%d %H:%M} UTC by `make "
-            f"backtest`): {bt['period'].nunique()} quarters. " + convergence(bt)
+            f"backtest`): {bt['period'].nunique()} quarters. "
+            + convergence(bt)
+            + "".join(f" {c.capitalize()}." for c in coinciding(bt))
         )
     )
     display(styled(summary).format(precision=2).hide(axis="index"))
@@ -326,7 +332,7 @@ display(Markdown("Baselines for this forecast (point forecasts, same as-of data)
 display(
     styled(
         pd.DataFrame({"forecast": baselines(crm, when, p) | {"model p50": float(q["p50"])}})
-    ).format(money)
+    ).format(lambda v: money(v) if pd.notna(v) else "no forecast (no history)")
 )
 if record_ledger:
     ledger.record(fc, source=ctx.source.name)

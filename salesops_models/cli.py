@@ -866,7 +866,14 @@ def forecast_backtest(
     scheduler: str | None = SCHEDULER_OPTION,
 ):
     """Replay past quarters using only as-of data; score the model next to four baselines."""
-    from .forecast.backtest import backtest, compact_summary, convergence, goals, summarize
+    from .forecast.backtest import (
+        backtest,
+        coinciding,
+        compact_summary,
+        convergence,
+        goals,
+        summarize,
+    )
     from .store import load_store
 
     crm = load_store(db)
@@ -899,6 +906,8 @@ def forecast_backtest(
     )
     ok = bt.loc[bt["method"] == "model", "converged"].all()
     console.print(f"[{'green' if ok else 'yellow'}]{escape(convergence(bt))}[/]")
+    for same in coinciding(bt):
+        console.print(f"note: {escape(same)} (one forecast, two names)", highlight=False)
     for point in pts:
         g = goals(s, point)
         if len(g):

@@ -168,6 +168,29 @@ class CRM:
         return self.opportunities["created_date"].min()
 
     @property
+    def history_start(self) -> pd.Timestamp:
+        """The first day from which the extract records every deal: the data's first day,
+        or the day of the first close when no deal closes until more than
+        :data:`TRUNCATION_GAP_DAYS` after the first one was created.
+
+        An extract cut at its start keeps only the deals still open on the cut day (the
+        Maven sample has deals created from 2016-10-20 but no close before 2017-03-01): before
+        that day creations are undercounted (a ramp-up that never happened) and the deals
+        present are the survivors (left truncation). The backtest's naive baselines count
+        only quarters from this day (the forecast model does not use it yet: delayed entry
+        and arrivals counted from it made Maven's day-1 forecast worse, see the README). An
+        org's own CRM closes its first deal days after the first creation, and this is its
+        first day.
+        """
+        o = self.opportunities
+        first = self.data_start
+        closed = o.loc[o["is_closed"].astype(bool), "close_date"].dropna()
+        if closed.empty:
+            return first
+        first_close = closed.min().normalize()
+        return first_close if (first_close - first).days > TRUNCATION_GAP_DAYS else first
+
+    @property
     def data_end(self) -> pd.Timestamp:
         """The last day with any recorded change (the extract date of the data)."""
         return self.opportunity_history["changed_at"].max().normalize()
@@ -487,6 +510,11 @@ def _history_problems(crm: CRM) -> list[dict]:
 def stage_index(stages: pd.Series) -> np.ndarray:
     """Funnel position of each stage (Prospecting = 0 ... closed = 5)."""
     return stages.map(STAGE_ORDER).to_numpy()
+
+
+#: A first close more than this many days after the first creation marks an extract cut at
+#: its start (:attr:`CRM.history_start`).
+TRUNCATION_GAP_DAYS = 28
 
 
 #: Share of annual revenue assumed spendable on us when an account has no potential field.

@@ -51,10 +51,39 @@ def test_training_data_ignores_everything_recorded_later(small_org, td):
     pd.testing.assert_frame_equal(td.amount_change, td2.amount_change)
 
 
-def test_exposure_and_events_add_up_per_deal(small_org, td):
-    """Total exposure = days every deal spent in open stages before the cutoff; events = the
-    open -> later/won/lost steps recorded by then (independent per-deal replay)."""
+def _cut_at_start(crm, day):
+    """``crm`` as an extract cut at ``day`` keeps it: deals closed before it are gone (the
+    Maven sample's quirk), the rest and their whole history stay."""
+    o = crm.opportunities
+    gone = o["is_closed"] & (o["close_date"] < day)
+    cut = type(crm)(**{k: v for k, v in crm.tables.items()})
+    cut.opportunities = o[~gone].reset_index(drop=True)
+    h = crm.opportunity_history
+    cut.opportunity_history = h[h["opportunity_id"].isin(cut.opportunities["id"])].reset_index(
+        drop=True
+    )
+    cut._sorted_history = None
+    return cut
+
+
+def test_history_start_marks_an_extract_cut_at_its_start(small_org):
+    """No close for months after the first creation (deals closed before the extract's cut
+    are missing): the history starts at the first close; an org's own CRM is unchanged."""
     crm = small_org.crm
+    assert crm.history_start == crm.data_start  # the generator's org: no cut
+    day = crm.data_start + pd.Timedelta(days=200)
+    cut = _cut_at_start(crm, day)
+    assert cut.history_start >= day and (cut.history_start - cut.data_start).days > 28
+    q = cut.calendar.next(cut.quarter(cut.history_start))
+    assert cut.calendar.previous(q).start < cut.history_start  # the cut falls inside it
+    b = bt.naive_baselines(cut, cut.as_of(q.start), q.start, q)
+    assert np.isnan(b["last quarter"])  # a quarter partly before the cut is no quarter
+    assert np.isnan(b["trailing mean"]) and np.isnan(b["seasonal naive"])
+
+
+def _replay(crm, trunc=-np.inf):
+    """Independent per-deal replay: exposure in open stages between ``trunc`` and the
+    cutoff, and the advance / lost events inside that window."""
     cut = to_days([as_of_cutoff(AS_OF)])[0]
     h = crm._history()
     h = h[h["changed_at"] < as_of_cutoff(AS_OF)]
@@ -69,10 +98,20 @@ def test_exposure_and_events_add_up_per_deal(small_org, td):
             continue
         last = i + 1 == len(h) or opp[i + 1] != opp[i]
         end = cut if last else t[i + 1]
-        expo += end - t[i]
+        if end <= trunc:
+            continue  # over before the extract's first day: not observed
+        expo += end - max(t[i], trunc)
         if not last:
             adv += rank[i + 1] > rank[i]
             lost += rank[i + 1] == -1
+    return expo, adv, lost
+
+
+def test_exposure_and_events_add_up_per_deal(small_org, td):
+    """Total exposure = days every deal spent in open stages before the cutoff; events = the
+    open -> later/won/lost steps recorded by then (independent per-deal replay)."""
+    crm = small_org.crm
+    expo, adv, lost = _replay(crm)
     assert td.cells["exposure"].sum() == pytest.approx(expo, rel=1e-9)
     assert td.cells["n_advance"].sum() == adv
     assert td.cells["n_lost"].sum() == lost
@@ -406,6 +445,63 @@ def test_stage_weighted_and_commit_baselines(small_org):
     assert b["stage-weighted"] == pytest.approx(closed + weighted)
     assert b["commit roll-up"] == pytest.approx(closed + commit)
     assert b["seasonal naive"] > 0
+
+
+def test_naive_baselines_closed_form_and_missing_without_history(small_org):
+    """Last quarter, trailing mean, seasonal naive and run rate by their formulas, from the
+    snapshot of the as-of day; a baseline whose history does not exist is NaN (no forecast),
+    never 0 (a 100% error), and scores NaN."""
+    crm = small_org.crm
+    cal = crm.calendar
+    as_of = pd.Timestamp("2026-02-15")
+    q = crm.period("2026-Q1")
+    snap = crm.as_of(as_of)
+    won = snap[snap["is_won"]]
+
+    def booked(p):
+        return won.loc[won["close_date"].between(p.start, p.end), "amount"].sum()
+
+    b = bt.baselines(crm, as_of, q)
+    prev = [cal.previous(q)]
+    for _ in range(3):
+        prev.append(cal.previous(prev[-1]))
+    assert b["last quarter"] == pytest.approx(booked(prev[0]))
+    assert b["trailing mean"] == pytest.approx(np.mean([booked(p) for p in prev]))
+
+    def between(a, b_):
+        return won.loc[won["close_date"].between(a, b_), "amount"].sum()
+
+    day = pd.Timedelta(days=1)
+    growth = between(as_of - 364 * day, as_of) / between(as_of - 729 * day, as_of - 365 * day)
+    assert crm.data_start <= as_of - 729 * day  # two years of history: growth applies
+    assert b["seasonal naive"] == pytest.approx(booked(crm.period("2025-Q1")) * growth)
+    amount = snap["amount"].fillna(0.0)
+    recent = amount[snap["created_date"] > as_of - pd.Timedelta(days=91)].sum()
+    lo = max(crm.data_start, as_of - pd.Timedelta(days=545))
+    cohort = (snap["created_date"] >= lo) & (snap["created_date"] < as_of - pd.Timedelta(days=180))
+    yield_ = amount[cohort & snap["is_won"]].sum() / amount[cohort].sum()
+    assert b["run rate"] == pytest.approx(recent * yield_ * q.days / 91)
+    # the history's first quarter: nothing before it
+    first = crm.quarter(crm.data_start)
+    early = bt.baselines(crm, first.start + pd.Timedelta(days=27), first)
+    assert all(np.isnan(early[k]) for k in bt.NAIVE_BASELINES)
+    assert np.isnan(bt.score(None, early["last quarter"], 1e6)["abs_error_pct"])
+
+
+def test_coinciding_baselines_are_named_and_missing_ones_say_so():
+    rows = []
+    for period in ("q1", "q2"):
+        for method, f in (("model", 9.0), ("stage-weighted", 5.0), ("commit roll-up", 5.0)):
+            rows.append({"period": period, "point": "day 1", "method": method, "forecast": f})
+        rows.append(
+            {"period": period, "point": "day 1", "method": "seasonal naive", "forecast": np.nan}
+        )
+    frame = pd.DataFrame(rows)
+    assert bt.coinciding(frame) == ["commit roll-up equals stage-weighted on every forecast"]
+    scored = frame.assign(abs_error_pct=frame["forecast"], error_pct=0.0, covered_50=np.nan,
+                          covered_80=np.nan, covered_90=np.nan, crps_pct=0.0)  # fmt: skip
+    compact = bt.compact_summary(bt.summarize(scored)).set_index("method")
+    assert compact.loc["seasonal naive", "day 1"] == "no forecast (no history)"
 
 
 def test_pit_and_calibration_table_and_plot():

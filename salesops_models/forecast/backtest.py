@@ -10,7 +10,22 @@ quarter's actual bookings, next to four baselines computed from the same as-of s
   365 days before the as-of date, P(won | reached the stage));
 - **commit roll-up**: closed so far + open deals in the Commit category dated in the period
   (what reps call);
-- **seasonal naive**: the same quarter last year x the trailing-twelve-month growth.
+
+and four naive forecasts a sales leader would make without any pipeline (Hyndman &
+Athanasopoulos, *Forecasting: Principles and Practice*, ch. 5.2: the benchmarks every
+forecast must beat):
+
+- **last quarter**: the previous quarter's bookings (the naive forecast);
+- **trailing mean**: the mean of the last four complete quarters' bookings;
+- **seasonal naive**: the same quarter last year x the trailing-twelve-month growth;
+- **run rate**: pipeline created in the last 91 days x the yield of pipeline created a
+  half-year to eighteen months earlier (won amount / created amount, as known then), per
+  91 days of the period.
+
+Only quarters the history covers count: a quarter that began before the history's first day
+(:attr:`~salesops_models.crm.CRM.history_start`: a partial first quarter, or one before an
+extract's cut) is no quarter's bookings, and a baseline with no such quarter (no
+year of history for the seasonal naive) is missing (NaN), never a 100% error.
 
 Scores: signed and absolute percentage error of the median (point forecast for baselines),
 whether the 50/80/90% central intervals cover the actual, the CRPS (continuous ranked
@@ -35,7 +50,11 @@ from .data import make_levels
 from .model import BookingsForecastModel
 
 DEFAULT_POINTS = {"day 1": 0, "week 4": 27, "week 8": 55}
-METHODS = ("model", "stage-weighted", "stage conversion", "commit roll-up", "seasonal naive")
+#: The pipeline baselines (they read the open deals as of the day).
+PIPELINE_BASELINES = ("stage-weighted", "stage conversion", "commit roll-up")
+#: The naive baselines (history of bookings and creation only).
+NAIVE_BASELINES = ("last quarter", "trailing mean", "seasonal naive", "run rate")
+METHODS = ("model", *PIPELINE_BASELINES, *NAIVE_BASELINES)
 
 
 def crps_from_draws(draws: np.ndarray, y: float) -> float:
@@ -73,7 +92,8 @@ def closed_so_far(crm: CRM, snap: pd.DataFrame, period) -> float:
 
 
 def baselines(crm: CRM, as_of, period) -> dict[str, float]:
-    """The four baseline point forecasts of ``period``'s bookings as of ``as_of``."""
+    """The baseline point forecasts of ``period``'s bookings as of ``as_of`` (NaN where a
+    baseline has no history to stand on): the pipeline ones, then :func:`naive_baselines`."""
     as_of = pd.Timestamp(as_of)
     p = crm.period(period)
     snap = crm.as_of(as_of)
@@ -91,23 +111,61 @@ def baselines(crm: CRM, as_of, period) -> dict[str, float]:
         rate[st] = float(won[m].mean()) if m.sum() >= 5 else DEFAULT_STAGE_PROBABILITY[st]
     conversion = float((amount * open_["stage"].map(rate).astype(float)).sum())
     commit = float(amount[open_["forecast_category"] == "Commit"].sum())
-    # seasonal naive: same quarter last year x trailing-twelve-month growth (as of then)
-    last_year = crm.period(_shift_year(crm, p))
+    return {
+        "stage-weighted": closed + weighted,
+        "stage conversion": closed + conversion,
+        "commit roll-up": closed + commit,
+    } | naive_baselines(crm, snap, as_of, p)
+
+
+def naive_baselines(crm: CRM, snap: pd.DataFrame, as_of, p) -> dict[str, float]:
+    """Last quarter, trailing mean, seasonal naive and run rate of ``p`` as of ``as_of``
+    (module docstring), from the snapshot ``snap`` of that day; NaN without the history."""
+    as_of = pd.Timestamp(as_of)
+    cal = crm.calendar
+    first = crm.history_start  # an extract cut at its start: only quarters after the cut
     won_all = snap[snap["is_won"]]
 
     def booked(a, b):
         return float(won_all.loc[won_all["close_date"].between(a, b), "amount"].sum())
 
-    ly = booked(last_year.start, last_year.end)
+    def known(q) -> bool:  # a whole quarter inside the history, over before the as-of day
+        return q.start >= first and q.end < as_of.normalize()
+
+    last = [cal.previous(p)]  # the four quarters before p, newest first
+    while len(last) < 4:
+        last.append(cal.previous(last[-1]))
+    prev, full = last[0], [q for q in last if known(q)]
+    # seasonal naive: same quarter last year x trailing-twelve-month growth (as of then)
+    last_year = crm.period(_shift_year(crm, p))
     ttm = booked(as_of - pd.Timedelta(days=364), as_of)
     prior = booked(as_of - pd.Timedelta(days=729), as_of - pd.Timedelta(days=365))
-    growth = ttm / prior if prior > 0 else 1.0
+    two_years = as_of - pd.Timedelta(days=729) >= first
+    growth = ttm / prior if prior > 0 and two_years else 1.0
+    seasonal = booked(last_year.start, last_year.end) * growth if known(last_year) else np.nan
     return {
-        "stage-weighted": closed + weighted,
-        "stage conversion": closed + conversion,
-        "commit roll-up": closed + commit,
-        "seasonal naive": ly * growth,
+        "last quarter": booked(prev.start, prev.end) if known(prev) else np.nan,
+        "trailing mean": float(np.mean([booked(q.start, q.end) for q in full])) if full else np.nan,
+        "seasonal naive": seasonal,
+        "run rate": _run_rate(snap, as_of, first, p.days),
     }
+
+
+def _run_rate(snap: pd.DataFrame, as_of, first, days: int) -> float:
+    """Pipeline created in the last 91 days x the yield of the pipeline created 180 to 545
+    days before ``as_of`` (won / created amount, as known on ``as_of``), per 91 days of a
+    ``days``-long period; NaN with under 60 days of such history."""
+    amount = snap["amount"].astype(float).fillna(0.0)
+    created = snap["created_date"]
+    recent = float(amount[created > as_of - pd.Timedelta(days=91)].sum())
+    lo = max(pd.Timestamp(first), as_of - pd.Timedelta(days=545))
+    hi = as_of - pd.Timedelta(days=180)
+    if (hi - lo).days < 60 or as_of - pd.Timedelta(days=91) < first:
+        return np.nan
+    cohort = (created >= lo) & (created < hi)
+    made = float(amount[cohort].sum())
+    won = float(amount[cohort & snap["is_won"]].sum())
+    return recent * (won / made) * days / 91 if made > 0 else np.nan
 
 
 def _shift_year(crm: CRM, p):
@@ -118,7 +176,8 @@ def _shift_year(crm: CRM, p):
 
 
 def score(draws: np.ndarray | None, point: float, actual: float) -> dict:
-    """Scores of one forecast against the actual (``draws`` None for point forecasts)."""
+    """Scores of one forecast against the actual (``draws`` None for point forecasts; a NaN
+    point, a baseline without history, scores NaN everywhere: no forecast, not an error)."""
     err = (point - actual) / actual if actual else np.nan
     out = {
         "forecast": point,
@@ -133,6 +192,7 @@ def score(draws: np.ndarray | None, point: float, actual: float) -> dict:
             lo, hi = interval(draws, level / 100)
             out[f"covered_{level}"] = float(lo <= actual <= hi)
     out["crps"] = crps_from_draws(draws, actual) if draws is not None else abs(point - actual)
+    # (a NaN point gives NaN errors and CRPS: means and medians skip it)
     out["crps_pct"] = 100 * out["crps"] / actual if actual else np.nan
     return out
 
@@ -272,8 +332,10 @@ def convergence(bt: pd.DataFrame) -> str:
 def summarize(bt: pd.DataFrame) -> pd.DataFrame:
     """Per point and method: mean and median absolute % error, bias, coverage, CRPS."""
     g = bt.groupby(["point", "method"], sort=False)
+    made = {"forecasts": ("forecast", "count")} if "forecast" in bt else {}
     out = g.agg(
         periods=("period", "nunique"),
+        **made,  # forecasts made: a baseline without history makes none
         mean_abs_error_pct=("abs_error_pct", "mean"),
         median_abs_error_pct=("abs_error_pct", "median"),
         bias_pct=("error_pct", "mean"),
@@ -359,6 +421,9 @@ def compact_summary(summary: pd.DataFrame) -> pd.DataFrame:
     """
     cells: dict[str, dict[str, str]] = {}
     for r in summary.itertuples(index=False):
+        if pd.isna(r.mean_abs_error_pct):
+            cells.setdefault(r.method, {})[r.point] = "no forecast (no history)"
+            continue
         cell = f"{r.mean_abs_error_pct:.1f}%"
         if pd.notna(r.coverage_80):
             cell += f", {round(r.coverage_80 * r.periods)}/{r.periods} in 80%"
@@ -368,14 +433,40 @@ def compact_summary(summary: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis("method").reset_index()
 
 
+def coinciding(bt: pd.DataFrame) -> list[str]:
+    """Baselines that gave the same number as another on every forecast (within a cent),
+    as sentences: a table with two equal rows should say they are one forecast.
+
+    >>> bt = pd.DataFrame({"method": ["a", "b", "c"] * 2, "period": ["q1"] * 3 + ["q2"] * 3,
+    ...                    "point": "day 1", "forecast": [1.0, 1.0, 2.0, 3.0, 3.0, 3.0]})
+    >>> coinciding(bt)
+    ['b equals a on every forecast']
+    """
+    wide = bt.pivot_table(
+        index=["period", "point"], columns="method", values="forecast", aggfunc="first", sort=False
+    )
+    methods = [m for m in dict.fromkeys(bt["method"]) if m != "model" and m in wide]
+    out, seen = [], set()
+    for i, a in enumerate(methods):
+        for b in methods[i + 1 :]:
+            x, y = wide[a], wide[b]
+            both = x.notna() & y.notna()
+            if b not in seen and both.any() and (x[both] - y[both]).abs().max() < 0.01:
+                out.append(f"{b} equals {a} on every forecast")
+                seen.add(b)
+    return out
+
+
 def goals(summary: pd.DataFrame, point: str = "week 4") -> pd.DataFrame:
-    """The issue's goals at ``point``: mean |error| <= 5%, 80% coverage in [70%, 90%], error
-    at least 30% below the stage-weighted baseline."""
+    """The goals at ``point``: mean |error| <= 5%, 80% coverage in [70%, 90%], error at least
+    30% below the stage-weighted baseline and below the best naive baseline with a forecast
+    (last quarter, trailing mean, seasonal naive, run rate)."""
     s = summary[summary["point"] == point].set_index("method")
     if "model" not in s.index:
         return pd.DataFrame()
     m = s.loc["model"]
     sw = s.loc["stage-weighted", "mean_abs_error_pct"] if "stage-weighted" in s.index else np.nan
+    naive = s.loc[[n for n in NAIVE_BASELINES if n in s.index], "mean_abs_error_pct"].dropna()
     rows = [
         ("mean |error| of the median <= 5%", m["mean_abs_error_pct"], m["mean_abs_error_pct"] <= 5),
         ("80% interval coverage in 70-90%", m["coverage_80"], 0.7 <= m["coverage_80"] <= 0.9),
@@ -385,4 +476,13 @@ def goals(summary: pd.DataFrame, point: str = "week 4") -> pd.DataFrame:
             bool(sw and m["mean_abs_error_pct"] <= 0.7 * sw),
         ),
     ]
+    if len(naive):
+        best = naive.idxmin()
+        rows.append(
+            (
+                f"|error| >= 30% below the best naive baseline ({best})",
+                1 - m["mean_abs_error_pct"] / naive[best] if naive[best] else np.nan,
+                bool(naive[best] and m["mean_abs_error_pct"] <= 0.7 * naive[best]),
+            )
+        )
     return pd.DataFrame(rows, columns=["goal", "value", "met"])

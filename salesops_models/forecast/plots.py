@@ -107,10 +107,11 @@ def plot_backtest(bt: pd.DataFrame, point: str, ax=None):
         capsize=4,
         label="model P50 (p10-p90)",
     )
-    for i, method in enumerate(["stage-weighted", "commit roll-up", "seasonal naive"]):
+    shown = ["stage-weighted", "last quarter", "trailing mean", "seasonal naive"]
+    for i, method in enumerate(m for m in shown if m in set(b["method"])):
         s = b[b["method"] == method].set_index("period").reindex(periods)
         ax.plot(
-            x + 0.15 * (i + 1), s["forecast"] / actual, "s", ms=4, color=f"C{i + 1}", label=method
+            x + 0.12 * (i + 1), s["forecast"] / actual, "s", ms=4, color=f"C{i + 1}", label=method
         )
     ax.axhline(1, color="black", lw=0.8)
     ax.axhspan(0.95, 1.05, color="C2", alpha=0.1, label="within 5%")
