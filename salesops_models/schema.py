@@ -129,6 +129,7 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
         _c("region", "str", True, "Sales region.", required=False),
         _c("state", "str", True, "US state (2-letter) or empty outside the US.", required=False),
         _c("zip", "str", True, "Postal code (5-digit ZIP in the US).", required=False),
+        _c("country", "str", True, "Country of the office (name or ISO code).", required=False),
         _c("lat", "float", True, "Latitude of the office (degrees).", required=False),
         _c("lon", "float", True, "Longitude of the office (degrees).", required=False),
         _c("employees", "int", True, "Employee count.", required=False),

@@ -119,6 +119,17 @@ def test_centroids_from_zip_and_state_in_every_spelling():
     assert np.allclose(lat[:3], lat[0]) and 42.3 < lat[0] < 42.4  # Cambridge, MA
     assert lat[3] == lat[4] and 41.5 < lat[3] < 42.9  # MA's centre of population
     assert np.isnan(lat[6])
+    abroad = pd.DataFrame(
+        {
+            "zip": [None, None, None, None],
+            "state": ["ON", "CA", None, None],
+            "country": ["Canada", "DE", "Deutschland", "Narnia"],
+        }
+    )
+    lat, lon, how = centroid_places(abroad)
+    assert list(how) == ["country", "country", "country", ""]  # CA here is not California
+    assert lat[1] == lat[2] and 47 < lat[1] < 55 and 5 < lon[1] < 16  # Germany
+    assert 42 < lat[0] < 70 and lon[0] < -60  # Canada
     st = state_centroids()
     assert len(st) >= 51  # the 50 states and DC (territories and military codes too)
     assert st.loc[["CA", "NY", "TX", "AK", "HI", "DC"], "lat"].between(18, 72).all()
@@ -134,7 +145,7 @@ def test_territory_accounts_count_each_cause_apart(small_org):
     out, notes = territory_accounts(_with(small_org.crm, accounts=a))
     text = " | ".join(notes)
     assert "10 accounts without coordinates placed at their ZIP code's centroid" in text
-    assert "3 accounts left out: no coordinates, ZIP code or US state" in text
+    assert "3 accounts left out: no coordinates, ZIP code, US state or known country" in text
     assert "no location or no current owner" not in text  # one cause per note
     assert len(out) == len(a) - 3
 

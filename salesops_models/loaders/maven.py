@@ -177,6 +177,7 @@ def load_maven(folder: str | Path = config.MAVEN_DIR) -> LoadResult:
             "industry": acc["sector"],
             "segment": segment,
             "region": acc["office_location"],
+            "country": acc["office_location"],
             "lat": cent.map(lambda c: "" if not isinstance(c, tuple) else str(c[0])),
             "lon": cent.map(lambda c: "" if not isinstance(c, tuple) else str(c[1])),
             "employees": acc["employees"],

@@ -127,6 +127,7 @@ ACCOUNT_COLUMNS = {
     "industry": "Industry",
     "state": "BillingState",
     "zip": "BillingPostalCode",
+    "country": "BillingCountry",
     "lat": "BillingLatitude",
     "lon": "BillingLongitude",
     "employees": "NumberOfEmployees",

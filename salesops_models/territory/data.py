@@ -60,14 +60,18 @@ def territory_accounts(crm: CRM, segment: str | None = None) -> tuple[pd.DataFra
     if no_coords.any():
         lat, lon, how = centroid_places(a[no_coords])
         a.loc[no_coords, "lat"], a.loc[no_coords, "lon"] = lat, lon
-        for kind, words in (("zip", "their ZIP code's"), ("state", "their state's")):
+        for kind, words in (
+            ("zip", "their ZIP code's"),
+            ("state", "their state's"),
+            ("country", "their country's"),
+        ):
             n = int((how == kind).sum())
             if n:
                 notes.append(f"{n} accounts without coordinates placed at {words} centroid")
     no_place = a["lat"].isna() | a["lon"].isna()
     no_owner = a["current"].isna()
     for mask, why in (
-        (no_place, "no coordinates, ZIP code or US state"),
+        (no_place, "no coordinates, ZIP code, US state or known country"),
         (no_owner, "no owner and no deals to infer one from"),
     ):
         if mask.any():

@@ -9,7 +9,10 @@ package (nothing is downloaded at run time):
   leading zero) -> that ZIP's centroid;
 - else a US state (``MA``, ``ma``, ``Massachusetts``) -> the population-weighted mean of the
   state's ZIP centroids (the state's centre of population, where its customers are likelier
-  to be than at its geometric centre).
+  to be than at its geometric centre);
+- else a country (``Germany``, ``DE``, ``DEU``, ``Deutschland``, ``UK``) -> the country's
+  centre from the MIT-licensed ``countryinfo`` package's shipped data (coarse: whole
+  degrees).
 
 Examples
 --------
@@ -52,6 +55,27 @@ def state_centroids() -> pd.DataFrame:
     return out
 
 
+@lru_cache(maxsize=1)
+def country_centroids() -> dict[str, tuple[float, float, str]]:
+    """Every spelling of every country (name, native name, other spellings, ISO alpha-2 and
+    alpha-3 codes, case-folded) -> (lat, lon, ISO alpha-2)."""
+    from countryinfo import all_countries
+
+    out: dict[str, tuple[float, float, str]] = {}
+    for c in all_countries():
+        info = c.info()
+        latlng = info.get("latlng") or []
+        iso = info.get("ISO") or {}
+        if len(latlng) != 2:
+            continue
+        names = [info.get("name"), info.get("nativeName"), *(info.get("altSpellings") or [])]
+        names += [iso.get("alpha2"), iso.get("alpha3")]
+        for n in names:
+            if isinstance(n, str) and n.strip():
+                out.setdefault(n.strip().casefold(), (*map(float, latlng), iso.get("alpha2", "")))
+    return out
+
+
 def _zip5(values: pd.Series) -> pd.Series:
     """The 5-digit ZIP of each value (ZIP+4 cut; a 3- or 4-digit value zero-padded, as a
     spreadsheet leaves a ZIP that started with 0), else NaN."""
@@ -60,8 +84,10 @@ def _zip5(values: pd.Series) -> pd.Series:
 
 
 def centroid_places(accounts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Latitude, longitude and how each account was placed (``"zip"``, ``"state"`` or ``""``
-    where neither is known) from its ``zip`` and ``state`` columns."""
+    """Latitude, longitude and how each account was placed (``"zip"``, ``"state"``,
+    ``"country"``, or ``""`` where none is known) from its ``zip``, ``state`` and
+    ``country`` columns (a US state counts only for an account in the US or of no stated
+    country)."""
     n = len(accounts)
     lat, lon = np.full(n, np.nan), np.full(n, np.nan)
     how = np.full(n, "", dtype=object)
@@ -73,6 +99,15 @@ def centroid_places(accounts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.
             rows = z.loc[z5[hit]]
             lat[hit], lon[hit] = rows["lat"].to_numpy(), rows["lon"].to_numpy()
             how[hit] = "zip"
+    countries = country_centroids()
+    named = accounts["country"].to_numpy(dtype=object) if "country" in accounts else [None] * n
+    iso = [
+        countries.get(v.strip().casefold(), (0, 0, "?"))[2]
+        if isinstance(v, str) and v.strip()
+        else ""
+        for v in named
+    ]
+    us = np.array([c in ("", "US") for c in iso], dtype=bool)  # no country stated, or the US
     if "state" in accounts:
         st = state_centroids()
         by_name = {str(v).lower(): k for k, v in st["state_name"].items()}
@@ -83,12 +118,16 @@ def centroid_places(accounts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.
             )
         )
         code = code.to_numpy(dtype=object)
-        need = (how == "") & np.array([isinstance(v, str) and v in st.index for v in code])
+        need = (how == "") & us & np.array([isinstance(v, str) and v in st.index for v in code])
         if need.any():
             rows = st.loc[code[need]]
             lat[need], lon[need] = rows["lat"].to_numpy(), rows["lon"].to_numpy()
             how[need] = "state"
+    for i, v in enumerate(named):
+        hit = countries.get(v.strip().casefold()) if isinstance(v, str) else None
+        if how[i] == "" and hit is not None:
+            lat[i], lon[i], how[i] = hit[0], hit[1], "country"
     return lat, lon, how
 
 
-__all__ = ["centroid_places", "state_centroids"]
+__all__ = ["centroid_places", "country_centroids", "state_centroids"]
