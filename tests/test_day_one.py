@@ -55,6 +55,7 @@ def test_the_load_accounts_for_every_column_and_says_what_to_run_next(store):
     assert "columns not read: Email, Title, IsActive, TimeZoneSidKey" in flat
     assert "others report to are Managers" in flat
     assert f"export {config.STORE_ENV}={db}" in flat  # the next commands use this store
+    assert "opportunity_history" in out and "OpportunityHistory.csv" in out  # not cut at 80
     from salesops_models.store import load_store
 
     crm = load_store(db)
@@ -209,6 +210,10 @@ def test_every_report_runs_on_the_export_with_its_own_dates(
         if name == "bookings_forecast":
             assert "The sampler converged" in text
             assert "n/a (no target)" in text and "set the parameter target" in text
+            assert "win_rate_data" in text  # the model check shows the data beside the fit
+        if name == "health":  # each n/a says what to run on this store, not `make backtest`
+            assert f"salesops forecast backtest --db {db.name}" in text
+            assert "make backtest" not in text
         if name == "pipeline_health":
             assert "0055g0" not in text  # rep names, not 18-character ids
             assert "Not shown: no product" in text
