@@ -27,8 +27,6 @@ _STATE = {"debug": False}
 def _show_progress() -> bool:
     """Progress bars only where a person watches: a terminal, not a log file or a pipe
     (a cron run's log would fill with redrawn bars)."""
-    import sys
-
     return sys.stderr.isatty()
 
 

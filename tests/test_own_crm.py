@@ -78,6 +78,7 @@ def test_a_column_map_renames_and_adds_columns_and_stages(tmp_path):
         ("reps:\n  team: Team__c\n", "names column 'Team__c', which User.csv does not have"),
         ("stages:\n  Demo: Demoed\n", "'Demo' maps to 'Demoed', not a stage"),
         ("reps:\n  team: ''\n", "the export column must be a name"),
+        ("Task:\n  subject: Subject\n", "columns of activities are mapped, but this"),
     ],
 )
 def test_a_bad_column_map_is_an_error_naming_the_key(tmp_path, text, message):

@@ -109,6 +109,16 @@ class ColumnMap:
         path = Path(path)
         return cls.from_dict(load_yaml(path), source=path.name)
 
+    def check_tables(self, read: set[str], importer: str) -> None:
+        """Refuse a map naming columns of a table this load does not read (an activity file,
+        or a file that is not in the export): they would be dropped without a word."""
+        extra = sorted(set(self.columns) - set(read))
+        if extra:
+            raise ColumnMapError(
+                f"{self.source}: columns of {', '.join(extra)} are mapped, but this "
+                f"{importer} load reads no such file (it reads: {', '.join(sorted(read))})"
+            )
+
     def apply(self, table: str, colmap: dict[str, str], raw: pd.DataFrame, file) -> dict[str, str]:
         """``colmap`` with this map's columns of ``table`` over it; each must be in ``raw``."""
         out = dict(colmap)

@@ -219,6 +219,7 @@ def load_hubspot(
         "lead_source": "Original Source Type",
         "product": "Product",
     }
+    cmap.check_tables({"opportunities"}, "HubSpot")
     colmap = cmap.apply("opportunities", colmap, raw, deals)
     read = set(colmap.values()) | {"Pipeline", "Deal owner", company_col}
     unused = unused_columns_note(raw, read, deals)

@@ -424,6 +424,7 @@ def load_salesforce(
         activity_sources.append(SourceTable("activities", path, raw, colmap))
     if activity_sources:
         sources["activities"] = activity_sources
+    cmap.check_tables(set(sources) - {"activities"}, "Salesforce")
     return assemble(
         sources,
         source_name="salesforce",

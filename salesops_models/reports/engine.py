@@ -143,7 +143,7 @@ def resolve_parameters(report: str, params: dict, notebooks_dir: Path) -> tuple[
     if "as_of" in merged and not merged["as_of"]:
         merged["as_of"] = str((crm.data_end if crm is not None else ref).date())
     if "plan_start" in merged and not merged["plan_start"] and crm is not None:
-        merged["plan_start"] = str(default_plan_start(crm))
+        merged["plan_start"] = default_plan_start(crm)
     if "period" in merged:
         from .dates import resolve_period
 
