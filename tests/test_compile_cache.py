@@ -109,6 +109,28 @@ def test_cli_lists_and_clears_the_entries(monkeypatch, tmp_path):
 # --- compiled models --------------------------------------------------------------------------
 pytest.importorskip("nutpie")
 
+
+@pytest.mark.slow
+def test_warming_at_install_serves_the_first_forecast_of_another_org(monkeypatch, tmp_path):
+    """``salesops compile-cache --warm`` (what ``make install`` runs) compiles the forecast
+    model into an empty cache in its own process; the first model of another org (other
+    size, labels and dates, same capacities) in a later process loads it from disk."""
+    import subprocess
+    import sys
+
+    from salesops_models.forecast import BookingsForecastModel
+    from salesops_models.synthetic import generate_org
+
+    monkeypatch.setenv(compile_cache.ENV_VAR, str(tmp_path))
+    cmd = [sys.executable, "-m", "salesops_models.cli", "compile-cache", "--warm"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "forecast model compiled in" in run.stdout and len(compile_cache.entries()) == 1
+    other = generate_org(n_reps=20, years=2, seed=5, end_date="2025-12-31").crm
+    info = BookingsForecastModel().precompile(other)
+    assert info["compiled_model"] == "disk", info
+
+
 #: run in a fresh interpreter: builds a small hierarchical model on data of a given size and
 #: seed, compiles it (or loads it), evaluates the log density and gradient at fixed points
 #: through the C callback, samples with a fixed seed, prints JSON

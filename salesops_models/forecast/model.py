@@ -739,6 +739,27 @@ class BookingsForecastModel(BayesModel):
             setattr(idata, group, ds)
         return idata
 
+    def precompile(self, crm: CRM | None = None) -> dict:
+        """Compile the model (and keep it in the machine's compile cache) without sampling:
+        on a small generated org by default, whose capacities are the floors every org of up
+        to 4 segments, 16 teams and 128 reps shares, so the first fit of such an org in any
+        later process loads it from disk instead of compiling (``make install`` runs this:
+        ``salesops compile-cache --warm``). Returns :attr:`compile_info`.
+
+        Examples
+        --------
+        >>> BookingsForecastModel().precompile()["compiled_model"] in ("disk", "compiled", "pymc")
+        True
+        """
+        if crm is None:
+            from ..synthetic import generate_org
+
+            crm = generate_org(n_reps=6, years=1, seed=0).crm
+        levels = make_levels(crm)
+        td = build_training_data(crm, crm.data_end, levels)
+        self._compiled(td, self.backend())
+        return dict(self.compile_info)
+
     def fit(
         self, crm: CRM, as_of=None, seed: int = 0, progressbar: bool = False, levels=None
     ) -> az.InferenceData:
