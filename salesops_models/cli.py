@@ -1143,7 +1143,7 @@ def compile_cache_command(
         from .forecast import BookingsForecastModel
         from .forecast.model import COMPILED_MODEL_WORDS
 
-        info = BookingsForecastModel().precompile()
+        info = BookingsForecastModel.warm_up()
         console.print(
             f"forecast model {COMPILED_MODEL_WORDS[info['compiled_model']]} in "
             f"{info['compile_seconds']:.1f} s",
