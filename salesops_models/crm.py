@@ -19,7 +19,7 @@ import pandas as pd
 import pandera.errors
 
 from . import config
-from .periods import FiscalCalendar, Period
+from .periods import RELATIVE_PERIODS, FiscalCalendar, Period, resolve_period
 from .schema import (
     CLOSED_STAGES,
     CRM_TABLE_NAMES,
@@ -145,8 +145,6 @@ class CRM:
         """A fiscal period by label (``2026-Q3``, ``FY2027-Q1``, ``2026-07``), a Period, or
         a relative name (``current quarter``, ``previous quarter``, ``next quarter``,
         ``current month``, ``previous month``) taken at the data's last day."""
-        from .reports.dates import RELATIVE_PERIODS, resolve_period
-
         if isinstance(label, str) and label.strip().lower() in RELATIVE_PERIODS:
             return resolve_period(label, self.data_end, self.calendar)
         return self.calendar.period(label)

@@ -172,3 +172,38 @@ class FiscalCalendar:
             [None if c < 0 else f"{prefix}{c // 10}-Q{c % 10}" for c in codes], dtype=object
         )
         return names[inverse]
+
+
+#: The relative period names :func:`resolve_period` reads.
+RELATIVE_PERIODS = frozenset(
+    {
+        "current quarter",
+        "this quarter",
+        "previous quarter",
+        "last quarter",
+        "next quarter",
+        "current month",
+        "this month",
+        "previous month",
+        "last month",
+    }
+)
+
+
+def resolve_period(value, reference, calendar: FiscalCalendar | None = None) -> Period:
+    """The fiscal period ``value`` means on ``reference``: a label (:meth:`FiscalCalendar.period`)
+    or a relative name of :data:`RELATIVE_PERIODS` (empty = the current quarter)."""
+    cal = calendar or FiscalCalendar()
+    ref = pd.Timestamp(reference).normalize()
+    text = str(value).strip().lower()
+    if text in ("", "current quarter", "this quarter"):
+        return cal.quarter(ref)
+    if text in ("previous quarter", "last quarter"):
+        return cal.previous(cal.quarter(ref))
+    if text == "next quarter":
+        return cal.next(cal.quarter(ref))
+    if text in ("current month", "this month"):
+        return cal.month(ref)
+    if text in ("previous month", "last month"):
+        return cal.previous(cal.month(ref))
+    return cal.period(str(value).strip())

@@ -763,18 +763,17 @@ class BookingsForecastModel(BayesModel):
     @classmethod
     def warm_up(cls) -> dict:
         """What a machine compiles for its first forecast, done once (``salesops compile-cache
-        --warm``, run by ``make install``): the model (:meth:`precompile`, kept in the compile
-        cache), PyTensor's and numba's own caches, and the forecast's simulation kernels, by a
+        --warm``, run by ``make install``): the model (kept in the compile cache, as by
+        :meth:`precompile`), PyTensor's and numba's own caches, and the forecast's simulation kernels, by a
         short fit and forecast of a small generated org (a few hundred draws, not a result:
         its convergence is not checked). Returns the model's :attr:`compile_info`."""
         from ..synthetic import generate_org
 
         crm = generate_org(n_reps=6, years=1, seed=0).crm
         model = cls(sampler_config={"draws": 100, "tune": 100, "retries": 0})
-        info = model.precompile(crm)
-        model.fit(crm)
+        model.fit(crm)  # compiles the model, or loads it from the compile cache
         model.forecast(crm.quarter(crm.data_end), draws=50)
-        return info
+        return dict(model.compile_info)
 
     def fit(
         self, crm: CRM, as_of=None, seed: int = 0, progressbar: bool = False, levels=None

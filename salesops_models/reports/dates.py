@@ -18,7 +18,7 @@ import re
 
 import pandas as pd
 
-from ..periods import FiscalCalendar, Period
+from ..periods import RELATIVE_PERIODS, FiscalCalendar, Period, resolve_period  # noqa: F401
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _AGO = re.compile(r"^(\d+)\s+(day|days|week|weeks)\s+ago$")
@@ -55,37 +55,3 @@ def resolve_date(value, reference, calendar: FiscalCalendar | None = None) -> pd
             f"cannot read date {value!r}: use YYYY-MM-DD, 'today', 'yesterday', 'N days ago', "
             "'last friday', 'start of quarter', 'end of last quarter' or 'end of last month'"
         ) from exc
-
-
-#: The relative period names :func:`resolve_period` reads.
-RELATIVE_PERIODS = frozenset(
-    {
-        "current quarter",
-        "this quarter",
-        "previous quarter",
-        "last quarter",
-        "next quarter",
-        "current month",
-        "this month",
-        "previous month",
-        "last month",
-    }
-)
-
-
-def resolve_period(value, reference, calendar: FiscalCalendar | None = None) -> Period:
-    """The fiscal period ``value`` means on ``reference``."""
-    cal = calendar or FiscalCalendar()
-    ref = pd.Timestamp(reference).normalize()
-    text = str(value).strip().lower()
-    if text in ("", "current quarter", "this quarter"):
-        return cal.quarter(ref)
-    if text in ("previous quarter", "last quarter"):
-        return cal.previous(cal.quarter(ref))
-    if text == "next quarter":
-        return cal.next(cal.quarter(ref))
-    if text in ("current month", "this month"):
-        return cal.month(ref)
-    if text in ("previous month", "last month"):
-        return cal.previous(cal.month(ref))
-    return cal.period(str(value).strip())

@@ -17,7 +17,8 @@ def territory_accounts(crm: CRM, segment: str | None = None) -> tuple[pd.DataFra
       trailing-year closed-won bookings;
     - current: ``owner_rep_id``; else the rep owning most of the account's opportunities;
     - location: ``lat``/``lon``; else the centroid of the account's ZIP code, else of its US
-      state (:func:`~.geocode.centroid_places`, counted in the notes);
+      state, else its country's centre (:func:`~.geocode.centroid_places`, counted in the
+      notes);
     - accounts that cannot be placed or have no owner are left out, each cause counted.
     """
     notes = []

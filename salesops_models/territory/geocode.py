@@ -1,4 +1,5 @@
-"""Places for accounts without coordinates: US ZIP and state centroids, offline.
+"""Places for accounts without coordinates: US ZIP and state centroids and country centres,
+offline.
 
 A CRM export rarely carries latitude and longitude (Salesforce's ``BillingLatitude`` is empty
 unless a geocoding rule fills it), but nearly always a billing state and postal code. The
@@ -101,13 +102,15 @@ def centroid_places(accounts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.
             how[hit] = "zip"
     countries = country_centroids()
     named = accounts["country"].to_numpy(dtype=object) if "country" in accounts else [None] * n
-    iso = [
-        countries.get(v.strip().casefold(), (0, 0, "?"))[2]
-        if isinstance(v, str) and v.strip()
-        else ""
-        for v in named
+    stated = [isinstance(v, str) and bool(v.strip()) for v in named]
+    found = [
+        countries.get(v.strip().casefold()) if s else None
+        for v, s in zip(named, stated, strict=True)
     ]
-    us = np.array([c in ("", "US") for c in iso], dtype=bool)  # no country stated, or the US
+    # a US state counts where no country is stated, or the US is
+    us = np.array(
+        [not s or (f is not None and f[2] == "US") for s, f in zip(stated, found, strict=True)]
+    )
     if "state" in accounts:
         st = state_centroids()
         by_name = {str(v).lower(): k for k, v in st["state_name"].items()}
@@ -123,8 +126,7 @@ def centroid_places(accounts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.
             rows = st.loc[code[need]]
             lat[need], lon[need] = rows["lat"].to_numpy(), rows["lon"].to_numpy()
             how[need] = "state"
-    for i, v in enumerate(named):
-        hit = countries.get(v.strip().casefold()) if isinstance(v, str) else None
+    for i, hit in enumerate(found):
         if how[i] == "" and hit is not None:
             lat[i], lon[i], how[i] = hit[0], hit[1], "country"
     return lat, lon, how

@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..crm import STATIC_OPPORTUNITY_COLUMNS, as_of_cutoff
-from ..periods import FiscalCalendar
+from ..periods import FiscalCalendar, resolve_period
 from ..schema import CLOSED_STAGES, WON_STAGE, conform
 from .sql_store import ROW_ORDER, engine, is_database_url, redact, sqlalchemy
 
@@ -295,8 +295,6 @@ def pipeline(source, when, period=None) -> pd.DataFrame:
     """:meth:`CRM.pipeline <salesops_models.crm.CRM.pipeline>` (open deals as of ``when``;
     with ``period``, those expected to close in it; a relative period such as ``current
     quarter`` is taken at ``when``) computed in the database."""
-    from ..reports.dates import resolve_period
-
     src = _Source(source)
     snap = _typed(src.query(snapshot_sql(src, when, include_closed=False), _snapshot_types()))
     snap["as_of"] = pd.Timestamp(when)
