@@ -29,6 +29,7 @@ import pandas as pd
 from salesops_models import capacity as cap
 from salesops_models import comp, config
 from salesops_models.distributed import client_for
+from salesops_models.scoring import model_rows
 from salesops_models.store import load_duckdb
 
 
@@ -78,7 +79,7 @@ def forecast_backtest(crm) -> None:
     print("forecast backtest: 8 quarters x 3 points (24 fits)")
     one, t1 = timed(lambda: backtest(crm, quarters=8, progress=False))
     two, t2 = timed(lambda: backtest(crm, quarters=8, progress=False, scheduler="local:2"))
-    m1, m2 = (b[b["method"] == "model"].reset_index(drop=True) for b in (one, two))
+    m1, m2 = (model_rows(b).reset_index(drop=True) for b in (one, two))
     same = np.allclose(m1["p10"], m2["p10"]) and np.allclose(m1["p90"], m2["p90"])
     print(
         f"  1 process   {t1 / 60:5.1f} min | 2-worker cluster {t2 / 60:5.1f} min | "

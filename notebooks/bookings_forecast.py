@@ -58,15 +58,14 @@ from salesops_models.forecast.backtest import (
     coinciding,
     convergence,
     goals,
-    read_scores,
     styled_calibration,
-    summarize,
 )
 from salesops_models.forecast.data import observed_summary
 from salesops_models.forecast.model import COMPILED_MODEL_WORDS
 from salesops_models.forecast.simulate import implied_summary
 from salesops_models.forecast.synthetic_backtest import coverage_by_org, pooled_calibration
 from salesops_models.reports import context
+from salesops_models.scoring import Backtest, model_rows
 
 ctx = context(source, as_of=as_of, period=period, reference=reference)
 crm, when, p = ctx.crm, ctx.as_of, ctx.period
@@ -257,17 +256,15 @@ display(
 # its historical yield. A baseline without the history it needs makes no forecast.
 
 # %%
-bt_path, bt = read_scores(
-    backtest_csv, config.REPORTS_DIR / "forecast" / f"backtest_{ctx.source.stem}.csv"
-)
+bt_path, bt = Backtest.find(backtest_csv, config.backtest_scores("forecast", ctx.source))
 if bt is not None:
-    summary = summarize(bt)
+    summary = bt.summary()
     display(
         Markdown(
             f"Backtest from `{bt_path.name}` (written "
             f"{pd.Timestamp(bt_path.stat().st_mtime, unit='s'):%Y-%m-%d %H:%M} UTC by `make "
-            f"backtest`): {bt['period'].nunique()} quarters. "
-            + convergence(bt)
+            f"backtest`): {bt.n_periods} quarters. "
+            + bt.convergence()
             + "".join(f" {c.capitalize()}." for c in coinciding(bt))
         )
     )
@@ -302,11 +299,11 @@ else:
 # `make calibrate`) and pools their quarters.
 
 # %%
-cal_path, study = read_scores(
+cal_path, study = Backtest.find(
     calibration_csv, config.REPORTS_DIR / "forecast" / "calibration_synthetic.csv"
 )
 if study is not None:
-    per_point = study[study["method"] == "model"].groupby("point").size().max()
+    per_point = model_rows(study).groupby("point").size().max()
     display(
         Markdown(
             f"Calibration study from `{cal_path.name}` (written "

@@ -53,7 +53,7 @@ crm, when = ctx.crm, ctx.as_of
 bt_path = (
     config.PROJECT_ROOT / backtest_csv
     if backtest_csv
-    else config.REPORTS_DIR / "forecast" / f"backtest_{ctx.source.stem}.csv"
+    else config.backtest_scores("forecast", ctx.source)
 )
 cfg = load_bands(config.PROJECT_ROOT / bands)
 card = health_scorecard(

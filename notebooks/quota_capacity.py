@@ -347,13 +347,14 @@ display(Markdown(stress.attrs["definition"] + "."))
 
 # %%
 from salesops_models.capacity.backtest import read_backtest, summary_table
+from salesops_models.scoring import model_rows
 
 bt_path, plan_bt = read_backtest(source, backtest_csv)
 if plan_bt is not None:
     display(summary_table(plan_bt))
     plots.plot_track_record(plan_bt)
     plt.show()
-    fits = plan_bt[plan_bt["method"] == "model"].drop_duplicates("period")
+    fits = model_rows(plan_bt).drop_duplicates("period")
     quarters = fits[fits["horizon"] == "quarter"]["period"]
     display(
         Markdown(

@@ -40,7 +40,7 @@ import arviz as az
 import pandas as pd
 
 from .diagnostics import Diagnostics, diagnose
-from .errors import SalesOpsError
+from .errors import ModelFileError, NotFittedError
 
 DEFAULT_SAMPLER_CONFIG = {
     "draws": 1000,
@@ -52,15 +52,6 @@ DEFAULT_SAMPLER_CONFIG = {
     # (a new seed), up to this many times; the attempts are kept in ``idata.attrs``
     "retries": 2,
 }
-
-
-class NotFittedError(SalesOpsError, ValueError, AttributeError):
-    """A result was asked of a model that has no posterior yet (scikit-learn's convention:
-    both a ``ValueError`` and an ``AttributeError``)."""
-
-
-class ModelFileError(SalesOpsError, ValueError):
-    """A saved model file is of another model type, or does not fit the data given."""
 
 
 def compile_nutpie(model, placeholders: dict | None = None):

@@ -63,6 +63,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import Undescribable
+
 log = logging.getLogger(__name__)
 
 #: bump when the entry layout changes
@@ -76,10 +78,6 @@ PACKAGES = ("numpy", "scipy", "pytensor", "pymc", "numba", "llvmlite", "nutpie")
 MAX_ENTRIES = 24
 #: the two callbacks of a nutpie model, by their field in ``CompiledPyMCModel``
 CALLBACKS = ("compiled_logp_func", "compiled_expand_func")
-
-
-class Undescribable(ValueError):
-    """A graph part whose only description is its memory address (it has no cache key)."""
 
 
 def cache_dir() -> Path | None:

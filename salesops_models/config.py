@@ -44,6 +44,36 @@ def current_store() -> str:
     return value or str(DEFAULT_DB)
 
 
+def store_stem(store) -> str:
+    """A store's short name for file names: a DuckDB file's stem, a database URL's
+    ``host-database`` (no user or password)."""
+    text = str(store)
+    if "://" not in text:
+        return Path(text).stem
+    import re
+
+    rest = text.split("://", 1)[1].split("?", 1)[0].split("@", 1)[-1]
+    host, _, db = rest.partition("/")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{host.split(':')[0]}-{db}").strip("-.") or "db"
+
+
+#: What ``backtest_scores`` knows: the forecast's and the capacity plan's backtests.
+BACKTEST_KINDS = ("forecast", "plan")
+
+
+def backtest_scores(kind: str, store) -> Path:
+    """Where ``salesops {kind} backtest`` writes a store's scores and where the reports and
+    the health scorecard read them: ``reports/<kind>/backtest_<store>.csv``."""
+    if kind not in BACKTEST_KINDS:
+        raise ValueError(f"kind must be one of {BACKTEST_KINDS}, not {kind!r}")
+    return REPORTS_DIR / kind / f"backtest_{store_stem(store)}.csv"
+
+
+def statements_dir(period_label: str) -> Path:
+    """Where ``salesops comp statements`` writes a period's statements by default."""
+    return REPORTS_DIR / "comp" / period_label
+
+
 #: The Maven CRM sample loaded into its own store by ``make demo``.
 MAVEN_DB: Path = DATA_DIR / "maven.duckdb"
 #: The public Maven CRM sample shipped beside the repository (``../shared``); override with

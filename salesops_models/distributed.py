@@ -25,18 +25,14 @@ import os
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 
-
-class DaskUnavailable(ImportError):
-    """The optional ``dask`` extra is not installed."""
+from .errors import DaskUnavailable
 
 
 def _distributed():
     try:
         import distributed
     except ImportError as exc:  # pragma: no cover - the extra is installed in the dev setup
-        raise DaskUnavailable(
-            "a scheduler needs the dask extra: pip install 'salesops-models[dask]'"
-        ) from exc
+        raise DaskUnavailable("a scheduler") from exc
     return distributed
 
 

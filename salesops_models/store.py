@@ -60,6 +60,17 @@ def save_store(
     return save_duckdb(crm, target, extra)
 
 
+def copy_store(source: str | Path, target: str) -> tuple[CRM, dict[str, pd.DataFrame]]:
+    """Copy a store, the CRM and every other table (comp inputs, rejects, truth), to
+    ``target`` (``salesops data push``: a database URL), in one transaction. Returns the CRM
+    and the other tables by name."""
+    crm = load_store(source)
+    skip = set(crm.tables) | {"_meta"}
+    extra = {t: read_table(t, source) for t in list_tables(source) if t not in skip}
+    save_store(crm, target, extra)
+    return crm, extra
+
+
 @contextmanager
 def _replacing(path: Path, *, copy: bool):
     """A DuckDB connection on a temporary file beside ``path`` (a copy of it with ``copy``)
@@ -130,36 +141,27 @@ def save_tables(path: str | Path, tables: dict[str, pd.DataFrame]) -> Path:
     return path
 
 
-def load_comp_inputs(path: str | Path = config.DEFAULT_DB):
-    """The compensation inputs held by a store (:class:`~salesops_models.comp.CompInputs`;
-    tables the store lacks are ``None``) and a one-line account of them."""
-    from .comp.statements import CompInputs
+def read_comp_tables(path: str | Path = config.DEFAULT_DB) -> dict[str, pd.DataFrame]:
+    """The compensation tables a store holds (``comp_splits``, ``comp_adjustments``,
+    ``comp_deal_attributes``, ``comp_leaves``; the ones it lacks are left out), conformed to
+    the data model. :func:`salesops_models.comp.read_comp_inputs` wraps them for the engine."""
     from .schema import COMP_TABLE_NAMES, conform
 
     if is_database_url(path):
         have = set(list_tables(path))
-        found = {t: conform(t, read_table(t, path)) for t in COMP_TABLE_NAMES if t in have}
-    else:
-        path = Path(path)
-        _require(path)
-        con = duckdb.connect(str(path), read_only=True)
-        try:
-            have = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
-            found = {
-                t: conform(t, con.execute(f'SELECT * FROM "{t}"').df())
-                for t in COMP_TABLE_NAMES
-                if t in have
-            }
-        finally:
-            con.close()
-    inputs = CompInputs(
-        splits=found.get("comp_splits"),
-        adjustments=found.get("comp_adjustments"),
-        deal_attributes=found.get("comp_deal_attributes"),
-        leaves=found.get("comp_leaves"),
-    )
-    account = ", ".join(f"{len(df):,} {t.removeprefix('comp_')}" for t, df in found.items())
-    return inputs, account or "none (owners credited 100%, no adjustments or leaves)"
+        return {t: conform(t, read_table(t, path)) for t in COMP_TABLE_NAMES if t in have}
+    path = Path(path)
+    _require(path)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        have = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        return {
+            t: conform(t, con.execute(f'SELECT * FROM "{t}"').df())
+            for t in COMP_TABLE_NAMES
+            if t in have
+        }
+    finally:
+        con.close()
 
 
 def _require(path: Path) -> None:

@@ -12,11 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import SalesOpsError
-
-
-class YamlError(SalesOpsError, ValueError):
-    """A YAML file that cannot be read; the message names the file (and line)."""
+from .errors import YamlError
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

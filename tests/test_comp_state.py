@@ -19,9 +19,15 @@ from test_comp import crm_with, lines, plan, total
 from typer.testing import CliRunner
 
 from salesops_models.cli import app
-from salesops_models.comp import CompInputs, PlanError, compute_statements, parse_plan
+from salesops_models.comp import (
+    CompInputs,
+    PlanError,
+    compute_statements,
+    parse_plan,
+    read_comp_inputs,
+)
 from salesops_models.comp.curve import ExactTable, payout_fraction
-from salesops_models.store import load_comp_inputs, save_duckdb
+from salesops_models.store import save_duckdb
 
 runner = CliRunner()
 FLAT_10 = {"tiers": [{"from": 0, "rate": 1.0}]}
@@ -403,7 +409,7 @@ def test_comp_inputs_load_with_quarantine(tmp_path):
     )  # fmt: skip
     res = runner.invoke(app, ["comp", "load", "--splits", str(f), "--db", str(db)])
     assert res.exit_code == 0, res.output
-    inputs, account = load_comp_inputs(db)
+    inputs, account = read_comp_inputs(db)
     assert len(inputs.splits) == 2 and account.startswith("2 splits")
     from salesops_models.store import read_table
 

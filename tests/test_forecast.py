@@ -932,7 +932,7 @@ def test_the_backtest_table_fits_a_100_column_terminal():
     cut to `stag…` and `roll…`); the full summary is a CSV beside the scores."""
     from rich.console import Console
 
-    from salesops_models.cli import _table
+    from salesops_models.cli.common import table as _table
 
     methods = ["model", "stage-weighted", "stage conversion", "commit roll-up", "seasonal naive"]
     summary = pd.DataFrame(

@@ -141,9 +141,9 @@ def org20():
 
 
 def test_complete_quarters_end_on_or_before_the_date(org20):
-    qs = complete_quarters(org20.crm, "2026-08-15", 4)
+    qs = complete_quarters(org20.crm, 4, "2026-08-15")
     assert [q.label for q in qs] == ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"]
-    assert [q.label for q in complete_quarters(org20.crm, "2026-06-30", 1)] == ["2026-Q2"]
+    assert [q.label for q in complete_quarters(org20.crm, 1, "2026-06-30")] == ["2026-Q2"]
 
 
 def test_coverage_is_measured_at_the_quarter_start(org20):

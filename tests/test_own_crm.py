@@ -231,7 +231,7 @@ def test_report_tables_hide_row_numbers_and_show_dates_as_dates():
 
 
 def test_cli_tables_read_as_amounts():
-    from salesops_models.cli import _cell
+    from salesops_models.cli.common import cell as _cell
 
     assert _cell(1509230.0) == "1,509,230" and _cell(0.3456) == "0.35"
     assert _cell(pd.Timestamp("2026-06-30")) == "2026-06-30"

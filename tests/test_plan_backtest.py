@@ -15,6 +15,7 @@ from salesops_models.capacity.backtest import (
 )
 from salesops_models.comp import load_plan, parse_plan
 from salesops_models.config import PROJECT_ROOT
+from salesops_models.scoring import model_rows
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ def test_rows_targets_and_actuals(bt, small_org):
 
 
 def test_scores_follow_their_definitions(bt):
-    m = bt[bt["method"] == "model"]
+    m = model_rows(bt)
     assert (m["p10"] <= m["p50"]).all() and (m["p50"] <= m["p90"]).all()
     covered = (m["p10"] <= m["actual"]) & (m["actual"] <= m["p90"])
     assert (m["covered_80"].astype(bool) == covered).all()
@@ -61,7 +62,7 @@ def test_scores_follow_their_definitions(bt):
     assert np.allclose(b["crps"], (b["p50"] - b["actual"]).abs())  # a point's CRPS
     s = summarize(bt)
     assert set(s.columns) >= {"horizon", "target", "method", "periods", "coverage_80", "crps"}
-    model = s[s["method"] == "model"]
+    model = model_rows(s)
     assert model.loc[model["horizon"] == "quarter", "periods"].eq(2).all()
     assert model.loc[model["horizon"] == "year", "periods"].eq(1).all()
     assert m.loc[m["target"] != "team bookings", "rep_coverage_80"].between(0, 1).all()

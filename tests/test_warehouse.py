@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from salesops_models import pipeline as pl
 from salesops_models.cli import app
+from salesops_models.comp import read_comp_inputs
 from salesops_models.crm import CRM
 from salesops_models.loaders import load_mapping
 from salesops_models.loaders.common import LoadError
 from salesops_models.store import (
-    load_comp_inputs,
     load_duckdb,
     load_store,
     save_duckdb,
@@ -129,7 +129,7 @@ def test_comp_inputs_and_extra_tables_live_in_the_database_too(pg, small_org):
         }
     )
     save_tables(url, {"comp_adjustments": adj})
-    inputs, account = load_comp_inputs(url)
+    inputs, account = read_comp_inputs(url)
     assert inputs.adjustments is not None and len(inputs.adjustments) == 1
     assert inputs.adjustments["opportunity_id"].iloc[0] == "=cmd|' /C calc'!A0"
     assert "1 adjustments" in account

@@ -28,11 +28,11 @@ import numpy as np
 
 import salesops_models as so
 from salesops_models import comp
-from salesops_models.store import load_comp_inputs
+from salesops_models.comp import read_comp_inputs
 
 crm = so.load_duckdb()
 plan = comp.load_plan(so.config.PROJECT_ROOT / "plans" / "ae_standard.yml")
-inputs, account = load_comp_inputs()
+inputs, account = read_comp_inputs()
 print("comp inputs in the store:", account)
 
 # %% [markdown]

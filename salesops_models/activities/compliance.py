@@ -24,15 +24,11 @@ from scipy import stats
 
 from .. import config
 from ..crm import CRM, as_of_cutoff
-from ..errors import SalesOpsError
+from ..errors import CriteriaError
 from ..schema import ACTIVITY_TYPES, OPEN_STAGES, STAGES, WON_STAGE
 
 CRITERIA_FILE: Path = config.PROJECT_ROOT / "stage_criteria.yml"
 _FIELDS = ("amount", "close_date", "forecast_category")
-
-
-class CriteriaError(SalesOpsError, ValueError):
-    """A stage-criteria file that cannot be used (names the file and the entry)."""
 
 
 @dataclass(frozen=True)

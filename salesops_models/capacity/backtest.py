@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..crm import CRM
-from ..forecast.backtest import complete_quarters, crps_from_draws, pit
+from ..scoring import complete_quarters, crps_from_draws, pit
 from .plan import CapacityPlan, capacity
 from .productivity import ProductivityModel
 
@@ -155,9 +155,13 @@ def plan_backtest(
         raise ValueError(
             f"the plan backtest replays quarters; plan {plan.name!r} pays per {plan.period}"
         )
-    windows = [("quarter", [q]) for q in complete_quarters(crm, quarters)] if quarters else []
+    windows = (
+        [("quarter", [q]) for q in complete_quarters(crm, quarters, within_data=False)]
+        if quarters
+        else []
+    )
     if years:
-        qs = complete_quarters(crm, 4 * years)
+        qs = complete_quarters(crm, 4 * years, within_data=False)
         windows += [("year", qs[k : k + 4]) for k in range(0, len(qs), 4)]
     model = ProductivityModel(model_config, sampler_config)
     rows = []
@@ -314,9 +318,7 @@ def read_backtest(source, backtest_csv="") -> tuple:
 
     from .. import config
 
-    path = Path(backtest_csv) if backtest_csv else (
-        config.REPORTS_DIR / "plan" / f"backtest_{Path(source).stem}.csv"
-    )  # fmt: skip
+    path = Path(backtest_csv) if backtest_csv else config.backtest_scores("plan", source)
     return path, (pd.read_csv(path) if path.exists() else None)
 
 

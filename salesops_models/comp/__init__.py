@@ -14,8 +14,11 @@ from .cost import (
     sensitivity,
 )
 from .curve import payout_fraction
+from .inputs import CompInputs, read_comp_inputs
+from .money import money
 from .plan import Plan, PlanError, load_plan, parse_plan
-from .statements import CompInputs, StatementResult, compute_statements, money
+from .result import StatementResult
+from .statements import compute_statements
 
 __all__ = [
     "CapacityScenarioInputs",
@@ -37,5 +40,6 @@ __all__ = [
     "parse_plan",
     "payout_curve",
     "payout_fraction",
+    "read_comp_inputs",
     "sensitivity",
 ]

@@ -46,14 +46,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import SalesOpsError
+from ..errors import PlanError
 
 METRICS = ("bookings", "margin", "new_logos", "renewals")
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
-
-
-class PlanError(SalesOpsError, ValueError):
-    """A plan file that does not validate; the message names the path in the plan."""
 
 
 def no_ote_error(plan: Plan, missing: int, total: int, example: str) -> PlanError:

@@ -43,9 +43,16 @@ import pandas as pd
 from scipy import stats
 
 from ..crm import CRM
-from ..draws import interval
 from ..pipeline import max_stage_reached
 from ..schema import DEFAULT_STAGE_PROBABILITY, OPEN_STAGES, WON_STAGE
+from ..scoring import (
+    Backtest,
+    complete_quarters,
+    covered,
+    crps_from_draws,
+    model_rows,
+    pit,
+)
 from .data import make_levels
 from .model import BookingsForecastModel
 
@@ -57,33 +64,16 @@ NAIVE_BASELINES = ("last quarter", "trailing mean", "seasonal naive", "run rate"
 METHODS = ("model", *PIPELINE_BASELINES, *NAIVE_BASELINES)
 
 
-def crps_from_draws(draws: np.ndarray, y: float) -> float:
-    """CRPS of a sample forecast: E|X - y| - E|X - X'| / 2 (sorted-sample O(n log n) form)."""
-    x = np.sort(np.asarray(draws, dtype=float))
-    n = len(x)
-    term1 = np.abs(x - y).mean()
-    i = np.arange(1, n + 1)
-    term2 = (2 * i - n - 1).dot(x) / (n * n)  # = E|X - X'| / 2
-    return float(term1 - term2)
+def parse_points(text: str) -> dict[str, int]:
+    """Backtest points from ``"day 1=0,week 4=27"`` (name=day offset, comma separated)."""
+    from ..errors import UserInputError
 
-
-def complete_quarters(crm: CRM, n: int) -> list:
-    """The last ``n`` fiscal quarters that ended by the data's last day, oldest first."""
-    cal = crm.calendar
-    last = cal.quarter(crm.data_end)
-    if crm.data_end < last.end:
-        last = cal.previous(last)
-    out = [last]
-    while len(out) < n:
-        out.insert(0, cal.previous(out[0]))
-    return out
-
-
-def pit(draws: np.ndarray, y: float) -> float:
-    """Probability integral transform: the share of forecast draws at or below ``y`` (ties
-    counted half, so a point mass at ``y`` gives 0.5)."""
-    x = np.asarray(draws, dtype=float)
-    return float(((x < y).sum() + 0.5 * (x == y).sum()) / len(x))
+    try:
+        return {k.strip(): int(v) for k, v in (x.split("=") for x in text.split(","))}
+    except ValueError as exc:
+        raise UserInputError(
+            f"--points must look like 'week 4=27,week 8=55', got {text!r}: {exc}"
+        ) from exc
 
 
 def closed_so_far(crm: CRM, snap: pd.DataFrame, period) -> float:
@@ -189,8 +179,7 @@ def score(draws: np.ndarray | None, point: float, actual: float) -> dict:
         if draws is None:
             out[f"covered_{level}"] = np.nan
         else:
-            lo, hi = interval(draws, level / 100)
-            out[f"covered_{level}"] = float(lo <= actual <= hi)
+            out[f"covered_{level}"] = float(covered(draws, actual, level / 100))
     out["crps"] = crps_from_draws(draws, actual) if draws is not None else abs(point - actual)
     # (a NaN point gives NaN errors and CRPS: means and medians skip it)
     out["crps_pct"] = 100 * out["crps"] / actual if actual else np.nan
@@ -209,7 +198,7 @@ def backtest(
     progress: bool = True,
     min_history_days: int = 150,
     scheduler=None,
-) -> pd.DataFrame:
+) -> Backtest:
     """Replay the last ``quarters`` complete quarters at ``points`` (name -> day offset).
 
     Quarters starting less than ``min_history_days`` after the data's first day are skipped
@@ -252,7 +241,7 @@ def backtest(
             _backtest_job(job, crm, settings, model=model, levels=levels)
             for job in tqdm(jobs, desc="backtest", disable=not progress)
         ]
-    return pd.DataFrame([row for part in parts for row in part])
+    return Backtest([row for part in parts for row in part])
 
 
 #: One model per configuration in a worker process: its compiled log density serves every
@@ -308,7 +297,7 @@ def _backtest_job(job, crm: CRM, settings: dict, *, model=None, levels=None) -> 
 def convergence(bt: pd.DataFrame) -> str:
     """One sentence on the backtest's fits: how many passed the convergence check (r_hat
     <= 1.01, bulk ESS >= 400, no divergences), how many needed a retry, which failed."""
-    fits = bt[bt["method"] == "model"]
+    fits = model_rows(bt)
     if fits.empty or "converged" not in fits:
         return "No model fits in this backtest."
     ok = fits["converged"].astype(bool)
@@ -361,7 +350,7 @@ def calibration(bt: pd.DataFrame, levels=(50, 80, 90)) -> pd.DataFrame:
     >>> row["covered"], row["expected_range"], round(float(row["p_value"]), 2)
     ('8/8', '4-8 of 8', 0.37)
     """
-    fits = bt[bt["method"] == "model"]
+    fits = model_rows(bt)
     rows = []
     for point, g in fits.groupby("point", sort=False):
         for level in levels:
@@ -390,20 +379,6 @@ def styled_calibration(table: pd.DataFrame):
     from ..exports import styled
 
     return styled(table).format({"coverage": "{:.0%}", "p_value": "{:.2f}"}).hide(axis="index")
-
-
-def read_scores(csv, default) -> tuple:
-    """``(path, scores or None)``: the backtest scores a report shows, from ``csv`` (a
-    relative path is taken from the project root) or, when it is empty, from ``default``;
-    ``None`` when the file does not exist yet."""
-    from pathlib import Path
-
-    from .. import config
-
-    path = Path(csv) if csv else Path(default)
-    if not path.is_absolute():
-        path = config.PROJECT_ROOT / path
-    return path, (pd.read_csv(path) if path.exists() else None)
 
 
 def compact_summary(summary: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..display import money_axis
+from ..scoring import model_rows
 
 
 def plot_fan(fc, target: float | None = None, actual_to_date: pd.Series | None = None, ax=None):
@@ -96,7 +97,7 @@ def plot_backtest(bt: pd.DataFrame, point: str, ax=None):
     b = bt[bt["point"] == point]
     periods = list(dict.fromkeys(b["period"]))
     x = np.arange(len(periods))
-    m = b[b["method"] == "model"].set_index("period").reindex(periods)
+    m = model_rows(b).set_index("period").reindex(periods)
     actual = m["actual"].to_numpy()
     ax.errorbar(
         x,
@@ -129,7 +130,7 @@ def plot_calibration(bt: pd.DataFrame, axes=None):
     calibrated forecast shows in 90% of backtests of this many quarters."""
     from scipy import stats
 
-    fits = bt[bt["method"] == "model"]
+    fits = model_rows(bt)
     points = list(dict.fromkeys(fits["point"]))
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11, 4))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import config
+from ..scoring import model_rows
 from .backtest import DEFAULT_POINTS, backtest, calibration
 
 #: the sample org's seed and four others
@@ -92,7 +93,7 @@ def coverage_by_org(bt: pd.DataFrame, level: int = 80) -> pd.DataFrame:
     >>> coverage_by_org(bt).to_dict("records")
     [{'org': 'a', 'day 1': '2/2'}, {'org': 'b', 'day 1': '1/2'}, {'org': 'all orgs', 'day 1': '3/4'}]
     """
-    fits = bt[bt["method"] == "model"]
+    fits = model_rows(bt)
     col = f"covered_{level}"
     points = list(dict.fromkeys(fits["point"]))
 
@@ -118,7 +119,7 @@ def pooled_calibration(bt: pd.DataFrame, levels=(50, 80, 90)) -> pd.DataFrame:
 def pooled_errors(bt: pd.DataFrame) -> pd.DataFrame:
     """Per point: the model's mean absolute and mean signed % error of the median and the
     mean CRPS (% of actual), per org and pooled, so a bias shared by the orgs shows."""
-    fits = bt[bt["method"] == "model"]
+    fits = model_rows(bt)
     agg = dict(
         mean_abs_error_pct=("abs_error_pct", "mean"),
         bias_pct=("error_pct", "mean"),

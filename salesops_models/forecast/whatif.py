@@ -43,12 +43,9 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from ..errors import WhatIfError
 from ..schema import OPEN_STAGES, OPPORTUNITY_TYPES
 from .data import Levels, call_level, push_level, to_days
-
-
-class WhatIfError(ValueError):
-    """A what-if edit names a deal, rep, stage or type the fit does not know."""
 
 
 def _stage_index(stage, where: str) -> int:

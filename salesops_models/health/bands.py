@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import config
-from ..errors import SalesOpsError
+from ..errors import BandError
 
 BANDS_FILE = config.PROJECT_ROOT / "health_bands.yml"
 STATUSES = ("healthy", "watch", "act")
@@ -36,10 +36,6 @@ METRICS = (
     "tool_adoption",
 )
 UNITS = ("percent", "ratio", "months", "points", "share")
-
-
-class BandError(SalesOpsError, ValueError):
-    """A band file that cannot be used (names the file and the metric)."""
 
 
 #: Computation settings a band file may set: (type, low, high) of the allowed values.

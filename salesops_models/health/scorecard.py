@@ -17,6 +17,10 @@ from .metrics import METRIC_FUNCTIONS, Metric
 
 SCHEMA_VERSION = 1
 
+#: ``--fail-on LEVEL``: the statuses that trip the gate at each level (a metric that could
+#: not be computed, ``error``, always trips it).
+GATE_LEVELS = {"watch": ("watch", "act", "error"), "act": ("act", "error")}
+
 
 @dataclass
 class Scorecard:
@@ -40,6 +44,15 @@ class Scorecard:
     def flagged(self) -> dict[str, str]:
         """{metric: status} for every metric graded watch or act."""
         return {m.key: m.status for m in self.metrics if m.status in ("watch", "act")}
+
+    def tripped(self, fail_on: str) -> list[str]:
+        """The metrics that trip the gate ``fail_on`` (``watch`` or ``act``: that status or
+        worse, :data:`GATE_LEVELS`)."""
+        if fail_on not in GATE_LEVELS:
+            from ..errors import UserInputError
+
+            raise UserInputError(f"--fail-on must be watch or act, got {fail_on!r}")
+        return [m.key for m in self.metrics if m.status in GATE_LEVELS[fail_on]]
 
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in (*STATUSES, "n/a", "error")}
@@ -119,7 +132,7 @@ def health_scorecard(
         Compensation plan for the comp-cost metric (not graded without one).
     comp_inputs : CompInputs, optional
         Splits, cancellations, deal attributes and leaves for its statements (the store's
-        comp tables: :func:`~salesops_models.store.load_comp_inputs`).
+        comp tables: :func:`~salesops_models.comp.read_comp_inputs`).
     ledger_path, ledger_source, backtest_csv : optional
         Where past forecasts are scored from (forecast accuracy): the forecast ledger (with
         the source name its entries carry) and a backtest CSV of ``salesops forecast backtest``.

@@ -9,12 +9,16 @@ from .hubspot import load_hubspot
 from .mapping import load_mapping
 from .maven import load_maven
 from .salesforce import load_salesforce
+from .sources import SOURCES, default_store, load_source
 
 __all__ = [
     "LoadError",
     "LoadResult",
+    "SOURCES",
+    "default_store",
     "load_hubspot",
     "load_mapping",
     "load_maven",
     "load_salesforce",
+    "load_source",
 ]

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import SalesOpsError
+from ..errors import ColumnMapError
 from ..schema import STAGES, TABLES
 
 #: Salesforce object and HubSpot file names accepted for the workbench's table names.
@@ -49,10 +49,6 @@ TABLE_ALIASES = {
     "Task": "activities",
     "Event": "activities",
 }
-
-
-class ColumnMapError(SalesOpsError, ValueError):
-    """A column map that cannot be used (unknown table, column or stage)."""
 
 
 @dataclass

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .. import config
 from ..crm import CRM
-from ..errors import SalesOpsError
+from ..errors import LoadError
 from ..exports import CONTROL_CHARS, escape_controls
 from ..schema import (
     CLOSED_STAGES,
@@ -44,19 +44,6 @@ from ..schema import (
 from .parsing import ParseStats, blank, parse_bool, parse_dates, parse_int, parse_money
 
 REJECT_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
-
-
-class LoadError(SalesOpsError, ValueError):
-    """A file cannot be imported at all; the message names the file (and column)."""
-
-    def __init__(self, file, message: str, *, column: str | None = None, row: int | None = None):
-        where = str(file)
-        if row is not None:
-            where += f", row {row}"
-        if column is not None:
-            where += f", column {column!r}"
-        super().__init__(f"{where}: {message}")
-        self.file, self.column, self.row = str(file), column, row
 
 
 # --- reading -------------------------------------------------------------------------------

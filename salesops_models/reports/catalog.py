@@ -8,15 +8,11 @@ from pathlib import Path
 import papermill as pm
 
 from .. import config
-from ..errors import SalesOpsError
+from ..errors import ParameterError
 
 #: Parameters whose values must read as dates / periods (checked before anything runs).
 DATE_PARAMETERS = ("as_of", "compare_to")
 PERIOD_PARAMETERS = ("period",)
-
-
-class ParameterError(SalesOpsError, ValueError):
-    """An unknown parameter, or a value of the wrong type, for a report."""
 
 
 @dataclass(frozen=True)
@@ -96,4 +92,16 @@ def coerce_parameters(
         except ValueError as exc:
             raise ParameterError(f"report {name!r}: parameter {key!r}: {exc}") from None
         out[key] = val
+    return out
+
+
+def parameter_table(notebooks_dir: Path = config.NOTEBOOKS_DIR) -> dict:
+    """{report: DataFrame of its parameters (parameter, type, default, help)}, every report
+    of :func:`available`."""
+    import pandas as pd
+
+    out = {}
+    for name in available(notebooks_dir):
+        rows = [(p.name, p.type, repr(p.default), p.help) for p in parameters(name).values()]
+        out[name] = pd.DataFrame(rows, columns=["parameter", "type", "default", "help"])
     return out

@@ -48,10 +48,10 @@ class ReportContext:
 
     def comp_inputs(self):
         """The compensation inputs held by the store (splits, cancellations, deal attributes,
-        leaves; :func:`~salesops_models.store.load_comp_inputs`)."""
-        from ..store import load_comp_inputs
+        leaves; :func:`~salesops_models.comp.read_comp_inputs`)."""
+        from ..comp import read_comp_inputs
 
-        return load_comp_inputs(self.source)[0]
+        return read_comp_inputs(self.source)[0]
 
     def describe(self) -> str:
         import html

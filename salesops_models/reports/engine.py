@@ -33,23 +33,13 @@ from pathlib import Path
 import pandas as pd
 
 from .. import config
-from ..errors import SalesOpsError
+from ..errors import NotebookError, ReportFailed
 from ..jsonl import locked
 from .catalog import ParameterError, coerce_parameters, notebook_path, parameters
 from .context import default_plan_start, reference_date, resolve_source
 from .dates import resolve_date
 from .index import write_index
 from .ledger import RunRecord, append_run
-
-
-class ReportFailed(SalesOpsError, RuntimeError):
-    """A report notebook raised; the record says where its executed copy is."""
-
-    def __init__(self, record: RunRecord):
-        super().__init__(
-            f"report {record.name} failed: {record.error} (executed notebook: {record.failed_dir})"
-        )
-        self.record = record
 
 
 def file_fingerprint(path: Path) -> str:
@@ -225,10 +215,6 @@ def _to_html(executed: Path, out: Path, *, title: str = "", meta: dict | None = 
     if title:
         body = apply_theme(body, title=title, meta=meta or {})
     out.write_text(body, encoding="utf-8")
-
-
-class NotebookError(RuntimeError):
-    """The notebook raised; the message is the failing cell's error."""
 
 
 def _execute(nb: Path, executed: Path, params: dict, work: Path, kernel_name: str | None) -> None:

@@ -179,3 +179,28 @@ def run_entries(
         results = [f.result() for f in futs]  # in the schedule's order
     write_index(reports_dir)
     return results
+
+
+def runs_table(entries: list[Entry], **kwargs):
+    """:func:`run_entries` as a table (name, status, seconds, error, ...): a reused run's
+    seconds are 0 (it did not run)."""
+    df = pd.DataFrame(run_entries(entries, **kwargs))
+    df["seconds"] = df["seconds"].where(df["status"] != "reused", 0.0)
+    return df
+
+
+def with_stores(entries: list[Entry]) -> tuple[list[Entry], list[tuple[Entry, Path]]]:
+    """``(kept, skipped)``: the entries whose ``source`` store exists (a database URL
+    counts as existing), and the others with the store path that is missing."""
+    from ..store import is_database_url
+    from .context import resolve_source
+
+    kept, skipped = [], []
+    for e in entries:
+        source = (e.parameters or {}).get("source", str(config.DEFAULT_DB))
+        path = None if is_database_url(source) else resolve_source(source)
+        if path is None or path.exists():
+            kept.append(e)
+        else:
+            skipped.append((e, path))
+    return kept, skipped

@@ -18,9 +18,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-
-class PostgresUnavailable(RuntimeError):
-    """No PostgreSQL server binaries on this machine."""
+from ..errors import PostgresUnavailable
 
 
 def server_bin_dir() -> Path:

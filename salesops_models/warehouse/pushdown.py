@@ -302,3 +302,12 @@ def pipeline(source, when, period=None) -> pd.DataFrame:
         p = resolve_period(period, when, FiscalCalendar(src.fiscal_year_start_month()))
         snap = snap[p.contains(snap["close_date"]) & snap["close_date"].notna()]
     return snap.reset_index(drop=True)
+
+
+def pipeline_by_stage(source, when, period=None) -> pd.DataFrame:
+    """:func:`pipeline` summed by stage in the funnel's order: stage, deals, amount."""
+    from ..schema import STAGE_ORDER
+
+    pipe = pipeline(source, when, period)
+    out = pipe.groupby("stage").agg(deals=("id", "size"), amount=("amount", "sum")).reset_index()
+    return out.sort_values("stage", key=lambda s: s.map(STAGE_ORDER)).reset_index(drop=True)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .. import config
 from ..crm import CRM
+from ..errors import WarehouseUnavailable
 from ..schema import CRM_TABLE_NAMES, TABLE_NAMES, conform
 
 #: The column holding each row's position (read back in that order, then dropped).
@@ -68,14 +69,7 @@ class DatabaseURL(str):
 
     @property
     def stem(self) -> str:
-        rest = str(self).split("://", 1)[-1].split("?", 1)[0]
-        host = rest.split("@", 1)[-1]
-        host, _, db = host.partition("/")
-        return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{host.split(':')[0]}-{db}").strip("-.") or "db"
-
-
-class WarehouseUnavailable(ImportError):
-    """The optional warehouse packages are not installed."""
+        return config.store_stem(self)
 
 
 def sqlalchemy():
@@ -83,9 +77,7 @@ def sqlalchemy():
     try:
         import sqlalchemy as sa
     except ImportError as exc:
-        raise WarehouseUnavailable(
-            "a database URL needs the warehouse extra: pip install 'salesops-models[warehouse]'"
-        ) from exc
+        raise WarehouseUnavailable("a database URL") from exc
     return sa
 
 

@@ -244,16 +244,16 @@ def test_killed_report_run_work_folder_is_cleaned_next_run(tmp_path, fixtures):
 
 
 def test_load_writes_to_the_source_store_and_says_where(tmp_path, monkeypatch):
-    from salesops_models import cli
+    from salesops_models.loaders import sources
 
     folder = sf_export(tmp_path / "sf", ["Ann"], deals_per_rep=1)
-    monkeypatch.setitem(cli.SOURCE_STORES, "salesforce", tmp_path / "salesforce.duckdb")
+    monkeypatch.setitem(sources.SOURCE_STORES, "salesforce", tmp_path / "salesforce.duckdb")
     res = runner.invoke(app, ["data", "load", "salesforce", str(folder)])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "salesforce.duckdb").exists()
     assert "salesforce.duckdb" in res.output.replace("\n", "")
-    assert cli.default_store("hubspot").name == "hubspot.duckdb"
-    assert cli.default_store("maven") == config.MAVEN_DB
+    assert sources.default_store("hubspot").name == "hubspot.duckdb"
+    assert sources.default_store("maven") == config.MAVEN_DB
 
 
 def test_rich_markup_and_escapes_in_crm_text_print_literally(tmp_path):

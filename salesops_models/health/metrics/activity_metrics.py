@@ -31,7 +31,7 @@ def selling_time(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     key = "selling_time"
     if not crm.has_activities:
         return _na(key, cfg, _NO_ACTIVITIES)
-    qs = complete_quarters(crm, as_of, 1)
+    qs = complete_quarters(crm, 1, as_of)
     if not qs:
         return _na(key, cfg, "no complete quarter before the as-of date")
     q = qs[0]
@@ -54,7 +54,7 @@ def selling_time(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         for _, r in grp.head(3).iterrows()
     ]
     trend = []
-    for p in complete_quarters(crm, as_of, 8):
+    for p in complete_quarters(crm, 8, as_of):
         if p.end < crm.data_start:
             continue
         s = act.selling_time(crm, max(p.start, crm.data_start), p.end, by=[], as_of=as_of)
@@ -117,7 +117,7 @@ def process_compliance(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     if not crm.has_activities:
         return _na(key, cfg, _NO_ACTIVITIES)
     n = int(cfg.get("window_quarters", 2))
-    qs = complete_quarters(crm, as_of, n)
+    qs = complete_quarters(crm, n, as_of)
     if not qs:
         return _na(key, cfg, "no complete quarter before the as-of date")
     # entries are judged only once the log covers the 30 days before them (a CRM that
@@ -125,7 +125,7 @@ def process_compliance(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     logged_from = crm.activities["start"].min().normalize() + pd.Timedelta(days=30)
     start = max(qs[0].start, crm.data_start, logged_from)
     criteria = act.load_criteria(cfg.get("criteria_file"))
-    trend_quarters = complete_quarters(crm, as_of, 8)
+    trend_quarters = complete_quarters(crm, 8, as_of)
     # one evaluation serves the window and every trend quarter (each entry is judged on its
     # own; ``since`` only filters)
     first = min([start, *(p.start for p in trend_quarters)])

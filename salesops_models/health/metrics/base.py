@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...crm import CRM
+from ...scoring import complete_quarters  # noqa: F401 (the metrics' import)
 from ..bands import Band, fmt, worse
 
 
@@ -127,19 +128,6 @@ def grade_draws(band: Band, draws, confidence: float = 0.9) -> tuple[str, float,
 
 
 # --- periods ------------------------------------------------------------------------------
-def complete_quarters(crm: CRM, as_of, n: int) -> list:
-    """The last ``n`` fiscal quarters that ended on or before ``as_of`` (oldest first)."""
-    as_of = pd.Timestamp(as_of).normalize()
-    q = crm.quarter(as_of)
-    if q.end > as_of:
-        q = crm.calendar.previous(q)
-    out = []
-    for _ in range(n):
-        out.append(q)
-        q = crm.calendar.previous(q)
-    return [p for p in out[::-1] if p.end >= crm.data_start]
-
-
 def same_point_dates(crm: CRM, as_of, n: int) -> list[tuple[str, pd.Timestamp]]:
     """The as-of date and the same point (days into the quarter) of the ``n - 1`` quarters
     before, oldest first: (quarter label, date)."""

@@ -26,7 +26,7 @@ def comp_cost(crm: CRM, as_of, cfg: dict, *, plan=None, comp_inputs=None, **_) -
     if plan is None or plan == "":
         return _na(key, cfg, "no compensation plan configured (pass plan=)")
     plan = load_plan(plan) if isinstance(plan, str | Path) else plan
-    qs = complete_quarters(crm, as_of, 4)
+    qs = complete_quarters(crm, 4, as_of)
     if len(qs) < 4 or crm.quotas.empty:
         return _na(key, cfg, "needs quotas for 4 complete quarters")
     labels = [p.label for p in qs]

@@ -30,7 +30,7 @@ def _two_windows(crm: CRM, as_of):
     """Closed deals of the last n complete quarters and of the n before, n = 4, or fewer
     (at least 1) when the data starts later; quarters the data only partly covers are left
     out. Returns (current, previous, quarters shown in the trend, window label)."""
-    qs = [q for q in complete_quarters(crm, as_of, 8) if q.start >= crm.data_start.normalize()]
+    qs = [q for q in complete_quarters(crm, 8, as_of) if q.start >= crm.data_start.normalize()]
     n = min(4, len(qs) // 2)
     if n < 1:
         return None, None, qs, ""

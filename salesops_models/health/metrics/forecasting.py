@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...crm import CRM
+from ...scoring import model_rows
 from .base import (
     Metric,
     _metric,
@@ -56,7 +57,7 @@ def forecast_accuracy(
         bt = bt[bt["point"] == point]
         ends = bt["period"].map(lambda p: crm.period(p).end)
         bt = bt[ends <= as_of]
-        m = bt[bt["method"] == "model"]
+        m = model_rows(bt)
         if len(m):
             rows = pd.DataFrame(
                 {

@@ -42,7 +42,7 @@ def rep_attainment(crm: CRM, quarters: list) -> pd.DataFrame:
 def quota_attainment(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     key = "quota_attainment"
     n = int(cfg.get("window_quarters", 4))
-    qs = complete_quarters(crm, as_of, n)
+    qs = complete_quarters(crm, n, as_of)
     att = rep_attainment(crm, qs)
     if len(qs) < n or att.empty:
         return _na(key, cfg, f"needs quotas for {n} complete quarters before the as-of date")
@@ -69,7 +69,7 @@ def quota_attainment(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         for t, r in grp.head(3).iterrows()
     ]
     trend = []
-    for p in complete_quarters(crm, as_of, 8):
+    for p in complete_quarters(crm, 8, as_of):
         a = rep_attainment(crm, [p])
         if len(a):
             trend.append((p.label, float((a["attainment"] >= 1).mean())))

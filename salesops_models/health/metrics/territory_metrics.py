@@ -41,7 +41,7 @@ def territory_balance(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         return _na(key, cfg, "no segment has 3 or more territories")
     value = float(cvs[ok].max())
     # structural share: R^2 of log attainment on log relative potential (within segment)
-    qs = complete_quarters(crm, as_of, 4)
+    qs = complete_quarters(crm, 4, as_of)
     att = rep_attainment(crm, qs)
     if len(att):
         y = att.set_index("rep_id")["attainment"]
