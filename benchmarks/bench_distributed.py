@@ -4,7 +4,7 @@
   on the store, outside the timing), 100,000 scenarios in blocks of 2,000, each block
   simulating its seats and costing plan A (``plans/ae_standard.yml``) with its simulated deals
   (:func:`salesops_models.comp.cost_monte_carlo` with
-  :class:`~salesops_models.comp.CapacityScenarioInputs`); the two runs are checked equal;
+  :class:`~salesops_models.capacity.scenario_costs.CapacityScenarioInputs`); the two runs are checked equal;
 - forecast backtest: the sample org's 8 quarters x 3 points, 24 fits
   (:func:`salesops_models.forecast.backtest.backtest`), each fit a task; the two runs are
   checked equal (same medians and intervals).
@@ -28,6 +28,7 @@ import pandas as pd
 
 from salesops_models import capacity as cap
 from salesops_models import comp, config
+from salesops_models.capacity.scenario_costs import CapacityScenarioInputs
 from salesops_models.distributed import client_for
 from salesops_models.scoring import model_rows
 from salesops_models.store import load_duckdb
@@ -51,7 +52,7 @@ def comp_cost(crm, scenarios: int, chunk: int) -> None:
     seats, params = cap.plan.build_seats(crm, model, cplan)
     mix = comp.DealMix.from_crm(crm, [plan], pd.Timestamp(plan_start) - pd.Timedelta(days=1))
     periods = cap.plan.quarter_periods(12) + [np.arange(12)]
-    make = comp.CapacityScenarioInputs(params, seats, periods, quotas, plan, mix)
+    make = CapacityScenarioInputs(params, seats, periods, quotas, plan, mix)
     print(
         f"comp cost: {scenarios:,} scenarios x {len(seats)} seats x 12 months in blocks of "
         f"{chunk:,} ({-(-scenarios // chunk)} tasks), plan {plan.name!r}"

@@ -4,8 +4,8 @@ on PostgreSQL (a temporary server on this machine), printed side by side in one 
 The sample org's deals and their history are copied ``--copies`` times under new ids (43
 copies: about 10 million history rows, 2.8 million opportunities). For each store:
 
-- pushed down: :func:`salesops_models.warehouse.pushdown.snapshot` (the database computes the
-  snapshot; only its rows come back) and :func:`~salesops_models.warehouse.pushdown.coverage`
+- pushed down: :func:`salesops_models.pipeline.pushdown.snapshot` (the database computes the
+  snapshot; only its rows come back) and :func:`~salesops_models.pipeline.pushdown.coverage`
   (only one row per team comes back);
 - pulled: :func:`salesops_models.store.load_store` (every table into pandas) then
   :meth:`CRM.as_of` / :func:`salesops_models.pipeline.coverage`, the path before the
@@ -30,8 +30,8 @@ import pandas as pd
 from salesops_models import config
 from salesops_models import pipeline as pl
 from salesops_models.crm import CRM
+from salesops_models.pipeline import pushdown
 from salesops_models.store import load_duckdb, load_store, save_duckdb, save_store
-from salesops_models.warehouse import pushdown
 
 
 def tiled(crm: CRM, copies: int) -> CRM:

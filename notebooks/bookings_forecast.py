@@ -56,16 +56,15 @@ from salesops_models.forecast.backtest import (
     baselines,
     calibration,
     coinciding,
-    convergence,
     goals,
     styled_calibration,
 )
 from salesops_models.forecast.data import observed_summary
-from salesops_models.forecast.model import COMPILED_MODEL_WORDS
-from salesops_models.forecast.simulate import implied_summary
+from salesops_models.forecast.prior_check import implied_summary
+from salesops_models.forecast.settings import COMPILED_MODEL_WORDS
 from salesops_models.forecast.synthetic_backtest import coverage_by_org, pooled_calibration
 from salesops_models.reports import context
-from salesops_models.scoring import Backtest, model_rows
+from salesops_models.scoring import Backtest, convergence, model_rows
 
 ctx = context(source, as_of=as_of, period=period, reference=reference)
 crm, when, p = ctx.crm, ctx.as_of, ctx.period
@@ -347,7 +346,7 @@ else:
 # implies, next to what the as-of data shows.
 
 # %%
-prior = model.prior_predictive(crm, when, samples=100, seed=seed)
+prior = model.implied_prior(crm, when, samples=100, seed=seed)
 display(Markdown("Prior predictive (5% / 50% / 95%):"))
 display(styled(prior).format(precision=2).hide(axis="index"))
 post = implied_summary(

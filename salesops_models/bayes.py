@@ -1,5 +1,14 @@
 """The base of the workbench's Bayesian models (the pymc-marketing ``ModelBuilder`` pattern).
 
+The contract (fixed signatures, checked by ``tests/test_house_style.py`` for every subclass):
+
+- ``build_model(data) -> pymc.Model``: the graph of the data the model was given;
+- ``fit(crm, as_of=None, *, seed=0, progressbar=False) -> InferenceData``: the posterior of
+  the history as of ``as_of`` (default: the data's last day); ``fit`` returns the
+  InferenceData (``model.idata``), not the model;
+- ``prior_predictive(crm, as_of=None, *, samples=..., seed=0) -> InferenceData``: prior draws
+  (group ``prior``) and, where the model has them, prior predictive draws.
+
 A model class states what is its own (``model_type``, default configs, the PyMC graph, the
 free parameters whose convergence is checked, what it keeps beside the posterior) and inherits
 the workflow every model shares:
@@ -25,7 +34,7 @@ Examples
 >>> model.diagnostics()
 Traceback (most recent call last):
 ...
-salesops_models.bayes.NotFittedError: ProductivityModel is not fitted yet: call fit() or load() first
+salesops_models.errors.NotFittedError: ProductivityModel is not fitted yet: call fit() or load() first
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import ClassVar
 
@@ -126,8 +136,8 @@ class quiet:
         self.logger.setLevel(self.level)
 
 
-class BayesModel:
-    """Shared workflow of the PyMC models (see the module docstring).
+class BayesModel(ABC):
+    """Shared workflow of the PyMC models (see the module docstring for the contract).
 
     Subclasses set ``model_type``, ``default_model_config``, ``default_sampler_config`` and
     ``free_parameters``, implement ``fit`` (usually: build the data, build the graph, call
@@ -175,6 +185,19 @@ class BayesModel:
         if choice not in ("nutpie", "pymc"):
             raise ValueError(f"sampler backend must be 'auto', 'nutpie' or 'pymc', not {choice!r}")
         return choice
+
+    # --- the contract -------------------------------------------------------------------------
+    @abstractmethod
+    def build_model(self, data):
+        """The PyMC model of ``data`` (the model's own training data)."""
+
+    @abstractmethod
+    def fit(self, crm, as_of=None, *, seed: int = 0, progressbar: bool = False) -> az.InferenceData:
+        """Fit on the history visible as of ``as_of``; returns (and keeps) the posterior."""
+
+    @abstractmethod
+    def prior_predictive(self, crm, as_of=None, *, samples: int, seed: int = 0) -> az.InferenceData:
+        """Prior draws of the parameters (and of what the model observes, where it can)."""
 
     # --- fitting ----------------------------------------------------------------------------
     def sample(
@@ -323,7 +346,9 @@ class BayesModel:
         return {}
 
     def _restore(self, idata: az.InferenceData, crm=None) -> None:
-        """Rebuild what a subclass keeps beside the posterior after :meth:`load`."""
+        """Rebuild what a subclass keeps beside the posterior after :meth:`load` (nothing by
+        default)."""
+        return None
 
     def save(self, path: str | Path) -> Path:
         """The posterior and its metadata (configs, model type, as-of, fingerprint) as netCDF."""

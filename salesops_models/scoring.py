@@ -73,6 +73,48 @@ def model_rows(scores: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(scores[scores["method"] == "model"])
 
 
+def convergence(bt: pd.DataFrame) -> str:
+    """One sentence on the backtest's fits: how many passed the convergence check (r_hat
+    <= 1.01, bulk ESS >= 400, no divergences), how many needed a retry, which failed."""
+    fits = model_rows(bt)
+    if fits.empty or "converged" not in fits:
+        return "No model fits in this backtest."
+    ok = fits["converged"].astype(bool)
+    text = (
+        f"{int(ok.sum())} of {len(fits)} fits converged (max r_hat "
+        f"{fits['max_r_hat'].max():.3f}, {int(fits['divergences'].sum())} divergences"
+    )
+    if "attempts" in fits:
+        text += f", {int((fits['attempts'] > 1).sum())} after a retry with more tuning"
+    text += ")."
+    if not ok.all():
+        bad = fits[~ok]
+        where = ", ".join(f"{r.period} {r.point}" for r in bad.itertuples())
+        text += f" Not converged: {where}"
+        if "worst_parameter" in bad:
+            text += f" (why: {', '.join(sorted(set(bad['worst_parameter'].astype(str))))})"
+        text += "; read those intervals as rough."
+    return text
+
+
+def summarize(bt: pd.DataFrame) -> pd.DataFrame:
+    """Per point and method: mean and median absolute % error, bias, coverage, CRPS."""
+    g = bt.groupby(["point", "method"], sort=False)
+    made = {"forecasts": ("forecast", "count")} if "forecast" in bt else {}
+    out = g.agg(
+        periods=("period", "nunique"),
+        **made,  # forecasts made: a baseline without history makes none
+        mean_abs_error_pct=("abs_error_pct", "mean"),
+        median_abs_error_pct=("abs_error_pct", "median"),
+        bias_pct=("error_pct", "mean"),
+        coverage_50=("covered_50", "mean"),
+        coverage_80=("covered_80", "mean"),
+        coverage_90=("covered_90", "mean"),
+        crps_pct=("crps_pct", "mean"),
+    )
+    return out.reset_index()
+
+
 #: Columns of the model's convergence in a backtest's rows (NaN for the baselines).
 FIT_COLUMNS = ("converged", "max_r_hat", "min_ess_bulk", "divergences")
 
@@ -111,16 +153,11 @@ class Backtest(pd.DataFrame):
         return int(self["period"].nunique())
 
     def convergence(self) -> str:
-        """One sentence on the model's fits (see :func:`forecast.backtest.convergence`)."""
-        from .forecast.backtest import convergence
-
+        """One sentence on the model's fits (:func:`convergence`)."""
         return convergence(pd.DataFrame(self))
 
     def summary(self) -> pd.DataFrame:
-        """Per point and method: errors, bias, coverage and CRPS (the forecast backtest's
-        :func:`~salesops_models.forecast.backtest.summarize`)."""
-        from .forecast.backtest import summarize
-
+        """Per point and method: errors, bias, coverage and CRPS (:func:`summarize`)."""
         return summarize(pd.DataFrame(self))
 
     def write(self, path: str | Path) -> Path:
@@ -151,4 +188,13 @@ class Backtest(pd.DataFrame):
         return path, (cls.read(path) if path.exists() else None)
 
 
-__all__ = ["Backtest", "complete_quarters", "covered", "crps_from_draws", "model_rows", "pit"]
+__all__ = [
+    "Backtest",
+    "complete_quarters",
+    "convergence",
+    "covered",
+    "crps_from_draws",
+    "model_rows",
+    "pit",
+    "summarize",
+]

@@ -28,13 +28,13 @@ from . import config
 from .crm import CRM
 from .runtime import pid_alive
 from .schema import CRM_TABLE_NAMES, OPTIONAL_TABLE_NAMES, TABLE_NAMES
-from .warehouse.sql_store import is_database_url
+from .sql_store import is_database_url
 
 
 def resolve_store(source: str | Path):
     """A DuckDB path (relative paths from the current directory) or a :class:`DatabaseURL`."""
     if is_database_url(source):
-        from .warehouse.sql_store import DatabaseURL
+        from .sql_store import DatabaseURL
 
         return DatabaseURL(str(source))
     return Path(source)
@@ -43,7 +43,7 @@ def resolve_store(source: str | Path):
 def load_store(source: str | Path = config.DEFAULT_DB) -> CRM:
     """Read a :class:`CRM` from a DuckDB file or a database URL."""
     if is_database_url(source):
-        from .warehouse.sql_store import load_sql
+        from .sql_store import load_sql
 
         return load_sql(str(source))
     return load_duckdb(source)
@@ -54,7 +54,7 @@ def save_store(
 ):
     """Write ``crm`` (and ``extra`` tables) to a DuckDB file or a database URL, atomically."""
     if is_database_url(target):
-        from .warehouse.sql_store import save_sql
+        from .sql_store import save_sql
 
         return save_sql(crm, str(target), extra)
     return save_duckdb(crm, target, extra)
@@ -128,7 +128,7 @@ def save_tables(path: str | Path, tables: dict[str, pd.DataFrame]) -> Path:
         if name in CRM_TABLE_NAMES:
             raise ValueError(f"save_tables does not replace the CRM table {name!r}")
     if is_database_url(path):
-        from .warehouse.sql_store import save_sql_tables
+        from .sql_store import save_sql_tables
 
         return save_sql_tables(str(path), tables)
     path = Path(path)
@@ -213,7 +213,7 @@ def store_fingerprint(path: str | Path) -> str:
     import hashlib
 
     if is_database_url(path):
-        from .warehouse.sql_store import sql_fingerprint
+        from .sql_store import sql_fingerprint
 
         return sql_fingerprint(str(path))
     path = Path(path)
@@ -239,7 +239,7 @@ def store_fingerprint(path: str | Path) -> str:
 def count_rows(path: str | Path, table: str) -> int:
     """Rows of one table of a store (0 when the file or the table is missing or unreadable)."""
     if is_database_url(path):
-        from .warehouse.sql_store import sql_count_rows
+        from .sql_store import sql_count_rows
 
         return sql_count_rows(str(path), table)
     path = Path(path)
@@ -284,7 +284,7 @@ def clean_stale_temporaries(folder: str | Path) -> list[Path]:
 
 def list_tables(path: str | Path = config.DEFAULT_DB) -> list[str]:
     if is_database_url(path):
-        from .warehouse.sql_store import list_sql_tables
+        from .sql_store import list_sql_tables
 
         return list_sql_tables(str(path))
     path = Path(path)
@@ -299,7 +299,7 @@ def list_tables(path: str | Path = config.DEFAULT_DB) -> list[str]:
 def read_table(name: str, path: str | Path = config.DEFAULT_DB) -> pd.DataFrame:
     """Read any table (canonical or extra, e.g. ``truth_reps``, ``load_rejects``)."""
     if is_database_url(path):
-        from .warehouse.sql_store import read_sql_table
+        from .sql_store import read_sql_table
 
         return read_sql_table(str(path), name)
     path = Path(path)
@@ -316,7 +316,7 @@ def read_table(name: str, path: str | Path = config.DEFAULT_DB) -> pd.DataFrame:
 
 def read_meta(path: str | Path = config.DEFAULT_DB) -> dict:
     if is_database_url(path):
-        from .warehouse.sql_store import read_sql_meta
+        from .sql_store import read_sql_meta
 
         return read_sql_meta(str(path))
     return json.loads(read_table("_meta", path).set_index("key")["value"].to_json())

@@ -236,7 +236,8 @@ def test_the_forecast_samples_one_variable_per_cell():
     non-centered) its data choose: no unused standard normals for NUTS to carry."""
     import pandas as pd
 
-    from salesops_models.forecast.model import FREE_PARAMETERS, BookingsForecastModel
+    from salesops_models.forecast.model import BookingsForecastModel
+    from salesops_models.forecast.settings import FREE_PARAMETERS
     from salesops_models.synthetic import generate_org
 
     crm = generate_org(n_reps=8, years=1.5, seed=2).crm

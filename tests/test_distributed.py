@@ -11,8 +11,9 @@ import pytest
 from test_capacity_engine import params  # seats of one productivity
 
 from salesops_models import config
+from salesops_models.capacity.scenario_costs import CapacityScenarioInputs
 from salesops_models.capacity.simulate import simulate, simulate_chunked
-from salesops_models.comp import CapacityScenarioInputs, CostInputs, cost_monte_carlo, load_plan
+from salesops_models.comp import CostInputs, cost_monte_carlo, load_plan
 from salesops_models.distributed import client_for, map_ordered
 from salesops_models.reports import load_schedule, run_entries
 

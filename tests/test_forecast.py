@@ -15,18 +15,20 @@ from hypothesis import strategies as st
 
 from salesops_models.crm import as_of_cutoff
 from salesops_models.forecast.data import (
+    COVARIATES,
     DURATION_EDGES,
     N_STAGES,
     build_training_data,
+    covariate_patterns,
     make_levels,
     to_days,
 )
-from salesops_models.forecast.model import COVARIATES, covariate_patterns
 from salesops_models.forecast.simulate import PosteriorDraws, simulate_paths
 from salesops_models.schema import DEFAULT_STAGE_PROBABILITY, OPEN_STAGES
 
 # the package exports a function named backtest, so import the module by name
 bt = importlib.import_module("salesops_models.forecast.backtest")
+sc = importlib.import_module("salesops_models.scoring")
 AS_OF = "2026-03-20"
 
 
@@ -412,16 +414,16 @@ def test_crps_matches_its_definition():
     x = rng.normal(10, 2, 400)
     y = 11.3
     brute = np.abs(x - y).mean() - 0.5 * np.abs(x[:, None] - x[None, :]).mean()
-    assert bt.crps_from_draws(x, y) == pytest.approx(brute, rel=1e-10)
+    assert sc.crps_from_draws(x, y) == pytest.approx(brute, rel=1e-10)
     # a point forecast (all draws equal) scores its absolute error
-    assert bt.crps_from_draws(np.full(10, 8.0), y) == pytest.approx(3.3)
+    assert sc.crps_from_draws(np.full(10, 8.0), y) == pytest.approx(3.3)
 
 
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=40), st.floats(-1e3, 1e3))
 def test_crps_is_nonnegative_and_proper_at_the_sample(xs, y):
     x = np.array(xs)
-    assert bt.crps_from_draws(x, y) >= -1e-9
+    assert sc.crps_from_draws(x, y) >= -1e-9
 
 
 def test_scores_and_coverage():
@@ -500,7 +502,7 @@ def test_coinciding_baselines_are_named_and_missing_ones_say_so():
     assert bt.coinciding(frame) == ["commit roll-up equals stage-weighted on every forecast"]
     scored = frame.assign(abs_error_pct=frame["forecast"], error_pct=0.0, covered_50=np.nan,
                           covered_80=np.nan, covered_90=np.nan, crps_pct=0.0)  # fmt: skip
-    compact = bt.compact_summary(bt.summarize(scored)).set_index("method")
+    compact = bt.compact_summary(sc.summarize(scored)).set_index("method")
     assert compact.loc["seasonal naive", "day 1"] == "no forecast (no history)"
 
 
@@ -514,8 +516,8 @@ def test_pit_and_calibration_table_and_plot():
     from salesops_models.forecast.plots import plot_calibration
 
     draws = np.arange(1.0, 101.0)
-    assert bt.pit(draws, 50.0) == pytest.approx(0.495)  # 49 below, one tie
-    assert bt.pit(draws, 0.0) == 0.0 and bt.pit(draws, 1e9) == 1.0
+    assert sc.pit(draws, 50.0) == pytest.approx(0.495)  # 49 below, one tie
+    assert sc.pit(draws, 0.0) == 0.0 and sc.pit(draws, 1e9) == 1.0
     rng = np.random.default_rng(5)
     rows = []
     for point, pits in (("day 1", rng.uniform(0.4, 0.6, 10)), ("week 4", rng.uniform(0, 1, 10))):
@@ -563,7 +565,7 @@ def test_goal_table_reads_the_summary():
                 "crps_pct": 10.0,
             }
         )
-    g = bt.goals(bt.summarize(pd.DataFrame(rows)), "week 4").set_index("goal")["met"]
+    g = bt.goals(sc.summarize(pd.DataFrame(rows)), "week 4").set_index("goal")["met"]
     assert g.iloc[0] and not g.iloc[1] and g.iloc[2]  # 3.3% error; coverage 67%; 67% lower
 
 
@@ -580,10 +582,10 @@ def test_backtest_convergence_sentence_names_the_failed_fits():
             "attempts": [1, 2, 2],
         }
     )
-    text = bt.convergence(fits)
+    text = sc.convergence(fits)
     assert text.startswith("2 of 3 fits converged (max r_hat 1.030, 2 divergences, 2 after")
     assert "Not converged: 2026-Q2 day 1 (why: sd_rep[advance])" in text
-    assert bt.convergence(fits.iloc[:2]).endswith("1 after a retry with more tuning).")
+    assert sc.convergence(fits.iloc[:2]).endswith("1 after a retry with more tuning).")
 
 
 # --- real sampling ------------------------------------------------------------------------
@@ -756,7 +758,7 @@ def test_prior_predictive_covers_plausible_orgs(small_org):
 
     # 400 draws: the 5% quantile of 60 draws moved between 21 and 31 days with the seed (the
     # prior's own is ~20-23), so a change of random stream alone could cross the bound
-    prior = BookingsForecastModel().prior_predictive(small_org.crm, "2026-06-30", samples=400)
+    prior = BookingsForecastModel().implied_prior(small_org.crm, "2026-06-30", samples=400)
     # priors allow win rates from creation from a few % to most deals, cycles of days to years
     assert (prior["win_rate_p05"] < 0.05).all() and (prior["win_rate_p95"] > 0.3).all()
     assert (prior["cycle_days_p05"] < 30).all() and (prior["cycle_days_p95"] > 120).all()

@@ -218,3 +218,78 @@ def test_no_import_cycles_between_modules():
         if v not in state and visit(v, [v]):
             break
     assert not cycle, " -> ".join(cycle)
+
+
+# --- layers: the allowed direction between areas ----------------------------------------------
+def test_every_area_sits_in_a_layer():
+    from salesops_models.layers import RANK, area_of
+
+    areas = set()
+    for p in PACKAGE.rglob("*.py"):
+        name = ".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts)
+        areas.add(area_of(name.removesuffix(".__init__")))
+    assert areas <= set(RANK), sorted(areas - set(RANK))
+
+
+def test_areas_import_only_in_the_allowed_direction():
+    """Every import between areas (function-level ones included) goes down the layer table
+    of salesops_models.layers, so no cycle between areas is possible."""
+    from salesops_models.layers import allowed, area_imports
+
+    wrong = {
+        f"{a} -> {b}": sorted(set(mods))[:3]
+        for (a, b), mods in area_imports().items()
+        if not allowed(a, b)
+    }
+    assert not wrong, wrong
+
+
+def test_the_layer_table_rejects_an_upward_import():
+    from salesops_models.layers import allowed, layer_of
+
+    assert allowed("forecast", "crm") and allowed("cli", "forecast")
+    assert not allowed("crm", "forecast") and not allowed("store", "warehouse")
+    assert not allowed("comp", "capacity") and allowed("capacity", "comp")
+    assert layer_of("scoring") == "core" and layer_of("health") == "views"
+
+
+# --- the model contract -----------------------------------------------------------------------
+def _bayes_models():
+    from salesops_models.bayes import BayesModel
+
+    seen, todo = [], list(BayesModel.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        seen.append(cls)
+        todo += cls.__subclasses__()
+    return seen
+
+
+@pytest.mark.parametrize("method", ["fit", "prior_predictive"])
+def test_every_model_keeps_the_contract_signatures(method):
+    """fit(crm, as_of=None, *, seed=0, progressbar=False) and prior_predictive(crm,
+    as_of=None, *, samples, seed=0), both returning InferenceData, in every model."""
+    import inspect
+
+    models = _bayes_models()
+    assert {m.__name__ for m in models} >= {"BookingsForecastModel", "ProductivityModel"}
+    for cls in models:
+        sig = inspect.signature(getattr(cls, method))
+        params = list(sig.parameters.values())
+        positional = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+        assert positional[0] == "self" and len(positional) == 3, (cls, positional)
+        assert positional[2] == "as_of" and sig.parameters["as_of"].default is None
+        keyword = {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
+        assert keyword["seed"] == 0, cls
+        if method == "fit":
+            assert keyword["progressbar"] is False, cls
+        else:
+            assert "samples" in keyword, cls
+        assert "InferenceData" in str(sig.return_annotation), (cls, sig.return_annotation)
+
+
+def test_the_model_base_is_abstract():
+    from salesops_models.bayes import BayesModel
+
+    with pytest.raises(TypeError, match="abstract"):
+        BayesModel()

@@ -15,6 +15,8 @@ from salesops_models.comp import read_comp_inputs
 from salesops_models.crm import CRM
 from salesops_models.loaders import load_mapping
 from salesops_models.loaders.common import LoadError
+from salesops_models.pipeline import pushdown
+from salesops_models.sql_store import DatabaseURL, engine
 from salesops_models.store import (
     load_duckdb,
     load_store,
@@ -24,9 +26,7 @@ from salesops_models.store import (
     store_fingerprint,
 )
 from salesops_models.synthetic.hostile import hostile_crm
-from salesops_models.warehouse import pushdown
 from salesops_models.warehouse.local_server import temporary_postgres
-from salesops_models.warehouse.sql_store import DatabaseURL, engine
 
 #: As-of moments across the fiscal-year boundary (a calendar year here; a February year in
 #: the hostile test), a quarter end, and mid-quarter at a time of day.
@@ -237,7 +237,7 @@ import sys
 for name in ("sqlalchemy", "psycopg", "dask", "distributed"):
     sys.modules[name] = None  # import fails, as without the extra
 from salesops_models.store import load_store
-from salesops_models.warehouse import pushdown
+from salesops_models.pipeline import pushdown
 from salesops_models.distributed import map_ordered
 crm = load_store({str(db)!r})
 assert len(pushdown.snapshot({str(db)!r}, "2025-06-30")) == len(crm.as_of("2025-06-30"))

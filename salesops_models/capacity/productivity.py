@@ -462,7 +462,9 @@ class ProductivityModel(BayesModel):
         self.model = model
         return model
 
-    def prior_predictive(self, crm_or_data, samples: int = 500, seed: int = 0) -> az.InferenceData:
+    def prior_predictive(
+        self, crm_or_data, as_of=None, *, samples: int = 500, seed: int = 0
+    ) -> az.InferenceData:
         """Prior draws of the parameters and, in ``prior_predictive``, of the statistics the
         model observes: each rep's mean log booked month (``mean_log``, as
         :func:`sufficient_stats`) and share of months with bookings (``booked_share``)."""
@@ -471,7 +473,7 @@ class ProductivityModel(BayesModel):
         import pymc as pm
         from scipy.special import digamma, polygamma
 
-        data = self._data(crm_or_data)
+        data = self._data(crm_or_data, as_of)
         model = self.build_model(data)
         with quiet(), model, warnings.catch_warnings():
             # the Potential is the likelihood; prior draws do not need it (said, not warned)
@@ -535,7 +537,7 @@ class ProductivityModel(BayesModel):
         )
 
     def fit(
-        self, crm_or_data, seed: int = 0, progressbar: bool = False, as_of=None
+        self, crm_or_data, as_of=None, *, seed: int = 0, progressbar: bool = False
     ) -> az.InferenceData:
         """Fit on a CRM (its history up to ``as_of``, default its last day), a
         :func:`rep_months` table or :class:`ProductivityData`."""

@@ -30,7 +30,7 @@ def compile_cache_command(
         return
     if warm:
         from ..forecast import BookingsForecastModel
-        from ..forecast.model import COMPILED_MODEL_WORDS
+        from ..forecast.settings import COMPILED_MODEL_WORDS
 
         info = BookingsForecastModel.warm_up()
         console.print(

@@ -69,9 +69,8 @@ def forecast_calibrate(
 
 def _print_study(bt, n_orgs: int) -> None:
     """Coverage by org, pooled coverage beside chance, errors by org, convergence."""
-    from ..forecast.backtest import convergence
     from ..forecast.synthetic_backtest import coverage_by_org, pooled_calibration, pooled_errors
-    from ..scoring import model_rows
+    from ..scoring import convergence, model_rows
 
     console.print(table(coverage_by_org(bt), "Quarters inside the 80% interval, by org"))
     cal = pooled_calibration(bt)

@@ -88,8 +88,8 @@ def table(df, title: str) -> Table:
 
 def where(store) -> str:
     """A store as the terminal shows it: the path, or the URL without its password."""
+    from ..sql_store import redact
     from ..store import is_database_url
-    from ..warehouse.sql_store import redact
 
     return redact(str(store)) if is_database_url(store) else str(store)
 

@@ -182,7 +182,7 @@ def pull(
     """Import a warehouse's CRM tables with the importers' row checks (rows read = accepted +
     rejected); prints the load summary."""
     from ..loaders import load_mapping
-    from ..warehouse.pull import pull as pull_tables
+    from ..loaders.warehouse import pull as pull_tables
 
     result = load_mapping(mapping, url=url) if mapping else pull_tables(url)
     target = db if db else config.DATA_DIR / f"{config.store_stem(url)}.duckdb"
@@ -252,7 +252,7 @@ def as_of_cmd(
 ):
     """The open pipeline as it stood on a past date, by stage (computed in the store's
     database: the history is not loaded)."""
-    from ..warehouse.pushdown import pipeline_by_stage
+    from ..pipeline.pushdown import pipeline_by_stage
 
     by_stage = pipeline_by_stage(db, date, period)
     title = f"Open pipeline as of {date}" + (f", closing in {period}" if period else "")

@@ -76,7 +76,7 @@ def forecast_run(
 
 def _print_fit(model) -> None:
     """How the model was compiled and sampled, and whether the fit converged."""
-    from ..forecast.model import COMPILED_MODEL_WORDS
+    from ..forecast.settings import COMPILED_MODEL_WORDS
 
     diag = model.diagnostics()
     color = "green" if diag.ok else "yellow"

@@ -1,7 +1,6 @@
 """Compensation: declarative plans, exact statements, Monte Carlo cost for finance."""
 
 from .cost import (
-    CapacityScenarioInputs,
     CostInputs,
     CostResult,
     DealDraws,
@@ -21,7 +20,6 @@ from .result import StatementResult
 from .statements import compute_statements
 
 __all__ = [
-    "CapacityScenarioInputs",
     "CompInputs",
     "CostInputs",
     "CostResult",

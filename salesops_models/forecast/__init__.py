@@ -1,12 +1,15 @@
 """Bayesian bookings forecast: model, posterior simulation, backtests and the forecast ledger.
 
 >>> from salesops_models.forecast import BookingsForecastModel   # doctest: +SKIP
->>> model = BookingsForecastModel().fit(crm, as_of="2026-08-15")  # doctest: +SKIP
+>>> model = BookingsForecastModel()                                # doctest: +SKIP
+>>> idata = model.fit(crm, as_of="2026-08-15", seed=1)  # the posterior  # doctest: +SKIP
+>>> model.forecast("2026-Q3").quantiles()                         # doctest: +SKIP
 """
 
 from ..diagnostics import Diagnostics
+from ..scoring import crps_from_draws, summarize
 from . import ledger
-from .backtest import backtest, baselines, crps_from_draws, goals, summarize
+from .backtest import backtest, baselines, goals
 from .data import TrainingData, build_training_data, make_levels
 from .model import BookingsForecastModel
 from .simulate import Forecast, forecast_period

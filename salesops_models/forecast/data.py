@@ -174,7 +174,7 @@ def pool_small_teams(rep_team: list[str], min_reps: int = MIN_TEAM_REPS) -> list
 
 def observed_summary(crm: CRM, as_of, days: int = 365) -> pd.DataFrame:
     """What the data known on ``as_of`` shows per segment, beside the model's implied
-    summary (:func:`~.simulate.implied_summary`): the win rate of deals closed in the last
+    summary (:func:`~.prior_check.implied_summary`): the win rate of deals closed in the last
     ``days`` (won / closed), the median days from creation to a win of those won, and the
     mean weekly creations over the same window. Nothing after ``as_of`` is read.
 

@@ -65,9 +65,10 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from ..bayes import DEFAULT_SAMPLER_CONFIG as BASE_SAMPLER_CONFIG
 from ..bayes import BayesModel, NotFittedError, quiet
 from ..crm import CRM
+from .cells import _normal_stats, cell_indices, collapse_cells
+from .compiled import CompiledGraphMixin
 from .data import (
     COVARIATES,
     DURATION_EDGES,
@@ -76,162 +77,24 @@ from .data import (
     build_training_data,
     covariate_patterns,
     make_levels,
-    pattern_index,
 )
-
-#: the cell index rows the fused exposure op reads (base, pattern, rep, period level)
-CELL_INDEX_ROWS = ("base", "pattern", "rep", "quarter")
-
-RISKS = ("advance", "lost")
-
-DEFAULT_MODEL_CONFIG = {
-    "history_quarters": 4,  # quarters of stage exposure used (bounds fit cost); 0 = all
-    "arrival_weeks": 104,  # weeks of creation counts used for arrivals
-    # prior means of the log daily hazards: advance about 1/20 per day, lost about 1/90 (a
-    # stage converts ~80% of the time, a deal from creation ~35%, with wide spread)
-    "hazard_mu": [-3.0, -4.5],
-    "hazard_sd": 1.5,
-    "bin_sd": 0.5,  # deviation of a time-in-stage bin from its stage's level
-    "segment_sd": 1.0,
-    # Gamma(2, 2 / mean) priors on the pooling scales: boundary-avoiding (Chung et al. 2013),
-    # so the sampler does not wander into the funnel's neck when an effect is tiny
-    "team_sd": 0.1,
-    "rep_sd": 0.15,
-    "beta_sd": 0.5,
-    "period_sd": 0.1,
-    "amount_change_sd": 0.3,
-    # how far a segment's typical won-deal size sits from the population's (log scale)
-    "won_amount_segment_sd": 0.5,
-    # a baseline hazard cell with at least this many events is sampled centered, with fewer
-    # non-centered (see build_model)
-    "dense_events": 5,
-    # likewise a rep's effect: centered from this many events, where the data pin the effect
-    # (sd ~ 1/sqrt(n)) below the smallest spread of reps we expect: 1/sqrt(1500) = 0.026.
-    # The sample org's reps differ in advance speed by sd_rep ~0.04: centered from 400
-    # events (1/sqrt(400) = 0.05, no tighter than the spread), the centered reps made a
-    # funnel with sd_rep (bulk ESS 150-370 on early as-of dates, 10 of 24 backtest fits
-    # retried); from 1,500 its bulk ESS was 800-1,060 on the same fits. Maven's 30 agents
-    # (30-240 events) centered from 100 events: 9-40 divergences
-    "dense_rep_events": 1500,
-    # "cells": Poisson on sufficient statistics with the fused exposure op (default);
-    # "gather": the same cells as PyTensor gathers from two outer sums (the implementation
-    # before the fused op; benchmark baseline); "rows": one Poisson term per exposure piece
-    # (the naive per-deal formulation, same posterior; benchmark baseline)
-    "likelihood": "cells",
-}
-#: index spaces are padded to the next power of two, at least these (see
-#: BookingsForecastModel.shapes): the sample org (3 segments, 13 teams, 85 reps) and the
-#: Maven sample (4, 6, 30) share one graph, so one compiled model in a session (and on the
-#: machine: :mod:`salesops_models.compile_cache`)
-CAPACITY_FLOORS = {"segment": 4, "team": 16, "rep": 128}
-#: how a fit got its compiled model (``compile_info["compiled_model"]``), in words
-COMPILED_MODEL_WORDS = {
-    "reused": "reused from this session",
-    "disk": "loaded from this machine's compile cache",
-    "compiled": "compiled",
-    "pymc": "built for PyMC's sampler",
-}
-#: the blocks of the packed ``events`` array, in order
-EVENT_BLOCKS = ("base", "rep", "quarter", "pattern")
-
-
-def capacity(n: int, floor: int) -> int:
-    """The smallest power of two >= ``n`` and >= ``floor``.
-
-    >>> capacity(85, 128), capacity(130, 128), capacity(3, 4)
-    (128, 256, 4)
-    """
-    return max(int(floor), 1 << max(0, int(n) - 1).bit_length())
-
-
-#: posterior draws a forecast simulates by default (thinned evenly from the 4,000 of a
-#: fit): the Monte Carlo error of its P10/P50/P90 is ~0.3% of bookings (sd / sqrt(2000)
-#: for an interval of +-8%), and 2,000 took 2.5 s where 4,000 took 5.1 s (sample org)
-FORECAST_DRAWS = 2000
-
-# two chains of 2,000 draws after 300 tuning steps, one chain per core. The r_hat check
-# over ~900 parameters needs ~4,000 draws (with 3,000 its maximum reached 1.010 by chance),
-# and these come cheaper from two chains than from four: each chain tunes once (tuning takes
-# ~24 leapfrog steps a draw against 15 after it), and nutpie's mass-matrix adaptation
-# settles in 300 steps. Split r_hat compares the chains' four halves. Measured on the sample
-# org (same run): 9-11 s with min bulk ESS 900 against 13.3 s for four chains of 1,000
-# after 500 tuning steps (ESS 770)
-DEFAULT_SAMPLER_CONFIG = dict(BASE_SAMPLER_CONFIG) | {"chains": 2, "tune": 300, "draws": 2000}
-
-
-FREE_PARAMETERS = (
-    "mu_stage",
-    "z_bin",
-    "sd_segment",
-    "base_raw",
-    "sd_team",
-    "sd_rep",
-    "z_team",
-    "rep_raw",
-    "sd_period",
-    "z_period",
-    "z_period_now",
-    *(f"beta_{c}" for c in COVARIATES),
-    "mu_amount_change",
-    "sd_amount_change",
-    "mu_won_amount_pop",
-    "mu_won_amount",
-    "log_sd_won_amount_pop",
-    "log_sd_won_amount",
-    "arrival_level_mid",
-    "arrival_trend",
-    "arrival_season",
-    "arrival_log_alpha",
+from .settings import (
+    CAPACITY_FLOORS,
+    CELL_INDEX_ROWS,
+    DEFAULT_MODEL_CONFIG,
+    DEFAULT_SAMPLER_CONFIG,
+    DIAGNOSED_PARAMETERS,
+    EVENT_BLOCKS,
+    FORECAST_DRAWS,
+    FREE_PARAMETERS,
+    PARAMETER_WORDS,
+    RISKS,
+    capacity,
+    select_window,
 )
 
 
-# checked for convergence: the quantities themselves where a free parameter is a cell of a
-# mixed reparameterization (centered in some cells, a standard normal score in others)
-DIAGNOSED_PARAMETERS = tuple(p for p in FREE_PARAMETERS if p not in ("base_raw", "rep_raw")) + (
-    "base",
-    "rep_effect",
-)
-
-PARAMETER_WORDS = {
-    "mu_stage": "typical daily chance of a deal leaving each stage",
-    "z_bin": "how that chance changes with time in the stage",
-    "sd_segment": "how much segments differ in stage speed",
-    "base": "stage speed of one segment, stage and time-in-stage",
-    "sd_team": "how much teams differ in win and loss speed",
-    "sd_rep": "how much reps differ in win and loss speed",
-    "z_team": "one team's win and loss speed",
-    "rep_effect": "one rep's win and loss speed",
-    "sd_period": "how much quarters differ (the shared good/bad quarter effect)",
-    "z_period": "one past quarter's shared effect (standardized)",
-    "z_period_now": "the current quarter's shared effect (standardized)",
-    "mu_amount_change": "typical change of a deal's amount by stage",
-    "sd_amount_change": "spread of amount changes",
-    "mu_won_amount_pop": "typical size of a won deal",
-    "mu_won_amount": "typical size of a won deal in one segment",
-    "log_sd_won_amount_pop": "spread of won-deal sizes",
-    "log_sd_won_amount": "spread of won-deal sizes in one segment",
-    "arrival_level_mid": "weekly new deals per segment",
-    "arrival_trend": "growth of weekly new deals",
-    "arrival_season": "month-of-year pattern of new deals",
-    "arrival_log_alpha": "week-to-week noise of new deals",
-    "beta_type": "effect of the opportunity type (new / expansion / renewal)",
-    "beta_push": "effect of a pushed close date",
-    "beta_size": "effect of deal size",
-    "beta_call": "effect of the rep's forecast category",
-    "beta_age": "effect of deal age",
-}
-
-
-def select_window(td: TrainingData, history_quarters: int) -> pd.DataFrame:
-    """Cells of the last ``history_quarters`` quarters before the cutoff (0 = all)."""
-    cells = td.cells
-    if not history_quarters:
-        return cells
-    current = int(td.levels.quarter_index(np.array([td.cutoff_days - 1e-6]))[0])
-    return cells[cells["quarter"] > current - history_quarters]
-
-
-class BookingsForecastModel(BayesModel):
+class BookingsForecastModel(CompiledGraphMixin, BayesModel):
     """Hierarchical Bayesian model of deal outcomes, timing, amounts and arrivals.
 
     Examples
@@ -641,10 +504,11 @@ class BookingsForecastModel(BayesModel):
         return model
 
     # --- workflow ---------------------------------------------------------------------------
-    def prior_predictive(self, crm: CRM, as_of, samples: int = 200, seed: int = 0):
-        """Prior draws of the parameters and what they imply (see :func:`.simulate.implied`):
-        win rate from creation, median cycle days and weekly creations per segment, to check
-        that the priors allow every plausible org and not much more."""
+    def prior_predictive(
+        self, crm: CRM, as_of=None, *, samples: int = 200, seed: int = 0
+    ) -> az.InferenceData:
+        """Prior draws of the parameters (group ``prior``, on the org's labels); the likelihood
+        terms are potentials, so :meth:`implied_prior` turns the draws into what they imply."""
         import pymc as pm
 
         td = self.training_data(crm, as_of)
@@ -657,72 +521,19 @@ class BookingsForecastModel(BayesModel):
             # only parameter draws are used (the likelihood terms are Potentials)
             warnings.simplefilter("ignore", UserWarning)
             prior = pm.sample_prior_predictive(samples, random_seed=seed)
-        prior = self._postprocess(prior)
-        from .simulate import implied_summary
+        self._prior_data = td
+        return self._postprocess(prior)
 
-        return implied_summary(prior.prior, td, seed=seed)
+    def implied_prior(
+        self, crm: CRM, as_of=None, *, samples: int = 200, seed: int = 0
+    ) -> pd.DataFrame:
+        """What the prior implies per segment (:func:`.prior_check.implied_summary`): win
+        rate from creation, cycle days and weekly creations, to check that the priors allow
+        every plausible org and not much more."""
+        from .prior_check import implied_summary
 
-    def compile_key(self, lv, backend: str) -> tuple:
-        """What the compiled model depends on: the capacities, the config and the backend
-        (not the org's labels, its rep -> team map or the as-of date, which are data)."""
-        return (
-            tuple(sorted(self.shapes(lv).items())),
-            backend,
-            json.dumps(self.model_config, sort_keys=True),
-        )
-
-    def _compiled(self, td: TrainingData, backend: str):
-        """Compile once per (capacities, config, backend); later as-of dates and other orgs
-        of the same capacities swap the data (and the labels, see :meth:`_postprocess`).
-        In another process the compiled model is loaded from disk when this machine compiled
-        the same graph before (:mod:`salesops_models.compile_cache`); ``compile_info`` (and
-        the fit's ``attrs``) say which: ``compiled_model`` is ``"reused"`` (this model's, in
-        memory), ``"disk"``, ``"compiled"`` or ``"pymc"`` (no nutpie), with
-        ``compile_seconds``."""
-        import time
-
-        lv = td.levels
-        key = self.compile_key(lv, backend)
-        cache = getattr(self, "_cache", None)
-        started = time.perf_counter()
-        self._labels = {"segment": lv.segments, "team": lv.teams, "rep": lv.reps}
-        data = None
-        if cache is not None and cache[0] == key:
-            import pymc as pm
-
-            data = self.model_data(td)
-            # the PyMC model's data too, not only the compiled log density's: the chains'
-            # starting points come from a function of the model's data, and a fit must not
-            # depend on which data the model was compiled with (a reused model and a fresh
-            # one give the same draws for the same seed; tested)
-            with cache[1]:
-                pm.set_data(data)
-            self.compile_info = {"compiled_model": "reused", "compile_seconds": 0.0}
-            if backend == "nutpie":
-                known = cache[2].shared_data  # data the graph does not read were pruned
-                return (
-                    cache[1],
-                    cache[2].with_data(**{k: v for k, v in data.items() if k in known}),
-                    data,
-                )
-            return cache[1], None, data
-        model = self.build_model(td)
-        compiled, source = None, "pymc"
-        if backend == "nutpie":
-            from ..bayes import compile_nutpie
-
-            data = self.model_data(td)
-            per_row = ("cell_exposure", "cell_index", "row_index", "row_events")
-            per_row += ("arrival_index", "arrival_values")
-            compiled, source = compile_nutpie(
-                model, {k: v[..., :1].copy() for k, v in data.items() if k in per_row}
-            )
-        self.compile_info: dict = {
-            "compiled_model": source,
-            "compile_seconds": round(time.perf_counter() - started, 3),
-        }
-        self._cache = (key, model, compiled)
-        return model, compiled, data
+        prior = self.prior_predictive(crm, as_of, samples=samples, seed=seed)
+        return implied_summary(prior.prior, self._prior_data, seed=seed)
 
     def _postprocess(self, idata: az.InferenceData) -> az.InferenceData:
         """The org's own labels on the padded index spaces, and the padding dropped (it is
@@ -739,44 +550,8 @@ class BookingsForecastModel(BayesModel):
             setattr(idata, group, ds)
         return idata
 
-    def precompile(self, crm: CRM | None = None) -> dict:
-        """Compile the model (and keep it in the machine's compile cache) without sampling:
-        on a small generated org by default, whose capacities are the floors every org of up
-        to 4 segments, 16 teams and 128 reps shares, so the first fit of such an org in any
-        later process loads it from disk instead of compiling (``make install`` runs this:
-        ``salesops compile-cache --warm``). Returns :attr:`compile_info`.
-
-        Examples
-        --------
-        >>> BookingsForecastModel().precompile()["compiled_model"] in ("disk", "compiled", "pymc")
-        True
-        """
-        if crm is None:
-            from ..synthetic import generate_org
-
-            crm = generate_org(n_reps=6, years=1, seed=0).crm
-        levels = make_levels(crm)
-        td = build_training_data(crm, crm.data_end, levels)
-        self._compiled(td, self.backend())
-        return dict(self.compile_info)
-
-    @classmethod
-    def warm_up(cls) -> dict:
-        """What a machine compiles for its first forecast, done once (``salesops compile-cache
-        --warm``, run by ``make install``): the model (kept in the compile cache, as by
-        :meth:`precompile`), PyTensor's and numba's own caches, and the forecast's simulation kernels, by a
-        short fit and forecast of a small generated org (a few hundred draws, not a result:
-        its convergence is not checked). Returns the model's :attr:`compile_info`."""
-        from ..synthetic import generate_org
-
-        crm = generate_org(n_reps=6, years=1, seed=0).crm
-        model = cls(sampler_config={"draws": 100, "tune": 100, "retries": 0})
-        model.fit(crm)  # compiles the model, or loads it from the compile cache
-        model.forecast(crm.quarter(crm.data_end), draws=50)
-        return dict(model.compile_info)
-
     def fit(
-        self, crm: CRM, as_of=None, seed: int = 0, progressbar: bool = False, levels=None
+        self, crm: CRM, as_of=None, *, seed: int = 0, progressbar: bool = False, levels=None
     ) -> az.InferenceData:
         """Fit on the history visible as of ``as_of`` (default: the data's last day).
 
@@ -868,61 +643,3 @@ class BookingsForecastModel(BayesModel):
         self.crm = crm
         self.data = self.training_data(crm, pd.Timestamp(idata.attrs["as_of"]))
         self.model_data(self.data)  # sets cells and period slots
-
-
-def collapse_cells(cells: pd.DataFrame, period_stages) -> pd.DataFrame:
-    """Merge the quarters of cells in stages the period effect does not act on (fewer cells,
-    same likelihood: their hazard does not depend on the quarter)."""
-    cells = cells.copy()
-    cells.loc[~cells["stage"].isin(list(period_stages)), "quarter"] = -1
-    keys = [c for c in cells.columns if c not in ("exposure", "n_advance", "n_lost")]
-    return cells.groupby(keys, sort=True).sum().reset_index()
-
-
-def cell_indices(
-    cells: pd.DataFrame, n_seg: int, n_rep: int, n_quarters: int
-) -> dict[str, np.ndarray]:
-    """Flat indices of each cell into the effect vectors (``n_seg`` segments, ``n_rep`` reps
-    and ``n_quarters`` slots plus the "no period effect" slot), and event totals per level."""
-    n_bin = len(DURATION_EDGES)
-    base = (cells["segment"].to_numpy() * N_STAGES + cells["stage"].to_numpy()) * n_bin + cells[
-        "bin"
-    ].to_numpy()
-    q = cells["quarter"].to_numpy()
-    quarter = np.where(q >= 0, q, n_quarters)
-    out = {
-        "base": base,
-        "rep": cells["rep"].to_numpy(),
-        "quarter": quarter,
-        "pattern": pattern_index(cells),
-        "exposure": cells["exposure"].to_numpy(dtype=float),
-    }
-    n_pattern = int(np.prod([len(levels) for _, levels, _ in COVARIATES.values()]))
-    sizes = {
-        "base": n_seg * N_STAGES * n_bin,
-        "rep": n_rep,
-        "quarter": n_quarters + 1,
-        "pattern": n_pattern,
-    }
-    for key, size in sizes.items():
-        if len(out[key]) and (out[key].min() < 0 or out[key].max() >= size):
-            raise ValueError(f"cell {key} index outside 0..{size - 1}")
-    out["base_pattern"] = out["base"] * n_pattern + out["pattern"]
-    out["rep_quarter"] = out["rep"] * sizes["quarter"] + out["quarter"]
-    for risk in RISKS:
-        y = cells[f"n_{risk}"].to_numpy(dtype=float)
-        out[f"n_{risk}"] = y
-        for key, size in sizes.items():
-            out[f"{risk}_by_{key}"] = np.bincount(out[key], weights=y, minlength=size)
-    return out
-
-
-def _normal_stats(pm, name, stats, mu, sd) -> None:
-    """Exact normal likelihood of a group's log values from ``stats`` rows (n, has mean,
-    has SS, mean, within-SS); groups with fewer than 1 (mean) or 2 (SS) values get weight 0."""
-    n, w1, w2, mean, ss = (stats[i] for i in range(5))
-    lp_mean = pm.logp(pm.Normal.dist(mu, sd / pm.math.sqrt(n)), mean)
-    lp_ss = pm.logp(
-        pm.Gamma.dist(alpha=pm.math.maximum(n - 1, 1) / 2.0, beta=1.0 / (2.0 * sd**2)), ss
-    )
-    pm.Potential(f"{name}_loglik", (w1 * lp_mean).sum() + (w2 * lp_ss).sum())

@@ -20,7 +20,6 @@ draw) and quantiles of any roll-up are those of its draws.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +39,7 @@ from .data import (
     from_days,
     to_days,
 )
+from .explain import deal_drivers, rep_table
 
 EDGES = np.r_[np.asarray(DURATION_EDGES), np.inf]
 PATTERN_SHAPE = tuple(len(levels) for _, levels, _ in COVARIATES.values())
@@ -640,123 +640,3 @@ def _rep_shares(td) -> list[np.ndarray]:
             cnt = np.ones(len(lv.reps))
         out.append(cnt / cnt.sum())
     return out
-
-
-def deal_drivers(model, od: pd.DataFrame, top: int = 2) -> list[str]:
-    """The ``top`` terms that move each deal's odds of advancing versus being lost the most
-    (posterior means of log hazard advance minus log hazard lost, against the reference)."""
-    post = model.idata.posterior
-    terms = {}
-    for name, (col, levels, _) in COVARIATES.items():
-        if name == "age":
-            continue
-        eff = post[f"effect_{name}"].mean(("chain", "draw")).to_numpy()
-        diff = eff[0] - eff[1]
-        terms[name] = (
-            diff[od[col].to_numpy()],
-            [f"{name} {levels[i]}" for i in od[col].to_numpy()],
-        )
-    rep = post["rep_effect"].mean(("chain", "draw")).to_numpy()
-    terms["rep"] = (rep[0, od["rep"].to_numpy()] - rep[1, od["rep"].to_numpy()], ["rep"] * len(od))
-    base = post["base"].mean(("chain", "draw")).to_numpy()  # (2, S, K, B)
-    g, k = od["segment"].to_numpy(), od["stage"].to_numpy()
-    b = np.clip(
-        np.searchsorted(DURATION_EDGES, od["time_in_stage"].to_numpy(), side="right") - 1,
-        0,
-        len(DURATION_EDGES) - 1,
-    )
-    odds = base[0, g, k, b] - base[1, g, k, b]
-    ref = base[0, g, k, 0] - base[1, g, k, 0]
-    terms["time in stage"] = (
-        odds - ref,
-        [f"{int(x)}d in stage" for x in od["time_in_stage"].to_numpy()],
-    )
-    names = list(terms)
-    vals = np.column_stack([terms[n][0] for n in names]) if len(od) else np.zeros((0, len(names)))
-    out = []
-    order = np.argsort(-np.abs(vals), axis=1)[:, :top] if len(od) else np.zeros((0, top), int)
-    for i in range(len(od)):
-        parts = []
-        for j in order[i]:
-            v = vals[i, j]
-            if abs(v) < 0.05:
-                continue
-            parts.append(f"{terms[names[j]][1][i]} ({'+' if v > 0 else '-'}{abs(v):.2f})")
-        out.append(", ".join(parts) if parts else "typical")
-    return out
-
-
-def rep_table(crm, lv) -> pd.DataFrame:
-    reps = crm.reps.set_index("id")
-    names = reps["name"] if "name" in reps else pd.Series(dtype=object)
-    mgr = reps["manager_id"].map(names)
-    out = pd.DataFrame({"rep_id": lv.reps})
-    out["name"] = out["rep_id"].map(names).fillna(out["rep_id"])
-    out["team"] = out["rep_id"].map(reps["team"]).fillna("(none)")
-    out["manager"] = out["rep_id"].map(mgr).fillna("(none)")
-    out["region"] = out["rep_id"].map(reps["region"]).fillna("(none)")
-    out["segment"] = np.array(lv.segments, dtype=object)[lv.rep_segment]
-    return out
-
-
-def implied_summary(prior, td, seed: int = 0, n_deals: int = 200) -> pd.DataFrame:
-    """What parameter draws imply per segment: P(win) from creation, median days to a win and
-    mean weekly creations (for prior predictive checks and posterior sanity checks)."""
-    rng = np.random.default_rng(seed)
-    lv = td.levels
-    flat = prior.stack(sample=("chain", "draw"))
-    D = flat.sizes["sample"]
-
-    def get(name):
-        return flat[name].transpose("sample", ...).to_numpy()
-
-    patterns = covariate_patterns()
-    pat = sum(get(f"effect_{n}")[:, :, patterns[n]] for n in COVARIATES)
-    cdf = np.zeros((D, N_STAGES, N_STAGES + 1))
-    for k in range(N_STAGES):
-        cdf[:, k, k + 1 :] = 1.0
-    P = _draws_from(get, pat, cdf, ())
-    rows = []
-    for g, name in enumerate(lv.segments):
-        n = D * n_deals
-        draw = np.repeat(np.arange(D), n_deals)
-        reps = np.flatnonzero(lv.rep_segment == g)
-        rep = rng.choice(reps if len(reps) else np.arange(len(lv.reps)), n)
-        covs = {
-            "type": np.zeros(n, int),
-            "push": np.zeros(n, int),
-            "size": np.ones(n, int),
-            "call": np.ones(n, int),
-        }
-        won, close = simulate_paths(
-            P,
-            draw,
-            np.full(n, g),
-            rep,
-            np.zeros(n, int),
-            np.zeros(n),
-            np.zeros(n),
-            np.zeros(n),
-            covs,
-            np.zeros(D),
-            3650.0,
-            rng,
-        )
-        wr = won.reshape(D, n_deals).mean(axis=1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            cyc = np.nanmedian(np.where(won, close, np.nan).reshape(D, n_deals), axis=1)
-        weekly = np.exp(P.arrival_level[:, g])
-        rows.append(
-            {
-                "segment": name,
-                "win_rate_p05": float(np.quantile(wr, 0.05)),
-                "win_rate_p50": float(np.quantile(wr, 0.5)),
-                "win_rate_p95": float(np.quantile(wr, 0.95)),
-                "cycle_days_p05": float(np.nanquantile(cyc, 0.05)),
-                "cycle_days_p50": float(np.nanquantile(cyc, 0.5)),
-                "cycle_days_p95": float(np.nanquantile(cyc, 0.95)),
-                "weekly_created_p50": float(np.quantile(weekly, 0.5)),
-            }
-        )
-    return pd.DataFrame(rows)

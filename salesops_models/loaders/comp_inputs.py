@@ -20,15 +20,8 @@ import pandas as pd
 
 from ..crm import CRM
 from ..schema import COMP_TABLES, conform
-from .common import (
-    LoadError,
-    ParseStats,
-    TableBuilder,
-    read_raw,
-    reject_orphans,
-    require_columns,
-    summarize,
-)
+from .common import LoadError, ParseStats, TableBuilder, reject_orphans, summarize
+from .reading import read_raw, require_columns
 
 #: Input name (CLI option) -> store table.
 COMP_INPUTS = {

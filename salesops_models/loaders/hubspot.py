@@ -21,8 +21,9 @@ import pandas as pd
 
 from .. import config
 from .column_map import ColumnMap, unused_columns_note
-from .common import LoadResult, quarantine, read_raw, require_columns, slug_ids
+from .common import LoadResult, slug_ids
 from .pipeline import SourceTable, assemble
+from .reading import quarantine, read_raw, require_columns
 
 HUBSPOT_STAGE_MAP: dict[str, str] = {
     "Appointment Scheduled": "Prospecting",

@@ -35,8 +35,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .. import config
 from ..schema import CRM_TABLE_NAMES, STAGES, TABLES
-from .common import LoadError, LoadResult, read_raw, require_columns
+from .common import LoadError, LoadResult
 from .pipeline import SourceTable, assemble
+from .reading import read_raw, require_columns
 
 
 class TableMapping(BaseModel):
@@ -100,7 +101,7 @@ class Mapping(BaseModel):
 
 def load_mapping(mapping_file: str | Path, *, url: str | None = None) -> LoadResult:
     """Import the files (and SQL queries, on ``url`` or the mapping's ``url``) described by a
-    YAML mapping (see the module docstring and :mod:`salesops_models.warehouse.pull`)."""
+    YAML mapping (see the module docstring and :mod:`salesops_models.loaders.warehouse`)."""
     mapping_file = Path(mapping_file)
     if not mapping_file.exists():
         raise LoadError(mapping_file, "mapping file not found")
@@ -127,8 +128,8 @@ def load_mapping(mapping_file: str | Path, *, url: str | None = None) -> LoadRes
                 raise LoadError(
                     mapping_file, f"tables.{table}.query needs a database: url: or --url"
                 )
-            from ..warehouse.pull import query_frame
-            from ..warehouse.sql_store import redact
+            from ..sql_store import redact
+            from .warehouse import query_frame
 
             path = f"{redact(url)}#{table}"
             raw = query_frame(url, tm.query)

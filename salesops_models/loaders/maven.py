@@ -25,19 +25,16 @@ import pandas as pd
 
 from .. import config
 from ..schema import TABLES
-from .common import (
+from .common import LoadError, LoadResult, slug, slug_ids
+from .pipeline import SourceTable, assemble
+from .reading import (
     PROBLEM_COLUMN,
     PROBLEM_SOURCE,
     ROW_COLUMN,
-    LoadError,
-    LoadResult,
     quarantine,
     read_raw,
     require_columns,
-    slug,
-    slug_ids,
 )
-from .pipeline import SourceTable, assemble
 
 STAGE_MAP = {
     "Prospecting": "Prospecting",

@@ -18,8 +18,9 @@ import pandas as pd
 
 from .. import config
 from .column_map import ColumnMap, first_present, unused_columns_note
-from .common import LoadResult, read_raw, require_columns, require_one_of
+from .common import LoadResult
 from .pipeline import SourceTable, assemble
+from .reading import read_raw, require_columns, require_one_of
 
 SALESFORCE_STAGE_MAP: dict[str, str] = {
     "Prospecting": "Prospecting",

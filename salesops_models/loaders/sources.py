@@ -46,7 +46,10 @@ def load_source(source: str, path: Path | None = None, **files) -> LoadResult:
     Raises :class:`~salesops_models.errors.UserInputError` for an unknown source, a missing
     path or an extra file the source does not read.
     """
-    from . import load_hubspot, load_mapping, load_maven, load_salesforce
+    from .hubspot import load_hubspot
+    from .mapping import load_mapping
+    from .maven import load_maven
+    from .salesforce import load_salesforce
 
     if source not in SOURCES:
         raise UserInputError(f"unknown source {source!r}: use {', '.join(SOURCES)}")

@@ -184,7 +184,7 @@ def coverage_table(
 ) -> pd.DataFrame:
     """:func:`coverage`'s rows from sums (``total`` and, per group, ``groups``: won_to_date,
     won_deals, open_pipeline, open_deals, open_without_close_date), however they were
-    computed (pandas here, SQL in :mod:`salesops_models.warehouse.pushdown`). A group appears
+    computed (pandas here, SQL in :mod:`salesops_models.pipeline.pushdown`). A group appears
     when it has an open or won deal in the period or a target."""
     entries = [("Total", total, total_target)]
     if groups is not None:

@@ -15,7 +15,7 @@ from .dates import resolve_date, resolve_period
 
 def resolve_source(source: str | Path):
     """A store path (relative paths are taken from the project root) or a database URL
-    (:class:`~salesops_models.warehouse.sql_store.DatabaseURL`: ``.name`` hides the password).
+    (:class:`~salesops_models.sql_store.DatabaseURL`: ``.name`` hides the password).
     """
     from ..store import is_database_url, resolve_store
 

@@ -159,8 +159,8 @@ def unbalanced_territory(crm: CRM, rep_id: str, factor: float = 2.5, seed: int =
 def balanced_territories(crm: CRM, tolerance: float = 0.10) -> CRM:
     """The well-run org's territories: within each segment, the active AEs' accounts are
     rebalanced to within ``tolerance`` of the mean potential, moving as few accounts as
-    possible (:func:`~salesops_models.territory.design.rebalance`)."""
-    from ..territory.design import rebalance
+    possible (:func:`~salesops_models.territory.rebalance.rebalance`)."""
+    from ..territory.rebalance import rebalance
 
     acc = crm.accounts.copy()
     reps = crm.reps

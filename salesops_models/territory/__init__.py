@@ -9,10 +9,11 @@ from .design import (
     design_territories,
     distance_km,
     planar_distance,
-    rebalance,
 )
-from .exact import Band, Solution, TerritoryProblem, TerritorySolverError, pareto_frontier, solve
+from .exact import Band, Solution, TerritoryProblem, TerritorySolverError, solve
+from .frontier import pareto_frontier
 from .metrics import balance_metrics, match_labels, readable_balance, territory_table
+from .rebalance import rebalance
 from .simulate import (
     TerritorySimulation,
     account_rates,

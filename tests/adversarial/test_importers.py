@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salesops_models.loaders import LoadError, load_hubspot, load_mapping, load_salesforce
-from salesops_models.loaders.common import read_raw
 from salesops_models.loaders.hubspot import REQUIRED as HUBSPOT_REQUIRED
+from salesops_models.loaders.reading import read_raw
 from salesops_models.loaders.salesforce import sf_id18
 
 HUBSPOT_HEADER = [*HUBSPOT_REQUIRED, "Associated Company (Primary)"]

@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from ..loaders.common import LoadError, LoadResult
-from ..loaders.pipeline import SourceTable, assemble
 from ..schema import CRM_TABLE_NAMES, TABLES
-from .sql_store import copy_csv, engine, list_sql_tables, read_sql_meta, redact, sqlalchemy
+from ..sql_store import copy_csv, engine, list_sql_tables, read_sql_meta, redact, sqlalchemy
+from .common import LoadError, LoadResult
+from .pipeline import SourceTable, assemble
 
 
 def _text(v) -> str:

@@ -23,10 +23,10 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .. import config
-from ..crm import CRM
-from ..errors import WarehouseUnavailable
-from ..schema import CRM_TABLE_NAMES, TABLE_NAMES, conform
+from . import config
+from .crm import CRM
+from .errors import WarehouseUnavailable
+from .schema import CRM_TABLE_NAMES, TABLE_NAMES, conform
 
 #: The column holding each row's position (read back in that order, then dropped).
 ROW_ORDER = "_row"

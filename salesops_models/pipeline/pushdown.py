@@ -37,7 +37,7 @@ import pandas as pd
 from ..crm import STATIC_OPPORTUNITY_COLUMNS, as_of_cutoff
 from ..periods import FiscalCalendar, resolve_period
 from ..schema import CLOSED_STAGES, WON_STAGE, conform
-from .sql_store import ROW_ORDER, engine, is_database_url, redact, sqlalchemy
+from ..sql_store import ROW_ORDER, engine, is_database_url, redact, sqlalchemy
 
 #: Columns ``coverage(by=...)`` may group on (the deal's owner's, or the deal's segment).
 GROUP_COLUMNS = ("team", "region", "segment", "role", "rep_name", "owner_rep_id")
@@ -75,7 +75,7 @@ class _Source:
                 if conn.dialect.name == "postgresql":
                     conn.execute(sa.text("SET work_mem = '256MB'"))
                     if types is not None:
-                        from .sql_store import copy_query
+                        from ..sql_store import copy_query
 
                         return copy_query(conn, sql, types)
                 result = conn.execute(sa.text(sql))
@@ -105,7 +105,7 @@ class _Source:
 
     def tables(self) -> list[str]:
         if self.url:
-            from .sql_store import list_sql_tables
+            from ..sql_store import list_sql_tables
 
             return list_sql_tables(self.url)
         return list(self.query("SHOW TABLES")["name"])
@@ -224,7 +224,7 @@ def coverage(source, as_of, period=None, *, target: float | None = None, by: str
     comes back. The target is the quotas of the period (or ``target``); a CRM without quotas
     for the period needs ``target`` here (the pandas version falls back to bookings).
     """
-    from ..pipeline.metrics import coverage_table
+    from .metrics import coverage_table
 
     if by is not None and by not in GROUP_COLUMNS:
         raise ValueError(f"by must be one of {', '.join(GROUP_COLUMNS)}, got {by!r}")
