@@ -46,7 +46,7 @@ def comp_cost(crm, scenarios: int, chunk: int) -> None:
     plan_start = (crm.data_end + pd.offsets.MonthBegin(1)).strftime("%Y-%m")
     cplan = cap.CapacityPlan(plan_start, 12)
     target = crm.trailing_bookings(pd.Timestamp(plan_start), months=12) * 1.15
-    result = cap.capacity(crm, model, cplan, target, n_scenarios=2_000, seed=1)
+    result = cap.capacity(crm, model, cplan, target, draws=2_000, seed=1)
     quotas = cap.allocate_quotas(crm, result, model.rep_productivity(), target)
     plan = comp.load_plan(config.PROJECT_ROOT / "plans" / "ae_standard.yml")
     seats, params = cap.plan.build_seats(crm, model, cplan)

@@ -103,7 +103,7 @@ display(Markdown(f"Productivity model convergence: {model.diagnostics().summary(
 start = pd.Period(plan_start, freq="M")
 target = crm.trailing_bookings(start.start_time, months=12) * (1 + growth)
 result = cap.capacity(
-    crm, model, cap.CapacityPlan(plan_start, 12), target, n_scenarios=scenarios, seed=seed
+    crm, model, cap.CapacityPlan(plan_start, 12), target, draws=scenarios, seed=seed
 )
 quotas = cap.allocate_quotas(crm, result, model.rep_productivity(), target, buffer=buffer)
 # won deals of the last 12 months: deal size, SPIFF-qualifying shares, cancel rates
@@ -183,7 +183,7 @@ stress = cap.stress_table(
 second_half = {str(start + k): h2_multiplier - 1 for k in range(6, 12)}
 shocked = cap.capacity(
     crm, model, cap.CapacityPlan(plan_start, 12, shock=second_half), target,
-    n_scenarios=scenarios, seed=seed,
+    draws=scenarios, seed=seed,
 )  # fmt: skip
 shocked_costs = {
     k: comp.capacity_inputs(p, shocked, quotas, deals=mix, seed=seed).evaluate(p)

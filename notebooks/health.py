@@ -189,7 +189,7 @@ if m.table is not None and len(m.table):
     plt.show()
     display(
         styled(m.table.drop(columns=["graded", "p_over_6", "p_over_9"])).format(
-            {c: "{:.1f}" for c in ("median", "mean", "lo", "hi")}
+            {c: "{:.1f}" for c in ("median", "mean", "p05", "p95")}
             | {c: "{:.0%}" for c in ("p_over_healthy", "p_over_watch")}
         )
     )

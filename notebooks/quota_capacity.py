@@ -112,13 +112,13 @@ kappa = effects.attrs.get("booked_loading")
 display(
     Markdown(
         f"A good or bad quarter moves every rep at once: the shared quarter effect has a scale "
-        f"of **{sd['mean']:.2f}** on log bookings (80% interval {sd['lo']:.2f}-{sd['hi']:.2f}), "
+        f"of **{sd['mean']:.2f}** on log bookings (80% interval {sd['p10']:.2f}-{sd['p90']:.2f}), "
         f"so a one-in-ten bad quarter is about {np.exp(-1.2816 * sd['mean']) - 1:+.0%} for "
         "every booked month"
         + (
             f", and it also moves how many reps book at all: the odds of a month with "
             f"bookings change by **{kappa['mean']:.1f}x** the effect (80% interval "
-            f"{kappa['lo']:.1f}-{kappa['hi']:.1f}), which matters most where reps book in "
+            f"{kappa['p10']:.1f}-{kappa['p90']:.1f}), which matters most where reps book in "
             "about half their months (Enterprise)"
             if kappa
             else ""
@@ -131,9 +131,7 @@ display(
 # ## Capacity vs target
 
 # %%
-result = cap.capacity(
-    crm, model, plan, plan_target, n_scenarios=scenarios, seed=seed, seasonality=season
-)
+result = cap.capacity(crm, model, plan, plan_target, draws=scenarios, seed=seed, seasonality=season)
 summary = result.summary()
 display(
     HTML(
@@ -183,13 +181,13 @@ needed = cap.hires_needed(
     plan_target,
     hire_segment,
     p_target=p_target,
-    n_scenarios=min(scenarios, 1000),
+    draws=min(scenarios, 1000),
     seed=seed,
 )
 extra = needed.attrs.get("answer")
 scen = {
     "no hires": cap.capacity(
-        crm, model, no_hires, plan_target, n_scenarios=scenarios, seed=seed, seasonality=season
+        crm, model, no_hires, plan_target, draws=scenarios, seed=seed, seasonality=season
     ),
     "plan": result,
 }
@@ -204,7 +202,7 @@ if extra:
             plan_start, months, more, attrition_monthly, cap.linear_ramp(ramp_months), backfill_gap
         ),
         plan_target,
-        n_scenarios=scenarios,
+        draws=scenarios,
         seed=seed,
         seasonality=season,
     )
@@ -324,7 +322,7 @@ shocked_plan = cap.CapacityPlan(
     shock=second_half,
 )  # fmt: skip
 shocked = cap.capacity(
-    crm, model, shocked_plan, plan_target, n_scenarios=scenarios, seed=seed, seasonality=season
+    crm, model, shocked_plan, plan_target, draws=scenarios, seed=seed, seasonality=season
 )
 stress.loc[f"shock {h2_multiplier - 1:+.0%} in H2"] = cap.stress_row(
     shocked,

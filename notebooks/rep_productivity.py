@@ -85,7 +85,7 @@ if has_log:
             "selling time",
             f"{o.selling_share:.1%}",
             "healthy" if o.selling_share >= healthy else "act",
-            f"90%: {o.lo:.1%} to {o.hi:.1%}; healthy 60%+",
+            f"90%: {o.p05:.1%} to {o.p95:.1%}; healthy 60%+",
         ),
         (
             "AEs at 60%+",
@@ -148,7 +148,7 @@ if has_log:
     axes[1].set_title("whole team, by month")
     plt.tight_layout()
     plt.show()
-    pct = {c: "{:.1%}" for c in ("selling_share", "lo", "hi")}
+    pct = {c: "{:.1%}" for c in ("selling_share", "p05", "p95")}
     hours = {c: "{:,.0f}" for c in ("working_hours", "customer_facing_hours", "imputed_hours")}
     display(styled(by_group).format(pct | hours).hide(axis="index"))
 
@@ -159,7 +159,7 @@ if has_log:
 if has_log:
     names = crm.reps.set_index("id")[["name", group_by]]
     reps_t = per_rep.join(names, on="rep_id").sort_values("selling_share")
-    cols = ["name", group_by, "selling_share", "lo", "hi", "logged_weeks", "unlogged_weeks"]
+    cols = ["name", group_by, "selling_share", "p05", "p95", "logged_weeks", "unlogged_weeks"]
     half = max(1, top_n // 2)
     display(Markdown("Lowest:"))
     display(styled(reps_t[cols].head(half)).format(pct, na_rep="").hide(axis="index"))
@@ -208,13 +208,13 @@ if has_log:
 if has_log and len(evaluated):
     display(
         styled(by_stage)
-        .format({"share": "{:.1%}", "lo": "{:.1%}", "hi": "{:.1%}"})
+        .format({"share": "{:.1%}", "p05": "{:.1%}", "p95": "{:.1%}"})
         .hide(axis="index")
     )
     team_stage = act.compliance_summary(evaluated, [group_by, "stage"]).sort_values("share")
     display(
         styled(team_stage.head(top_n))
-        .format({"share": "{:.1%}", "lo": "{:.1%}", "hi": "{:.1%}"})
+        .format({"share": "{:.1%}", "p05": "{:.1%}", "p95": "{:.1%}"})
         .hide(axis="index")
     )
     conv = act.conversion_by_compliance(
@@ -225,7 +225,7 @@ if has_log and len(evaluated):
     )
     display(
         styled(conv)
-        .format({"win_rate": "{:.1%}", "lo": "{:.1%}", "hi": "{:.1%}"})
+        .format({"win_rate": "{:.1%}", "p05": "{:.1%}", "p95": "{:.1%}"})
         .hide(axis="index")
     )
 

@@ -212,7 +212,7 @@ runs = {
     "proposed": proposed,
 }
 wars = {
-    name: tt.territory_wars(tt.account_rates(crm, a), n_draws=scenarios, skill=skill, seed=seed)
+    name: tt.territory_wars(tt.account_rates(crm, a), draws=scenarios, skill=skill, seed=seed)
     for name, a in runs.items()
 }
 summaries = {name: w.by_territory() for name, w in wars.items()}

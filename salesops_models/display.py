@@ -12,6 +12,8 @@ import html
 import numpy as np
 import pandas as pd
 
+from .settings import rcParams
+
 #: The one set of status colours (the health scorecard's tiles and plots use the same).
 STATUS_COLORS = {"healthy": "#2e7d32", "watch": "#ef8f00", "act": "#c62828"}
 
@@ -29,21 +31,24 @@ _STYLE = (
 
 
 def money(x) -> str:
-    """Currency as people read it: ``$21.3M``, ``$43.2k``, ``$950``.
+    """Currency as people read it: ``$21.3M``, ``$43.2k``, ``$950`` (the package's one money
+    formatter for people; the sign is ``rcParams["money.symbol"]``; pay to the cent is
+        :func:`salesops_models.comp.money`).
 
-    >>> money(21_326_000), money(43_210), money(-950.4)
-    ('$21.3M', '$43.2k', '-$950')
+        >>> money(21_326_000), money(43_210), money(-950.4)
+        ('$21.3M', '$43.2k', '-$950')
     """
     if x is None or not np.isfinite(x):
         return "n/a"
     sign, x = ("-" if x < 0 else ""), abs(float(x))
+    cur = rcParams["money.symbol"]
     if x >= 1e9:
-        return f"{sign}${x / 1e9:,.1f}B"
+        return f"{sign}{cur}{x / 1e9:,.1f}B"
     if x >= 1e6:
-        return f"{sign}${x / 1e6:,.1f}M"
+        return f"{sign}{cur}{x / 1e6:,.1f}M"
     if x >= 1e3:
-        return f"{sign}${x / 1e3:,.1f}k"
-    return f"{sign}${x:,.0f}"
+        return f"{sign}{cur}{x / 1e3:,.1f}k"
+    return f"{sign}{cur}{x:,.0f}"
 
 
 def money_axis(ax, axis: str = "y"):
@@ -57,7 +62,7 @@ def money_axis(ax, axis: str = "y"):
     """
     import matplotlib.ticker as mticker
 
-    fmt = mticker.FuncFormatter(lambda v, _: money(v) if v else "$0")
+    fmt = mticker.FuncFormatter(lambda v, _: money(v) if v else f"{rcParams['money.symbol']}0")
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
     return ax
 

@@ -118,12 +118,12 @@ def _on_client(client, fn, items, shared, progress, desc) -> list:
     return out
 
 
-def scenario_chunks(n_scenarios: int, chunk: int) -> list[tuple[int, int]]:
+def scenario_chunks(draws: int, chunk: int) -> list[tuple[int, int]]:
     """``(start, stop)`` of each block of scenarios: fixed by the job, not by the workers.
 
     >>> scenario_chunks(10, 4)
     [(0, 4), (4, 8), (8, 10)]
     """
-    if n_scenarios < 1 or chunk < 1:
-        raise ValueError("n_scenarios and chunk must be >= 1")
-    return [(lo, min(lo + chunk, n_scenarios)) for lo in range(0, n_scenarios, chunk)]
+    if draws < 1 or chunk < 1:
+        raise ValueError("draws and chunk must be >= 1")
+    return [(lo, min(lo + chunk, draws)) for lo in range(0, draws, chunk)]

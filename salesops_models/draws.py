@@ -32,22 +32,61 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .settings import rcParams
+
 DRAW = "draw"
 """The name of the draw dimension (posterior sample or Monte Carlo scenario) everywhere."""
 
 DEFAULT_Q = (0.1, 0.5, 0.9)
+"""The package default of ``rcParams["stats.quantiles"]`` (the functions read the setting)."""
+
+
+def _q(q: Sequence[float] | None) -> tuple[float, ...]:
+    return tuple(rcParams["stats.quantiles"] if q is None else q)
 
 
 def label(q: float) -> str:
-    """``0.1 -> 'p10'``, ``0.5 -> 'p50'``, ``0.025 -> 'p2.5'``.
+    """``0.1 -> 'p10'``, ``0.5 -> 'p50'``, ``0.05 -> 'p05'``, ``0.025 -> 'p2.5'`` (whole
+    percentages in two digits, so ``p05`` sorts before ``p10``).
 
     Examples
     --------
     >>> [label(q) for q in (0.05, 0.5, 0.975)]
-    ['p5', 'p50', 'p97.5']
+    ['p05', 'p50', 'p97.5']
     """
     pct = round(float(q) * 100, 6)
-    return f"p{int(pct)}" if pct == int(pct) else f"p{pct:g}"
+    return f"p{int(pct):02d}" if pct == int(pct) else f"p{pct:g}"
+
+
+def interval_columns(cred: float) -> tuple[str, str]:
+    """The labels of the central interval of level ``cred``: the names every table gives
+    its interval columns (never ``lo`` / ``hi``).
+
+    Examples
+    --------
+    >>> interval_columns(0.8), interval_columns(0.9)
+    (('p10', 'p90'), ('p05', 'p95'))
+    """
+    a, b = tails(cred)
+    return label(a), label(b)
+
+
+def interval_of(table) -> tuple[str, str]:
+    """The interval columns a table (or a dict) carries: its lowest and highest ``pNN``
+    labels other than ``p50`` (for plots and text that show whatever level was asked).
+
+    Examples
+    --------
+    >>> interval_of({"mean": 1.0, "p05": 0.5, "p95": 1.5})
+    ('p05', 'p95')
+    """
+    import re
+
+    found = [c for c in table if isinstance(c, str) and re.fullmatch(r"p\d+(\.\d+)?", c)]
+    found = sorted((c for c in found if c != "p50"), key=lambda c: float(c[1:]))
+    if len(found) < 2:
+        raise KeyError(f"no interval columns (pNN) in {list(table)}")
+    return found[0], found[-1]
 
 
 def tails(cred: float) -> tuple[float, float]:
@@ -59,8 +98,9 @@ def tails(cred: float) -> tuple[float, float]:
     return a, 1 - a
 
 
-def interval(x, cred: float = 0.8, axis=None):
-    """Equal-tailed central interval of level ``cred`` of draws ``x``.
+def interval(x, cred: float | None = None, axis=None):
+    """Equal-tailed central interval of level ``cred`` (default ``rcParams["stats.interval"]``,
+    80%) of draws ``x``.
 
     A pair of floats when ``axis`` is None (all draws), else a pair of arrays.
 
@@ -70,25 +110,29 @@ def interval(x, cred: float = 0.8, axis=None):
     >>> round(lo, 9), round(hi, 9)
     (1.0, 9.0)
     """
+    cred = rcParams["stats.interval"] if cred is None else cred
     lo, hi = np.quantile(np.asarray(x), tails(cred), axis=axis)
     if axis is None:
         return float(lo), float(hi)
     return lo, hi
 
 
-def quantiles(x, q: Sequence[float] = DEFAULT_Q) -> pd.Series:
-    """Quantiles of 1-D draws as a Series labelled ``p10``, ``p50``, ``p90``."""
+def quantiles(x, q: Sequence[float] | None = None) -> pd.Series:
+    """Quantiles of 1-D draws as a Series labelled ``p10``, ``p50``, ``p90`` (default
+    ``rcParams["stats.quantiles"]``)."""
+    q = _q(q)
     return pd.Series(np.quantile(np.asarray(x), list(q)), index=[label(v) for v in q])
 
 
-def quantile_frame(x, q: Sequence[float] = DEFAULT_Q, axis: int = 0, index=None) -> pd.DataFrame:
+def quantile_frame(x, q: Sequence[float] | None = None, axis: int = 0, index=None) -> pd.DataFrame:
     """Quantiles of 2-D draws along ``axis`` (the draw axis): one row per other entry,
     one ``pNN`` column per quantile."""
+    q = _q(q)
     v = np.quantile(np.asarray(x), list(q), axis=axis)
     return pd.DataFrame(np.atleast_2d(v).T, columns=[label(u) for u in q], index=index)
 
 
-def summarize(x, q: Sequence[float] = DEFAULT_Q) -> dict:
+def summarize(x, q: Sequence[float] | None = None) -> dict:
     """The one-row summary every result object starts from: ``p10``, ``p50``, ``p90`` and
     ``mean`` of 1-D draws, as plain floats (JSON-ready)."""
     x = np.asarray(x, dtype=np.float64)

@@ -10,7 +10,7 @@ imports included; ``docs/architecture.md`` draws it).
 ======================  ==================================================================
 layer                   areas, in order (each may import the ones before it)
 ======================  ==================================================================
-core                    the domain and its store: errors, config, runtime, blas, display,
+core                    the domain and its store: errors, settings, config, runtime, blas, display,
                         draws, exports, jsonl, yamlio, periods, schema, crm, sql_store,
                         store, scoring
 engine                  the modelling machinery: diagnostics, numba_cache, compile_cache,
@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "core",
         (
             "errors",
+            "settings",
             "config",
             "runtime",
             "blas",

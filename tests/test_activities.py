@@ -119,7 +119,7 @@ def test_selling_time_closed_form():
     assert r2["logged_weeks"] == 1 and r2["unlogged_weeks"] == 1
     org = act.selling_time(crm, "2026-01-05", "2026-01-16", by=[])
     assert org["selling_share"].iloc[0] == pytest.approx(330 / (4800 + 1200))
-    assert org["lo"].iloc[0] <= org["selling_share"].iloc[0] <= org["hi"].iloc[0]
+    assert org["p05"].iloc[0] <= org["selling_share"].iloc[0] <= org["p95"].iloc[0]
     # a window with no activity of R1 in one of its weeks
     by_month = act.selling_time(crm, "2026-01-05", "2026-01-16", by="month")
     assert list(by_month["month"].astype(str)) == ["2026-01"]
@@ -279,7 +279,7 @@ def test_planted_selling_time_is_recovered(sample):
     truth = sample.truth["reps"].set_index("rep_id")
     st_ = act.selling_time(sample.crm, "2025-10-01", "2026-09-30")
     st_["truth"] = st_["rep_id"].map(truth["selling_share"])
-    inside = (st_["lo"] <= st_["truth"]) & (st_["truth"] <= st_["hi"])
+    inside = (st_["p05"] <= st_["truth"]) & (st_["truth"] <= st_["p95"])
     assert len(st_) >= 50
     assert inside.mean() >= 0.8, st_[~inside]
     # low adopters are measured on the weeks they logged, not as weeks of no selling
@@ -303,7 +303,7 @@ def test_planted_noncompliance_is_found(sample):
     assert no_meeting[~planted].mean() < 0.15
     # the planted ones convert worse (they were drawn so)
     conv = act.conversion_by_compliance(ev).set_index(["stage", "compliant"])
-    assert conv.loc[("Proposal", True), "lo"] > conv.loc[("Proposal", False), "hi"]
+    assert conv.loc[("Proposal", True), "p05"] > conv.loc[("Proposal", False), "p95"]
 
 
 def test_engagement_raises_advance_odds_as_planted(sample):

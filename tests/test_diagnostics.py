@@ -106,6 +106,16 @@ class _Flaky(BayesModel):
         super().__init__(*a, **k)
         self.calls = []
 
+    # the contract's methods: this double only exercises the shared sampling path
+    def build_model(self, data):
+        return None
+
+    def fit(self, crm, as_of=None, *, seed=0, progressbar=False):
+        return self.sample(None, seed=seed)
+
+    def prior_predictive(self, crm, as_of=None, *, samples=10, seed=0):
+        raise NotImplementedError
+
     def _draw(self, model, sc, seed, progressbar, compiled, backend):
         self.calls.append((sc["tune"], sc["draws"], sc["target_accept"], seed))
         shift = 1.0 if len(self.calls) == 1 else 0.0

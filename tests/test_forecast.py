@@ -784,7 +784,7 @@ def test_parameter_recovery_on_data_from_known_hazards():
     # binomial(n, 0.9): at least 80% covered, and the intervals are not trivially wide
     assert tab["covered"].mean() >= 0.8, tab[~tab["covered"]]
     base = tab[tab["parameter"].str.startswith("base")]
-    assert (base["hi"] - base["lo"]).median() < 0.5
+    assert (base["p95"] - base["p05"]).median() < 0.5
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ from scipy import integrate, stats
 
 from salesops_models import pipeline
 from salesops_models.health import BandError, health_scorecard, load_bands
-from salesops_models.health.bands import METRICS, Band, worse
+from salesops_models.health.bands import METRICS, HealthBand, worse
 from salesops_models.health.metrics import complete_quarters, grade_draws, stuck_thresholds
 from salesops_models.health.ramp import fit_ramp, ramp_curve, rep_log_marginal
 from salesops_models.synthetic import problems
@@ -31,7 +31,7 @@ def test_the_band_file_covers_every_metric_and_documents_it():
     cfg = load_bands()
     assert list(cfg) == list(METRICS)
     for key, c in cfg.items():
-        b: Band = c["band"]
+        b: HealthBand = c["band"]
         assert b.watch[0] <= b.healthy[0] <= b.healthy[1] <= b.watch[1], key
         assert c.get("source") and c.get("measure"), f"{key}: say where the benchmark comes from"
     assert cfg["pipeline_coverage"]["band"].text() == "3.00x-4.00x"
@@ -68,14 +68,14 @@ def test_a_broken_band_file_names_the_file_and_the_metric(tmp_path, patch, messa
 )
 def test_status_is_healthy_inside_watch_between_act_outside(edges, v):
     a, b, c, d = sorted(edges)
-    band = Band((b, c), (a, d))
+    band = HealthBand((b, c), (a, d))
     s = band.status(v)
     assert s == ("healthy" if b <= v <= c else "watch" if a <= v <= d else "act")
     assert worse(s, "healthy") == s and worse("n/a", s) == s and worse("act", s) == "act"
 
 
 def test_estimated_changes_are_flagged_only_when_the_draws_are_sure():
-    band = Band((-0.10, np.inf), (-0.25, np.inf), "percent")
+    band = HealthBand((-0.10, np.inf), (-0.25, np.inf), "percent")
     rng = np.random.default_rng(0)
     assert grade_draws(band, rng.normal(-0.12, 0.10, 4000))[0] == "healthy"  # noisy dip
     assert grade_draws(band, rng.normal(-0.18, 0.02, 4000))[0] == "watch"
@@ -115,7 +115,7 @@ def test_ramp_recovers_a_known_slow_cohort(slow_cohort_org):
     table, extra = fit_ramp(org.crm, AS_OF)
     t = table.set_index("cohort")
     slow = t.loc["2024-H2"]
-    assert slow["lo"] <= 12 <= slow["hi"] and slow["p_over_9"] > 0.95
+    assert slow["p05"] <= 12 <= slow["p95"] and slow["p_over_9"] > 0.95
     truth = org.truth["reps"].assign(
         hire=lambda d: d["rep_id"].map(org.crm.reps.set_index("id")["hire_date"])
     )
@@ -125,7 +125,7 @@ def test_ramp_recovers_a_known_slow_cohort(slow_cohort_org):
     mean_r = truth.groupby(cohort_label(truth["hire"]))["ramp_months"].mean()
     graded = t[(t["max_tenure"] >= 12) & (t.index != "2024-H2")]
     covered = [
-        (graded.loc[c, "lo"] <= mean_r[c] + 0.5) and (mean_r[c] - 0.5 <= graded.loc[c, "hi"])
+        (graded.loc[c, "p05"] <= mean_r[c] + 0.5) and (mean_r[c] - 0.5 <= graded.loc[c, "p95"])
         for c in graded.index
     ]
     assert np.mean(covered) >= 0.75, graded.assign(truth=mean_r)

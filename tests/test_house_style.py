@@ -103,10 +103,10 @@ def test_territory_wars_result(small_org):
     crm = small_org.crm
     acc = crm.accounts.dropna(subset=["owner_rep_id"]).reset_index(drop=True)
     rates = tt.account_rates(crm, acc).assign(territory=acc["owner_rep_id"])
-    wars = tt.territory_wars(rates, n_draws=300, seed=4)
+    wars = tt.territory_wars(rates, draws=300, seed=4)
     ds = wars.to_xarray()
     assert ds["attainment"].dims == ("draw", "territory")
-    frame = tt.simulate_territories(rates, n_scenarios=300, seed=4)
+    frame = tt.simulate_territories(rates, draws=300, seed=4)
     assert "draw" in frame and np.allclose(frame["bookings"], wars.to_frame()["bookings"])
     row = wars.summary()
     table = tt.structural_summary(frame)
@@ -293,3 +293,66 @@ def test_the_model_base_is_abstract():
 
     with pytest.raises(TypeError, match="abstract"):
         BayesModel()
+
+
+# --- one vocabulary ---------------------------------------------------------------------------
+def test_former_names_warn_for_one_release_and_still_work():
+    import warnings
+
+    from salesops_models import health, territory
+
+    with pytest.warns(FutureWarning, match="BalanceBand"):
+        assert territory.Band is territory.BalanceBand
+    with pytest.warns(FutureWarning, match="HealthBand"):
+        assert health.Band is health.HealthBand
+    rates = pd.DataFrame({"territory": ["A", "B"], "rate": [2.0, 3.0], "amount": [1e4, 1e4]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from salesops_models.settings import renamed_parameters
+
+        @renamed_parameters(n_scenarios="draws")
+        def f(*, draws=1):
+            return draws
+
+        assert f(draws=5) == 5
+    with pytest.warns(FutureWarning, match=r"f\(n_scenarios=...\) is deprecated: use draws"):
+        assert f(n_scenarios=7) == 7
+    with pytest.raises(TypeError, match="both"):
+        f(n_scenarios=1, draws=2)
+    del rates
+
+
+def test_the_public_simulations_take_draws():
+    """One word for the number of simulated draws in every public simulation."""
+    import inspect
+
+    from salesops_models import capacity, comp, territory
+    from salesops_models.capacity.backtest import plan_backtest
+
+    for fn in (
+        territory.territory_wars,
+        territory.simulate_territories,
+        capacity.capacity,
+        capacity.hires_needed,
+        capacity.simulate,
+        comp.cost_monte_carlo,
+        plan_backtest,
+    ):
+        names = set(inspect.signature(fn).parameters)
+        assert "draws" in names, fn.__name__
+        assert not names & {"n_draws", "n_scenarios", "scenarios"}, fn.__name__
+
+
+def test_intervals_are_named_by_their_level_and_settings_are_checked():
+    from salesops_models.settings import rc_context, rcParams
+
+    assert draws.interval_columns(0.8) == ("p10", "p90")
+    assert draws.interval_columns(0.9) == ("p05", "p95")
+    assert draws.label(0.05) == "p05"
+    with rc_context({"stats.quantiles": (0.05, 0.5, 0.95)}):
+        assert list(draws.quantiles(np.arange(101.0)).index) == ["p05", "p50", "p95"]
+    assert rcParams["stats.quantiles"] == (0.1, 0.5, 0.9)
+    with pytest.raises(KeyError, match="not a setting"):
+        rcParams["stats.quantile"] = (0.5,)
+    with pytest.raises(ValueError, match="increasing"):
+        rcParams["stats.quantiles"] = (0.9, 0.1)

@@ -55,7 +55,7 @@ def test_win_rates_and_intervals(small_org):
     crm = small_org.crm
     wr = pl.win_rates(crm, "2025-01-01", "2025-12-31", by="segment")
     assert set(wr["segment"]) == {"SMB", "Mid-Market", "Enterprise"}
-    assert ((wr["lo"] <= wr["win_rate"]) & (wr["win_rate"] <= wr["hi"])).all()
+    assert ((wr["p05"] <= wr["win_rate"]) & (wr["win_rate"] <= wr["p95"])).all()
     assert (wr["won"] + wr["lost"] == wr["closed"]).all()
     lo, hi = pl.jeffreys_interval(np.array([0, 10]), np.array([10, 0]))
     assert lo[0] == 0 and hi[1] == 1

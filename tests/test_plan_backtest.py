@@ -26,7 +26,7 @@ def bt(small_org):
         plan,
         quarters=2,
         years=1,
-        scenarios=300,
+        draws=300,
         seed=1,
         sampler_config={"draws": 150, "tune": 150, "chains": 2, "retries": 0},
         progress=False,

@@ -17,7 +17,7 @@ def fitted(small_org):
     plan = cap.CapacityPlan(
         "2026-04", 6, pd.DataFrame([{"month": "2026-05", "segment": "SMB", "hires": 2}])
     )
-    res = cap.capacity(small_org.crm, model, plan, target=20e6, n_scenarios=400, seed=1)
+    res = cap.capacity(small_org.crm, model, plan, target=20e6, draws=400, seed=1)
     return small_org.crm, model, res
 
 
@@ -88,10 +88,8 @@ def test_variance_decomposition_recovers_a_known_split():
 def test_hires_needed_reaches_the_probability(fitted):
     crm, model, res = fitted
     plan = cap.CapacityPlan("2026-04", 6)
-    base = cap.capacity(crm, model, plan, 1.0, n_scenarios=300, seed=2).summary()["p50"]
-    path = cap.hires_needed(
-        crm, model, plan, base * 1.15, "SMB", p_target=0.8, n_scenarios=300, seed=2
-    )
+    base = cap.capacity(crm, model, plan, 1.0, draws=300, seed=2).summary()["p50"]
+    path = cap.hires_needed(crm, model, plan, base * 1.15, "SMB", p_target=0.8, draws=300, seed=2)
     k = path.attrs["answer"]
     assert k is not None and k > 0
     p = dict(zip(path["hires"], path["p_reach_target"], strict=True))
@@ -113,7 +111,7 @@ def test_shared_effect_shock_and_stress_scenarios(fitted):
         pd.DataFrame([{"month": "2026-05", "segment": "SMB", "hires": 2}]),
         shock=shock,
     )
-    hit = cap.capacity(crm, model, plan, target=20e6, n_scenarios=400, seed=1)
+    hit = cap.capacity(crm, model, plan, target=20e6, draws=400, seed=1)
     ratio = hit.sim.monthly_total / res.sim.monthly_total
     np.testing.assert_allclose(ratio[:, :3], 1.0, rtol=1e-5)
     np.testing.assert_allclose(ratio[:, 3:], 0.85, rtol=1e-5)
@@ -131,7 +129,7 @@ def test_shared_effect_shock_and_stress_scenarios(fitted):
     assert table.loc["bad year", "scenarios"] == table.loc["good year", "scenarios"] == 40
     # without the shared effect the seats are independent given the parameters: narrower
     plan0 = cap.CapacityPlan("2026-04", 6, plan.hiring, shared_effect=False)
-    alone = cap.capacity(crm, model, plan0, target=20e6, n_scenarios=400, seed=1)
+    alone = cap.capacity(crm, model, plan0, target=20e6, draws=400, seed=1)
     assert alone.year_effect().std() < year.std()
     with pytest.raises(ValueError, match="outside the plan"):
         cap.CapacityPlan("2026-04", 6, shock={"2027-01": -0.1}).validate(["SMB"])

@@ -107,25 +107,19 @@ def test_simulation_shows_structural_advantage(small_org):
     rates = tt.account_rates(crm, acc)
     assert (rates["lambda"] > 0).all() and rates["win_rate"].between(0, 1).all()
     cur = tt.structural_summary(
-        tt.simulate_territories(
-            rates.assign(territory=acc["owner_rep_id"]), n_scenarios=400, seed=1
-        )
+        tt.simulate_territories(rates.assign(territory=acc["owner_rep_id"]), draws=400, seed=1)
     )
     d = tt.design_territories(acc, acc["owner_rep_id"].nunique(), tolerance=0.03)
     new = tt.structural_summary(
-        tt.simulate_territories(tt.account_rates(crm, d.accounts), n_scenarios=400, seed=1)
+        tt.simulate_territories(tt.account_rates(crm, d.accounts), draws=400, seed=1)
     )
     assert new.attrs["structural_share"] < cur.attrs["structural_share"]
     assert ((new["p10"] <= new["p50"]) & (new["p50"] <= new["p90"])).all()
     # same seed, same numbers
-    again = tt.simulate_territories(
-        rates.assign(territory=acc["owner_rep_id"]), n_scenarios=400, seed=1
-    )
+    again = tt.simulate_territories(rates.assign(territory=acc["owner_rep_id"]), draws=400, seed=1)
     pd.testing.assert_frame_equal(
         again,
-        tt.simulate_territories(
-            rates.assign(territory=acc["owner_rep_id"]), n_scenarios=400, seed=1
-        ),
+        tt.simulate_territories(rates.assign(territory=acc["owner_rep_id"]), draws=400, seed=1),
     )
 
 
@@ -147,7 +141,7 @@ def test_maven_accounts_are_placed_estimated_and_reported():
     )
     d = tt.design_territories(acc, 6, tolerance=0.25)
     assert tt.balance_metrics(d.accounts)["max_deviation"] <= 0.25 + 1e-9
-    sim = tt.simulate_territories(tt.account_rates(crm, d.accounts), n_scenarios=200, seed=2)
+    sim = tt.simulate_territories(tt.account_rates(crm, d.accounts), draws=200, seed=2)
     assert np.isfinite(sim["attainment"]).all()
 
 

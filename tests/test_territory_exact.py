@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesops_models import territory as tt
-from salesops_models.territory import Band, TerritoryProblem, pareto_frontier, pfizer, solve
+from salesops_models.territory import BalanceBand, TerritoryProblem, pareto_frontier, pfizer, solve
 from salesops_models.territory.design import distance_km, unit_vectors
 
 needs_pfizer = pytest.mark.skipif(
@@ -229,7 +229,7 @@ def test_part_time_rep_gets_half_the_band():
         acc,
         ["full", "half"],
         np.zeros((6, 2)),
-        balance={"p": Band.relative(0.0)},
+        balance={"p": BalanceBand.relative(0.0)},
         capacity=[1, 0.5],
     )
     s = solve(prob)

@@ -51,7 +51,7 @@ hiring = pd.DataFrame(
     {"month": ["2026-10", "2027-01", "2027-04"], "segment": "Mid-Market", "hires": 2}
 )
 plan = cap.CapacityPlan(start, 12, hiring, 0.015, cap.linear_ramp(4))
-result = cap.capacity(crm, model, plan, target, n_scenarios=2000, seed=2)
+result = cap.capacity(crm, model, plan, target, draws=2000, seed=2)
 result  # a card: target, P10/P50/P90 bookings, P(reach target)
 
 # %%

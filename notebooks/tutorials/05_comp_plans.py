@@ -68,7 +68,7 @@ from salesops_models import capacity as cap
 model = cap.ProductivityModel()  # the defaults: 4 chains x 1,000 draws
 model.fit(crm, seed=5)
 target = crm.trailing_bookings("2026-10-01") * 1.1
-result = cap.capacity(crm, model, cap.CapacityPlan("2026-10", 12), target, n_scenarios=1000, seed=5)
+result = cap.capacity(crm, model, cap.CapacityPlan("2026-10", 12), target, draws=1000, seed=5)
 quotas = cap.allocate_quotas(crm, result, model.rep_productivity(), target, buffer=0.1)
 cost = comp.capacity_inputs(plan, result, quotas, seed=5).evaluate(plan)
 cost  # a card: P10/P50/P90 of the total cost, cost of sales, shares by component

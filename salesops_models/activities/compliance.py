@@ -217,7 +217,7 @@ def compliance_summary(evaluated: pd.DataFrame, by: str | list[str] = "stage") -
     out = pd.DataFrame({"entries": g.size(), "compliant": g.sum()}).reset_index()
     a, b = out["compliant"] + 0.5, out["entries"] - out["compliant"] + 0.5
     out["share"] = out["compliant"] / out["entries"]
-    out["lo"], out["hi"] = stats.beta.ppf(0.05, a, b), stats.beta.ppf(0.95, a, b)
+    out["p05"], out["p95"] = stats.beta.ppf(0.05, a, b), stats.beta.ppf(0.95, a, b)
     return out
 
 
@@ -231,7 +231,7 @@ def conversion_by_compliance(evaluated: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
     a, b = out["won"] + 0.5, out["closed"] - out["won"] + 0.5
     out["win_rate"] = out["won"] / out["closed"]
-    out["lo"], out["hi"] = stats.beta.ppf(0.05, a, b), stats.beta.ppf(0.95, a, b)
+    out["p05"], out["p95"] = stats.beta.ppf(0.05, a, b), stats.beta.ppf(0.95, a, b)
     return out
 
 

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..draws import interval_of
 from .selling_time import HEALTHY_SELLING_SHARE
 
 _HEALTHY, _ACT = "#2e7d32", "#c62828"
@@ -34,8 +35,8 @@ def plot_selling_time(
 
     Examples
     --------
-    >>> t = pd.DataFrame({"team": ["A", "B"], "selling_share": [0.3, 0.5], "lo": [0.28, 0.45],
-    ...                   "hi": [0.32, 0.55]})
+    >>> t = pd.DataFrame({"team": ["A", "B"], "selling_share": [0.3, 0.5], "p05": [0.28, 0.45],
+    ...                   "p95": [0.32, 0.55]})
     >>> ax = plot_selling_time(t, "team")
     >>> len(ax.patches)
     2
@@ -44,7 +45,8 @@ def plot_selling_time(
     ax = ax or plt.subplots(figsize=(9, max(2.4, 0.28 * len(t) + 1)))[1]
     y = np.arange(len(t))
     share = 100 * t["selling_share"].to_numpy(float)
-    err = np.vstack([share - 100 * t["lo"].to_numpy(float), 100 * t["hi"].to_numpy(float) - share])
+    p_lo, p_hi = interval_of(t)
+    err = np.vstack([share - 100 * t[p_lo].to_numpy(float), 100 * t[p_hi].to_numpy(float) - share])
     colors = np.where(share >= 100 * healthy, _HEALTHY, "#78909c")
     ax.barh(y, share, color=colors, xerr=np.nan_to_num(err), ecolor="#37474f", capsize=2)
     ax.set_yticks(y, _plain(t[group]))
@@ -59,7 +61,8 @@ def plot_selling_trend(monthly: pd.DataFrame, healthy: float = HEALTHY_SELLING_S
     """Monthly selling-time share with its interval band."""
     ax = ax or plt.subplots(figsize=(9, 2.8))[1]
     x = monthly["month"].astype(str)
-    ax.fill_between(x, 100 * monthly["lo"], 100 * monthly["hi"], color="#90caf9", alpha=0.5)
+    p_lo, p_hi = interval_of(monthly)
+    ax.fill_between(x, 100 * monthly[p_lo], 100 * monthly[p_hi], color="#90caf9", alpha=0.5)
     ax.plot(x, 100 * monthly["selling_share"], marker="o", color="#1565c0", label="selling time")
     ax.axhline(100 * healthy, color=_ACT, lw=1, ls="--", label=f"healthy from {healthy:.0%}")
     ax.set_ylabel("% of working hours")

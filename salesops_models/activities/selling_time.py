@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from ..crm import CRM
+from ..draws import interval_columns
 from ..schema import DEFAULT_WEEKLY_HOURS
 
 #: Where the healthy selling-time share starts (the seeds: 60%+).
@@ -161,6 +162,7 @@ def selling_time(
         p[col] = p["rep_id"].map(attrs[col])
     p["rep_week"] = p["rep_id"].astype(str) + "|" + p["week"].astype(str)
     z = stats.norm.ppf(0.5 + confidence / 2)
+    p_lo, p_hi = interval_columns(confidence)
     rows = []
     groups = p.groupby(keys, observed=True, dropna=False) if keys else [((), p)]
     for key, g in groups:
@@ -184,8 +186,8 @@ def selling_time(
                 "customer_facing_hours": sx / 60.0,
                 "imputed_hours": lg["imputed"].sum() / 60.0,
                 "selling_share": share,
-                "lo": max(0.0, share - half) if np.isfinite(half) else np.nan,
-                "hi": min(1.0, share + half) if np.isfinite(half) else np.nan,
+                p_lo: max(0.0, share - half) if np.isfinite(half) else np.nan,
+                p_hi: min(1.0, share + half) if np.isfinite(half) else np.nan,
             }
         )
     cols = keys + [
@@ -196,8 +198,8 @@ def selling_time(
         "customer_facing_hours",
         "imputed_hours",
         "selling_share",
-        "lo",
-        "hi",
+        p_lo,
+        p_hi,
     ]
     return pd.DataFrame(rows, columns=cols)
 

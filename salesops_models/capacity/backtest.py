@@ -42,6 +42,7 @@ import pandas as pd
 
 from ..crm import CRM
 from ..scoring import complete_quarters, crps_from_draws, pit
+from ..settings import renamed_parameters
 from .plan import CapacityPlan, capacity
 from .productivity import ProductivityModel
 
@@ -126,13 +127,14 @@ def _score(draws, actual: float) -> dict:
     }
 
 
+@renamed_parameters(scenarios="draws")
 def plan_backtest(
     crm: CRM,
     plan=None,
     *,
     quarters: int = 8,
     years: int = 0,
-    scenarios: int = 2000,
+    draws: int = 2000,
     seed: int = 0,
     model_config: dict | None = None,
     sampler_config: dict | None = None,
@@ -168,7 +170,7 @@ def plan_backtest(
     for i, (horizon, window) in enumerate(
         tqdm(windows, desc="plan backtest", disable=not progress)
     ):
-        rows += _replay(crm, plan, model, horizon, window, scenarios, seed + i)
+        rows += _replay(crm, plan, model, horizon, window, draws, seed + i)
     out = pd.DataFrame(rows)
     out["pct_error"] = np.where(
         out["target"] == "share at quota",
@@ -178,7 +180,7 @@ def plan_backtest(
     return out
 
 
-def _replay(crm, plan, model, horizon, window, scenarios, seed) -> list[dict]:
+def _replay(crm, plan, model, horizon, window, draws, seed) -> list[dict]:
     """The rows of one replayed quarter or year (see :func:`plan_backtest`)."""
     start, end = window[0].start, window[-1].end
     as_of = start - pd.Timedelta(days=1)
@@ -191,7 +193,7 @@ def _replay(crm, plan, model, horizon, window, scenarios, seed) -> list[dict]:
             model,
             CapacityPlan(month, 3 * len(window), shared_effect=shared),
             1.0,
-            n_scenarios=scenarios,
+            draws=draws,
             seed=seed,
         )
         for method, shared in (("model", True), (INDEPENDENT, False))
@@ -234,11 +236,11 @@ def _replay(crm, plan, model, horizon, window, scenarios, seed) -> list[dict]:
     for method, res in results.items():
         pred = _predictions(res, att, seat_pos, plan, len(window))
         extra = fit | {"rep_coverage_80": pred.pop("rep_coverage_80", np.nan)}
-        for target, draws in pred.items():
+        for target, sims in pred.items():
             rows.append(
                 base
                 | {"target": target, "method": method, "reps": len(att)}
-                | _score(draws, actual[target])
+                | _score(sims, actual[target])
                 | extra
             )
     for target, value in baseline.items():

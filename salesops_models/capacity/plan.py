@@ -20,6 +20,7 @@ import xarray as xr
 
 from ..crm import CRM
 from ..draws import DRAW, label, p_at_least, summarize
+from ..settings import renamed_parameters
 from .productivity import ProductivityModel, quarter_keys
 from .simulate import SeatParams, SimResult, simulate
 
@@ -407,13 +408,14 @@ class CapacityResult:
         return out
 
 
+@renamed_parameters(n_scenarios="draws")
 def capacity(
     crm: CRM,
     model: ProductivityModel,
     plan: CapacityPlan,
     target: float,
     *,
-    n_scenarios: int = 2000,
+    draws: int = 2000,
     seed: int = 0,
     seasonality: np.ndarray | None = None,
     workers: int = 2,
@@ -442,7 +444,7 @@ def capacity(
 
         sim = simulate_chunked(
             params,
-            n_scenarios,
+            draws,
             seed,
             periods,
             chunk=chunk or SCENARIO_CHUNK,
@@ -450,7 +452,7 @@ def capacity(
             progress=progress,
         )
     else:
-        sim = simulate(params, n_scenarios, seed, periods, workers=workers, progress=progress)
+        sim = simulate(params, draws, seed, periods, workers=workers, progress=progress)
     # the leavers' deals in flight count in the team's bookings (monthly_total), not as seats
     live = ~seats["departed"].to_numpy()
     carried = sim.seat_period[:, ~live, -1].sum(axis=1) if (~live).any() else None
@@ -463,6 +465,7 @@ def capacity(
     return CapacityResult(seats, sim, months, target * w / w.sum(), params.ramp[:n_live], carried)
 
 
+@renamed_parameters(n_scenarios="draws")
 def hires_needed(
     crm: CRM,
     model: ProductivityModel,
@@ -473,7 +476,7 @@ def hires_needed(
     p_target: float = 0.8,
     hire_month: str | None = None,
     max_hires: int = 200,
-    n_scenarios: int = 1000,
+    draws: int = 1000,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Fewest extra hires (of ``segment``, starting ``hire_month``) that bring P(capacity >=
@@ -484,9 +487,7 @@ def hires_needed(
     def prob(k: int) -> float:
         extra = pd.DataFrame([{"month": hire_month, "segment": segment, "hires": k}])
         p2 = replace(plan, hiring=pd.concat([plan.hiring, extra], ignore_index=True))
-        return capacity(crm, model, p2, target, n_scenarios=n_scenarios, seed=seed).summary()[
-            "p_reach_target"
-        ]
+        return capacity(crm, model, p2, target, draws=draws, seed=seed).summary()["p_reach_target"]
 
     path = [(0, prob(0))]
     if path[0][1] >= p_target:

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..display import money_axis
+from ..draws import interval_of
 from .quota import HEALTHY_AT_QUOTA
 
 
@@ -94,7 +95,7 @@ def plot_rep_productivity(prod: pd.DataFrame, ax=None):
         .astype("category")
         .cat.codes.map({0: "#1c7ed6", 1: "#e67700", 2: "#2b8a3e", 3: "#862e9c"})
     )
-    ax.hlines(y, p["lo"], p["hi"], color=colors)
+    ax.hlines(y, *(p[c] for c in interval_of(p)), color=colors)
     ax.scatter(p["mean"], y, c=colors, s=10)
     ax.set_yticks(y, p["rep_id"], fontsize=6)
     ax.set_xlabel("expected monthly bookings when ramped (90% interval)")
@@ -153,14 +154,14 @@ def plot_period_effects(effects: pd.DataFrame, ax=None):
     interval."""
     ax = ax or plt.subplots(figsize=(9, 3.4))[1]
     x = np.arange(len(effects))
-    ax.vlines(x, effects["lo"], effects["hi"], color="#1c7ed6", lw=5, alpha=0.35)
+    ax.vlines(x, *(effects[c] for c in interval_of(effects)), color="#1c7ed6", lw=5, alpha=0.35)
     ax.plot(x, effects["multiplier"], "o", color="#1c7ed6")
     ax.axhline(1.0, color="k", lw=0.8)
     ax.set_xticks(x, effects["quarter"], rotation=45)
     sd = effects.attrs.get("sd_period", {})
     ax.set_title(
         "Shared quarter effect on every rep's bookings"
-        + (f" (scale {sd['mean']:.2f}, 80% {sd['lo']:.2f}-{sd['hi']:.2f})" if sd else "")
+        + (f" (scale {sd['mean']:.2f}, 80% {sd['p10']:.2f}-{sd['p90']:.2f})" if sd else "")
     )
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.figure.tight_layout()

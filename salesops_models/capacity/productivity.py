@@ -94,7 +94,7 @@ from .. import config
 from ..bayes import DEFAULT_SAMPLER_CONFIG as BASE_SAMPLER_CONFIG
 from ..bayes import BayesModel, quiet
 from ..crm import CRM
-from ..draws import interval
+from ..draws import interval, interval_columns
 from ..periods import FiscalCalendar
 from .simulate import no_booking
 
@@ -563,21 +563,23 @@ class ProductivityModel(BayesModel):
         """Posterior expected monthly bookings per rep (mean and ``cred`` interval)."""
         em = self._flat("expected_monthly")
         lo, hi = interval(em, cred, axis=1)
+        p_lo, p_hi = interval_columns(cred)
         return pd.DataFrame(
             {
                 "rep_id": self.stats["rep_id"],
                 "segment": self.stats["segment"],
                 "months": self.stats["n"],
                 "mean": em.mean(axis=1),
-                "lo": lo,
-                "hi": hi,
+                p_lo: lo,
+                p_hi: hi,
             }
         )
 
     def segment_productivity(self, cred: float = 0.9) -> pd.DataFrame:
         em = self._flat("segment_expected_monthly")
         lo, hi = interval(em, cred, axis=1)
-        return pd.DataFrame({"segment": self.segments, "mean": em.mean(axis=1), "lo": lo, "hi": hi})
+        p_lo, p_hi = interval_columns(cred)
+        return pd.DataFrame({"segment": self.segments, "mean": em.mean(axis=1), p_lo: lo, p_hi: hi})
 
     def period_effects(self, cred: float = 0.8) -> pd.DataFrame:
         """The shared effect of each fitted quarter as a multiplier of every rep's booked
@@ -587,20 +589,21 @@ class ProductivityModel(BayesModel):
         lo, hi = interval(np.exp(eps), cred, axis=1)
         sd = self._flat("sd_period")
         slo, shi = interval(sd, cred)
+        p_lo, p_hi = interval_columns(cred)
         out = pd.DataFrame(
-            {"quarter": self.quarters, "multiplier": np.exp(eps).mean(axis=1), "lo": lo, "hi": hi}
+            {"quarter": self.quarters, "multiplier": np.exp(eps).mean(axis=1), p_lo: lo, p_hi: hi}
         )
-        out.attrs["sd_period"] = {"mean": float(sd.mean()), "lo": float(slo), "hi": float(shi)}
+        out.attrs["sd_period"] = {"mean": float(sd.mean()), p_lo: float(slo), p_hi: float(shi)}
         sg = self._flat("sd_segment")
         glo, ghi = interval(sg, cred)
-        out.attrs["sd_segment"] = {"mean": float(sg.mean()), "lo": float(glo), "hi": float(ghi)}
+        out.attrs["sd_segment"] = {"mean": float(sg.mean()), p_lo: float(glo), p_hi: float(ghi)}
         if "booked_loading" in self.idata.posterior:
             kp = self._flat("booked_loading")
             klo, khi = interval(kp, cred)
             out.attrs["booked_loading"] = {
                 "mean": float(kp.mean()),
-                "lo": float(klo),
-                "hi": float(khi),
+                p_lo: float(klo),
+                p_hi: float(khi),
             }
         return out
 

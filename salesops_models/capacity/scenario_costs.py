@@ -32,10 +32,10 @@ class CapacityScenarioInputs:
     plan: Plan
     deals: DealMix | None = None
 
-    def __call__(self, n_scenarios: int, seed: np.random.SeedSequence) -> CostInputs:
+    def __call__(self, draws: int, seed: np.random.SeedSequence) -> CostInputs:
         from types import SimpleNamespace
 
-        sim = simulate(self.params, n_scenarios, seed, self.periods, workers=1)
+        sim = simulate(self.params, draws, seed, self.periods, workers=1)
         deal_seed = int(seed.generate_state(1)[0])
         result = SimpleNamespace(sim=sim, seats=self.seats)
         return capacity_inputs(self.plan, result, self.quotas, deals=self.deals, seed=deal_seed)

@@ -46,6 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..settings import renamed_parameters
+
 F32 = np.float32
 
 
@@ -293,9 +295,10 @@ def _seat(
     return b, seat_period, stayed
 
 
+@renamed_parameters(n_scenarios="draws")
 def simulate(
     p: SeatParams,
-    n_scenarios: int,
+    draws: int,
     seed: int | np.random.SeedSequence,
     periods: list[np.ndarray] | None = None,
     workers: int = 2,
@@ -313,9 +316,9 @@ def simulate(
     p.validate()
     D, R = p.lam.shape
     M = p.ramp.shape[1]
-    S = int(n_scenarios)
+    S = int(draws)
     if S < 1:
-        raise ValueError("n_scenarios must be >= 1")
+        raise ValueError("draws must be >= 1")
     periods = periods or [np.arange(M)]
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     draw_seed, *seat_seeds = root.spawn(R + 1)
@@ -451,9 +454,10 @@ def _simulate_block(block, p: SeatParams, periods) -> SimResult:
     return simulate(p, hi - lo, seed, periods, workers=1)
 
 
+@renamed_parameters(n_scenarios="draws")
 def simulate_chunked(
     p: SeatParams,
-    n_scenarios: int,
+    draws: int,
     seed: int | np.random.SeedSequence,
     periods: list[np.ndarray] | None = None,
     *,
@@ -463,7 +467,7 @@ def simulate_chunked(
 ) -> SimResult:
     """:func:`simulate` in blocks of ``chunk`` scenarios, each block a task with its own seed
     stream (child ``c`` of ``SeedSequence(seed)``), here or on a Dask cluster
-    (:mod:`salesops_models.distributed`). The blocks are fixed by ``n_scenarios`` and
+    (:mod:`salesops_models.distributed`). The blocks are fixed by ``draws`` and
     ``chunk``, so the same seed gives the same numbers whatever runs them; the posterior draws
     and seat parameters go to each worker once.
 
@@ -481,7 +485,7 @@ def simulate_chunked(
     """
     from ..distributed import map_ordered, scenario_chunks
 
-    blocks = scenario_chunks(int(n_scenarios), int(chunk))
+    blocks = scenario_chunks(int(draws), int(chunk))
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     seeds = root.spawn(len(blocks))
     periods = periods or [np.arange(p.ramp.shape[1])]

@@ -22,7 +22,9 @@ def plan_backtest_cmd(
     ),
     quarters: int = typer.Option(8, help="Past complete quarters to replay."),
     years: int = typer.Option(2, help="Past years (four quarters each) to replay."),
-    scenarios: int = typer.Option(2000, help="Monte Carlo scenarios per quarter."),
+    draws: int = typer.Option(
+        2000, "--draws", "--scenarios", help="Monte Carlo draws (scenarios) per quarter."
+    ),
     seed: int = typer.Option(0, help="Random seed."),
     out: Path | None = typer.Option(None, help="CSV of every score (default reports/plan/)."),
 ):
@@ -40,7 +42,7 @@ def plan_backtest_cmd(
         comp_plan,
         quarters=quarters,
         years=years,
-        scenarios=scenarios,
+        draws=draws,
         seed=seed,
         progress=show_progress(),
     )

@@ -42,6 +42,7 @@ import pandas as pd
 import xarray as xr
 
 from ..draws import DRAW, summarize
+from ..settings import renamed_parameters
 from .cost_kernel import (
     DealDraws,
     DealMix,
@@ -193,17 +194,18 @@ def _cost_block(block, plan: Plan, make_inputs) -> CostResult:
     return res
 
 
+@renamed_parameters(n_scenarios="draws")
 def cost_monte_carlo(
     plan: Plan,
     make_inputs,
-    n_scenarios: int,
+    draws: int,
     seed: int = 0,
     *,
     chunk: int = 2_000,
     scheduler=None,
     progress: bool = False,
 ) -> CostResult:
-    """The cost of ``plan`` over ``n_scenarios`` scenarios in blocks of ``chunk``: each block
+    """The cost of ``plan`` over ``draws`` scenarios in blocks of ``chunk``: each block
     builds its inputs with ``make_inputs(n, seed_sequence)`` (a :class:`CostInputs`; e.g.
     :class:`CapacityScenarioInputs`) from its own seed stream (child ``c`` of
     ``SeedSequence(seed)``) and is costed by :func:`evaluate`, here or on a Dask cluster
@@ -227,7 +229,7 @@ def cost_monte_carlo(
     """
     from ..distributed import map_ordered, scenario_chunks
 
-    blocks = scenario_chunks(int(n_scenarios), int(chunk))
+    blocks = scenario_chunks(int(draws), int(chunk))
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     items = [(lo, hi, s) for (lo, hi), s in zip(blocks, root.spawn(len(blocks)), strict=True)]
     parts = map_ordered(

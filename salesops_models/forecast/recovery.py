@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..crm import CRM
-from ..draws import interval
+from ..draws import interval, interval_columns
 from ..schema import DEFAULT_FORECAST_CATEGORY, OPEN_STAGES, STAGES, empty_table
 from .data import COVARIATES, DURATION_EDGES, N_STAGES, ORIGIN, covariate_patterns
 from .simulate import PosteriorDraws, simulate_paths
@@ -179,13 +179,14 @@ def recovery_table(
 
     def add(name, draws, true):
         lo, hi = interval(draws, cred)
+        p_lo, p_hi = interval_columns(cred)
         rows.append(
             {
                 "parameter": name,
                 "truth": float(true),
                 "mean": float(np.mean(draws)),
-                "lo": float(lo),
-                "hi": float(hi),
+                p_lo: float(lo),
+                p_hi: float(hi),
                 "covered": bool(lo <= true <= hi),
             }
         )

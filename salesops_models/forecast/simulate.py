@@ -335,7 +335,7 @@ class Forecast:
 
         return forecast_card(self)
 
-    def quantiles(self, q=draw_stats.DEFAULT_Q) -> pd.Series:
+    def quantiles(self, q=None) -> pd.Series:
         """Quantiles of the period's bookings, labelled ``p10``/``p50``/``p90``."""
         return draw_stats.quantiles(self.total, q)
 
@@ -347,7 +347,7 @@ class Forecast:
         """Posterior probability that the period's bookings reach ``target``."""
         return draw_stats.p_at_least(self.total, target)
 
-    def rollup(self, by: str = "region", q=draw_stats.DEFAULT_Q) -> pd.DataFrame:
+    def rollup(self, by: str = "region", q=None) -> pd.DataFrame:
         """Quantiles per ``by`` (rep, team, manager, region, segment) from summed draws."""
         key = self.reps.set_index("rep_id")[by] if by != "rep" else None
         da = self.by_rep
@@ -360,6 +360,7 @@ class Forecast:
                 )
             ).sum()
         dim = by if by != "rep" else "rep"
+        q = draw_stats._q(q)
         qs = da.quantile(list(q), dim="draw")
         out = qs.to_pandas().T
         out.columns = [draw_stats.label(x) for x in q]

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import config
 from ..errors import BandError
+from ..settings import deprecated_names
 
 BANDS_FILE = config.PROJECT_ROOT / "health_bands.yml"
 STATUSES = ("healthy", "watch", "act")
@@ -82,7 +83,7 @@ def _range(v, where: str) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class Band:
+class HealthBand:
     healthy: tuple[float, float]
     watch: tuple[float, float]
     unit: str = "ratio"
@@ -152,17 +153,17 @@ def _read_band_file(path) -> tuple[dict, str]:
         raise BandError(str(exc)) from None
 
 
-def _band(cfg: dict, unit: str, where: str) -> Band:
+def _band(cfg: dict, unit: str, where: str) -> HealthBand:
     """The healthy/watch band of ``cfg``; watch must contain healthy."""
     h = _range(cfg["healthy"], f"{where}.healthy")
     w = _range(cfg["watch"], f"{where}.watch")
     if w[0] > h[0] or w[1] < h[1]:
         raise BandError(f"{where}.watch {list(w)} must contain healthy {list(h)}")
-    return Band(h, w, unit)
+    return HealthBand(h, w, unit)
 
 
 def _metric_settings(raw, key: str, where: str) -> dict:
-    """One metric's checked settings with ``band`` (and ``also_band``) as :class:`Band`."""
+    """One metric's checked settings with ``band`` (and ``also_band``) as :class:`HealthBand`."""
     if not isinstance(raw, dict):
         raise BandError(f"{where}: {key} must be a mapping, got {raw!r}")
     cfg = dict(raw)
@@ -186,7 +187,7 @@ def _metric_settings(raw, key: str, where: str) -> dict:
 
 def load_bands(path: str | Path | dict | None = None) -> dict[str, dict]:
     """Read and check a band file; returns {metric: settings} with ``band`` (and
-    ``also_band``) as :class:`Band` objects. Errors name the file and the metric."""
+    ``also_band``) as :class:`HealthBand` objects. Errors name the file and the metric."""
     raw, where = _read_band_file(path)
     if not isinstance(raw, dict):
         raise BandError(f"{where}: expected a mapping of metric -> bands")
@@ -197,3 +198,7 @@ def load_bands(path: str | Path | dict | None = None) -> dict[str, dict]:
     if unknown:
         raise BandError(f"{where}: unknown metric(s) {', '.join(unknown)}; known: {METRICS}")
     return {key: _metric_settings(raw[key], key, where) for key in METRICS}
+
+
+#: the former name, served for one release with a FutureWarning
+__getattr__ = deprecated_names("salesops_models.health.bands", {"Band": "HealthBand"}, globals())

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..display import STATUS_COLORS
+from ..draws import interval_of
 from .bands import fmt
 from .metrics import Metric
 from .scorecard import Scorecard
@@ -212,13 +213,14 @@ def plot_ramp(table: pd.DataFrame, healthy_hi: float, watch_hi: float, ax=None):
     colors = [COLORS.get(s, "#8a8a8a") for s in t["status"]]
     ax.axvspan(0, healthy_hi, color=COLORS["healthy"], alpha=0.12, lw=0)
     ax.axvspan(healthy_hi, watch_hi, color=COLORS["watch"], alpha=0.12, lw=0)
-    ax.hlines(y, t["lo"], t["hi"], colors=colors, lw=3)
+    p_lo, p_hi = interval_of(t)
+    ax.hlines(y, t[p_lo], t[p_hi], colors=colors, lw=3)
     ax.scatter(t["median"], y, color=colors, zorder=3)
     ax.set_yticks(
         y, [f"{c} ({h} hires)" for c, h in zip(t["cohort"], t["hires"], strict=True)], fontsize=8
     )
     ax.set_xlabel("months to full productivity (posterior median, 90% interval)")
-    ax.set_xlim(0, max(float(t["hi"].max()) + 1, watch_hi + 2))
+    ax.set_xlim(0, max(float(t[p_hi].max()) + 1, watch_hi + 2))
     ax.set_title("New-rep ramp by hire cohort (grey: too early to grade)", fontsize=10)
     return ax
 

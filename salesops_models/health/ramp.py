@@ -33,7 +33,7 @@ import pandas as pd
 from scipy.special import gammaln
 
 from ..crm import CRM
-from ..draws import tails
+from ..draws import interval_columns, tails
 
 MAX_MONTHS = 24
 
@@ -181,12 +181,13 @@ def fit_ramp(
     >>> from salesops_models.synthetic import generate_org
     >>> crm = generate_org(n_reps=30, years=3, seed=2).crm
     >>> table, _ = fit_ramp(crm, cohort="year")
-    >>> bool((table["lo"] <= table["median"]).all())
+    >>> bool((table["p05"] <= table["median"]).all())
     True
     """
     as_of = pd.Timestamp(as_of or crm.data_end)
     df = rep_month_wins(crm, as_of)
-    cols = ["cohort", "hires", "rep_months", "max_tenure", "median", "mean", "lo", "hi"]
+    p_lo, p_hi = interval_columns(cred)
+    cols = ["cohort", "hires", "rep_months", "max_tenure", "median", "mean", p_lo, p_hi]
     if df.empty:
         return pd.DataFrame(columns=cols + ["p_over_6", "p_over_9"]), {}
     ramped = df[df["tenure_month"] >= ramped_after]
@@ -246,8 +247,8 @@ def fit_ramp(
                 "max_tenure": int(c["tenure_month"].max()),
                 "median": q(0.5),
                 "mean": float((mu_grid * post).sum()),
-                "lo": q(tails(cred)[0]),
-                "hi": q(tails(cred)[1]),
+                p_lo: q(tails(cred)[0]),
+                p_hi: q(tails(cred)[1]),
                 "p_over_6": float(post[mu_grid > 6].sum()),
                 "p_over_9": float(post[mu_grid > 9].sum()),
             }

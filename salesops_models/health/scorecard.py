@@ -127,7 +127,7 @@ def health_scorecard(
     crm : CRM
     as_of : date-like, optional
     bands : path or dict, optional
-        Band file (default ``health_bands.yml`` at the project root).
+        HealthBand file (default ``health_bands.yml`` at the project root).
     plan : Plan or path, optional
         Compensation plan for the comp-cost metric (not graded without one).
     comp_inputs : CompInputs, optional

@@ -27,7 +27,7 @@ from scipy import stats
 
 from .. import config
 from ..crm import CRM
-from ..draws import tails
+from ..draws import interval_columns, tails
 from ..schema import OPEN_STAGES, STAGE_ORDER
 
 COVERAGE_BAND = (3.0, 4.0)
@@ -292,7 +292,9 @@ def closed_deals(crm: CRM, start, end) -> pd.DataFrame:
 def win_rates(
     crm: CRM, start, end, by: str = "segment", cred: float = 0.9, min_closed: int = 1
 ) -> pd.DataFrame:
-    """Win rate with a Jeffreys ``cred`` interval per ``by`` over deals closed in the window."""
+    """Win rate with a Jeffreys ``cred`` interval per ``by`` over deals closed in the window
+    (columns named by :func:`~salesops_models.draws.interval_columns`: ``p05`` / ``p95`` for
+    the default 90%)."""
     d = closed_deals(crm, start, end)
     d[by] = d[by].fillna("(none)")
     g = d.groupby(by).agg(
@@ -304,7 +306,7 @@ def win_rates(
     g["lost"] = g["closed"] - g["won"]
     g = g[g["closed"] >= min_closed]
     g["win_rate"] = g["won"] / g["closed"]
-    g["lo"], g["hi"] = jeffreys_interval(g["won"], g["lost"], cred)
+    g[list(interval_columns(cred))] = np.column_stack(jeffreys_interval(g["won"], g["lost"], cred))
     g["value_win_rate"] = g["won_amount"] / g["closed_amount"].where(g["closed_amount"] > 0)
     return g.reset_index().sort_values("win_rate", ascending=False).reset_index(drop=True)
 

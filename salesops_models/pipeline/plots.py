@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..display import money_axis
+from ..draws import interval_of
 from .metrics import COVERAGE_BAND
 
 
@@ -48,11 +49,12 @@ def plot_win_rates(wr: pd.DataFrame, by: str, ax=None):
 
     ax = ax or plt.subplots(figsize=(8, 0.35 * len(wr) + 1.2))[1]
     w = wr.iloc[::-1]
+    p_lo, p_hi = interval_of(w)
     y = np.arange(len(w))
     ax.errorbar(
         w["win_rate"],
         y,
-        xerr=[w["win_rate"] - w["lo"], w["hi"] - w["win_rate"]],
+        xerr=[w["win_rate"] - w[p_lo], w[p_hi] - w["win_rate"]],
         fmt="o",
         color="#1c7ed6",
     )

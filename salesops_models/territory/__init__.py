@@ -1,5 +1,6 @@
 """Territory design, rebalancing and territory simulations."""
 
+from ..settings import deprecated_names
 from . import pfizer
 from .data import move_weights, territory_accounts
 from .design import (
@@ -10,7 +11,7 @@ from .design import (
     distance_km,
     planar_distance,
 )
-from .exact import Band, Solution, TerritoryProblem, TerritorySolverError, solve
+from .exact import BalanceBand, Solution, TerritoryProblem, TerritorySolverError, solve
 from .frontier import pareto_frontier
 from .metrics import balance_metrics, match_labels, readable_balance, territory_table
 from .rebalance import rebalance
@@ -22,9 +23,13 @@ from .simulate import (
     territory_wars,
 )
 
+#: the former name, served for one release with a FutureWarning
+__getattr__ = deprecated_names("salesops_models.territory", {"Band": "BalanceBand"}, globals())
+
+
 __all__ = [
     "EXACT_MAX_PAIRS",
-    "Band",
+    "BalanceBand",
     "Design",
     "Solution",
     "TerritoryProblem",

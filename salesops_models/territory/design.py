@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..errors import InfeasibleTerritories, TerritoryInputError
 from . import exact as _exact
-from .exact import Band, TerritoryProblem, TerritorySolverError, solve
+from .exact import BalanceBand, TerritoryProblem, TerritorySolverError, solve
 
 EARTH_KM = 6371.0
 
@@ -415,10 +415,10 @@ def _problem(
     potential (relative), workload (relative) and any extra ``balance`` measures."""
 
     acc = accounts.reset_index(drop=True).copy()
-    bal = {"potential": Band.relative(tolerance)}
+    bal = {"potential": BalanceBand.relative(tolerance)}
     if w is not None:
         acc["__workload__"] = w
-        bal["__workload__"] = Band.relative(wtol)
+        bal["__workload__"] = BalanceBand.relative(wtol)
     for col, band in (balance or {}).items():
         bal[col] = band
     if move_weight is not None:
@@ -523,7 +523,7 @@ def design_territories(
     plain distance a planner adds up). Balance: hard bands on potential (``tolerance``
     around each territory's share of the mean, scaled by ``capacity``), workload
     (``workload_col``, ``workload_tolerance``) and any extra ``balance`` measures
-    (``{column: Band or (low, high)}``); a returned design meets every band, or
+    (``{column: BalanceBand or (low, high)}``); a returned design meets every band, or
     :class:`InfeasibleTerritories` names the territory and band that cannot be met.
 
     Distances: ``distance`` (n x k array, or a DataFrame with one column per territory) is

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InfeasibleTerritories, TerritorySolverError
+from ..settings import deprecated_names
 
 #: A solve is "optimal" when its objective is within this of HiGHS's dual bound, in the
 #: objective's own units (km, index value, ...), and within a relative 1e-9.
@@ -47,9 +48,9 @@ ABS_GAP = 1e-7
 
 
 @dataclass(frozen=True)
-class Band:
+class BalanceBand:
     """A hard band on one balance measure: per-territory ``lower``/``upper`` (scalars apply
-    to every territory). ``Band.relative(tol)`` builds the band ``mean_t x (1 +/- tol)`` with
+    to every territory). ``BalanceBand.relative(tol)`` builds the band ``mean_t x (1 +/- tol)`` with
     ``mean_t`` the measure's total shared by territory capacity (a part-time rep at 0.5
     gets half the band)."""
 
@@ -58,7 +59,7 @@ class Band:
     tolerance: float | None = None
 
     @classmethod
-    def relative(cls, tolerance: float) -> Band:
+    def relative(cls, tolerance: float) -> BalanceBand:
         return cls(tolerance=tolerance)
 
     def bounds(self, total: float, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,7 +110,7 @@ class TerritoryProblem:
         territories: Sequence,
         distance,
         *,
-        balance: Mapping[str, Band | tuple[float, float]],
+        balance: Mapping[str, BalanceBand | tuple[float, float]],
         id_col: str = "id",
         current: str | None = None,
         disruption: str | None = None,
@@ -122,7 +123,7 @@ class TerritoryProblem:
 
         ``distance`` is an (n x k) array or DataFrame in the accounts' and ``territories``'
         order (a DataFrame indexed by account id with territory columns is aligned by
-        label); ``balance`` maps account columns to a :class:`Band` or an absolute
+        label); ``balance`` maps account columns to a :class:`BalanceBand` or an absolute
         ``(lower, upper)`` pair; ``current`` names the column of current territories
         (labels from ``territories``); ``disruption`` the column weighting a move (default
         1 per account); ``fixed`` maps account id -> territory label; ``weight`` a column
@@ -164,7 +165,7 @@ class TerritoryProblem:
                 raise ValueError(f"balance measure {col!r} is not a column of the accounts")
             if not np.isfinite(v).all():
                 raise ValueError(f"balance measure {col!r} has missing values")
-            b = band if isinstance(band, Band) else Band(lower=band[0], upper=band[1])
+            b = band if isinstance(band, BalanceBand) else BalanceBand(lower=band[0], upper=band[1])
             measures[col] = v
             bands[col] = b.bounds(v.sum(), cap)
         pos = {t: j for j, t in enumerate(terr.tolist())}
@@ -599,8 +600,14 @@ def solve(
     )
 
 
+#: the former name, served for one release with a FutureWarning
+__getattr__ = deprecated_names(
+    "salesops_models.territory.exact", {"Band": "BalanceBand"}, globals()
+)
+
+
 __all__ = [
-    "Band",
+    "BalanceBand",
     "Solution",
     "TerritoryProblem",
     "TerritorySolverError",

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from .exact import Band, TerritoryProblem
+from .exact import BalanceBand, TerritoryProblem
 
 PFIZER_DIR: Path = config.PROJECT_ROOT.parent / "shared" / "datasets" / "pfizer_territory"
 
@@ -62,7 +62,7 @@ def load_22x4(folder=None) -> TerritoryProblem:
         bricks,
         reps,
         dist,
-        balance={"index_value": Band(lower=lo, upper=hi)},
+        balance={"index_value": BalanceBand(lower=lo, upper=hi)},
         current="current",
         disruption="index_value",
         fixed={brick: rep for rep, brick in meta["sr_center_brick"].items()},
@@ -94,7 +94,7 @@ def load_100x10(folder=None) -> TerritoryProblem:
         b,
         reps,
         dist,
-        balance={"index_value": Band(lower=0.8, upper=1.2)},
+        balance={"index_value": BalanceBand(lower=0.8, upper=1.2)},
         current="current",
         disruption="index_value",
         fixed={int(br): r for br, r in zip(offices["brick"], reps, strict=True)},

@@ -20,7 +20,8 @@ import pandas as pd
 import xarray as xr
 
 from ..crm import CRM
-from ..draws import DEFAULT_Q, DRAW, label
+from ..draws import DRAW, label
+from ..settings import rcParams, renamed_parameters
 
 #: The segment of accounts that have none.
 ALL_SEGMENTS = "All"
@@ -128,11 +129,12 @@ class TerritorySimulation:
         }
 
 
+@renamed_parameters(n_draws="draws")
 def territory_wars(
     rates: pd.DataFrame,
     col: str = "territory",
     *,
-    n_draws: int = 2000,
+    draws: int = 2000,
     skill: float = 1.3,
     quota_stretch: float = 1.0,
     seed: int = 0,
@@ -152,7 +154,7 @@ def territory_wars(
     expected = np.bincount(tid, weights=lam * mean_deal, minlength=len(terr))
     quota = expected.sum() / len(terr) * quota_stretch
     # wins per account and draw, then lognormal deals summed per territory and draw
-    wins = rng.poisson(lam[None, :], size=(n_draws, len(lam)))
+    wins = rng.poisson(lam[None, :], size=(draws, len(lam)))
     s_idx, a_idx = np.nonzero(wins)
     reps = wins[s_idx, a_idx]
     a_rep = np.repeat(a_idx, reps)
@@ -161,23 +163,24 @@ def territory_wars(
         rates["mu"].to_numpy()[a_rep]
         + rates["sigma"].to_numpy()[a_rep] * rng.standard_normal(len(a_rep))
     )
-    book = np.zeros((n_draws, len(terr)))
+    book = np.zeros((draws, len(terr)))
     np.add.at(book, (s_rep, tid[a_rep]), deals)
     return TerritorySimulation(book, terr, float(quota), float(skill))
 
 
+@renamed_parameters(n_scenarios="draws")
 def simulate_territories(
     rates: pd.DataFrame,
     col: str = "territory",
     *,
-    n_scenarios: int = 2000,
+    draws: int = 2000,
     skill: float = 1.3,
     quota_stretch: float = 1.0,
     seed: int = 0,
 ) -> pd.DataFrame:
     """:func:`territory_wars` as a long frame (territory, draw, bookings, attainment)."""
     return territory_wars(
-        rates, col, n_draws=n_scenarios, skill=skill, quota_stretch=quota_stretch, seed=seed
+        rates, col, draws=draws, skill=skill, quota_stretch=quota_stretch, seed=seed
     ).to_frame()
 
 
@@ -189,7 +192,7 @@ def structural_summary(sim) -> pd.DataFrame:
     g = sim.groupby("territory")["attainment"]
     table = pd.DataFrame(
         {
-            **{label(q): g.quantile(q) for q in DEFAULT_Q},
+            **{label(q): g.quantile(q) for q in rcParams["stats.quantiles"]},
             "p_at_quota": g.apply(lambda s: float((s >= 1).mean())),
         }
     ).reset_index()

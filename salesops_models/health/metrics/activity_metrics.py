@@ -10,6 +10,7 @@ import pandas as pd
 
 from ... import activities as act
 from ...crm import CRM
+from ...draws import interval_of
 from ..bands import fmt
 from .base import Metric, _metric, _na, _trend, complete_quarters, same_point_dates
 
@@ -67,7 +68,7 @@ def selling_time(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         key,
         cfg,
         value,
-        interval=(float(org["lo"].iloc[0]), float(org["hi"].iloc[0])),
+        interval=tuple(float(org[c].iloc[0]) for c in interval_of(org)),
         contributors=contributors,
         trend=_trend(trend),
         details={
@@ -160,7 +161,7 @@ def process_compliance(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         e = e[e["entered_at"] < p.end + pd.Timedelta(days=1)]
         if len(e) and p.start >= max(crm.data_start, logged_from):
             trend.append((p.label, float(act.compliance_summary(e, "stage")["share"].min())))
-    lo_i, hi_i = float(worst["lo"]), float(worst["hi"])
+    lo_i, hi_i = (float(worst[c]) for c in interval_of(worst.index))
     m = _metric(
         key,
         cfg,

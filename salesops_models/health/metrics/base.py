@@ -10,7 +10,7 @@ import pandas as pd
 
 from ...crm import CRM
 from ...scoring import complete_quarters  # noqa: F401 (the metrics' import)
-from ..bands import Band, fmt, worse
+from ..bands import HealthBand, fmt, worse
 
 
 @dataclass
@@ -21,9 +21,9 @@ class Metric:
     unit: str
     value: float | None
     status: str
-    band: Band
+    band: HealthBand
     interval: tuple[float, float] | None = None
-    also: dict | None = None  # name, value, unit, status, band (Band)
+    also: dict | None = None  # name, value, unit, status, band (HealthBand)
     contributors: list[dict] = field(default_factory=list)  # name, value (text), detail
     action: str = ""
     trend: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["period", "value"]))
@@ -97,7 +97,7 @@ def _na(key: str, cfg: dict, note: str) -> Metric:
 
 
 def _metric(key: str, cfg: dict, value, **kw) -> Metric:
-    band: Band = cfg["band"]
+    band: HealthBand = cfg["band"]
     status = kw.pop("status", None) or band.status(value)
     also = kw.get("also")
     if also is not None:
@@ -112,7 +112,7 @@ def _metric(key: str, cfg: dict, value, **kw) -> Metric:
     )  # fmt: skip
 
 
-def grade_draws(band: Band, draws, confidence: float = 0.9) -> tuple[str, float, float]:
+def grade_draws(band: HealthBand, draws, confidence: float = 0.9) -> tuple[str, float, float]:
     """Status from the uncertainty of an estimated value: **act** when the draws put it
     outside the watch band with probability >= ``confidence``, **watch** when outside the
     healthy band with that probability, else healthy (a change not yet distinguishable from
@@ -145,12 +145,3 @@ def same_point_dates(crm: CRM, as_of, n: int) -> list[tuple[str, pd.Timestamp]]:
 
 def _trend(rows) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["period", "value"])
-
-
-def _money(x: float) -> str:
-    x = float(x)
-    if abs(x) >= 1e6:
-        return f"${x / 1e6:,.1f}M"
-    if abs(x) >= 1e3:
-        return f"${x / 1e3:,.0f}k"
-    return f"${x:,.0f}"

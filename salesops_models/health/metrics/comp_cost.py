@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from ...crm import CRM
+from ...display import money
 from .base import (
     Metric,
     _metric,
-    _money,
     _na,
     _trend,
     complete_quarters,
@@ -76,8 +76,8 @@ def comp_cost(crm: CRM, as_of, cfg: dict, *, plan=None, comp_inputs=None, **_) -
     contributors = [
         {
             "name": str(names.get(r, r)),
-            "value": _money(row.leverage),
-            "detail": f"accelerators {_money(row.accelerators)} + SPIFFs {_money(row.spiffs)} of {_money(row.variable)}",
+            "value": money(row.leverage),
+            "detail": f"accelerators {money(row.accelerators)} + SPIFFs {money(row.spiffs)} of {money(row.variable)}",
         }
         for r, row in per_rep.head(3).iterrows()
     ]
@@ -121,7 +121,7 @@ def comp_cost(crm: CRM, as_of, cfg: dict, *, plan=None, comp_inputs=None, **_) -
         )
     else:
         m.action = (
-            f"{lev:.0%} of variable pay comes from accelerators and SPIFFs ({_money(acc + spiff)}): "
+            f"{lev:.0%} of variable pay comes from accelerators and SPIFFs ({money(acc + spiff)}): "
             f"review accelerator rates and SPIFF rules; largest: {contributors[0]['name']}."
         )
     return m

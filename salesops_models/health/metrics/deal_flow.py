@@ -7,10 +7,10 @@ import pandas as pd
 
 from ... import pipeline
 from ...crm import CRM
+from ...display import money
 from .base import (
     Metric,
     _metric,
-    _money,
     _na,
     _trend,
     complete_quarters,
@@ -152,7 +152,7 @@ def velocity(crm: CRM, as_of, cfg: dict, *, seed: int = 0, **_) -> Metric:
         {
             "name": s,
             "value": f"{c:+.0%}",
-            "detail": f"{_money(now.loc[s, 'velocity_per_30d'])} per 30 days",
+            "detail": f"{money(now.loc[s, 'velocity_per_30d'])} per 30 days",
         }
         for s, c in segs[:3]
     ]
@@ -184,7 +184,7 @@ def velocity(crm: CRM, as_of, cfg: dict, *, seed: int = 0, **_) -> Metric:
     )
     if m.status == "healthy":
         m.action = (
-            f"Velocity is {_money(v1)} per 30 days ({value:+.0%} on a year ago; "
+            f"Velocity is {money(v1)} per 30 days ({value:+.0%} on a year ago; "
             f"P(outside band) {p_h:.0%}); no action."
         )
     else:

@@ -7,7 +7,8 @@ import pandas as pd
 
 from ... import pipeline
 from ...crm import CRM
-from ..bands import Band, fmt, worse
+from ...draws import interval_of
+from ..bands import HealthBand, fmt, worse
 from .base import (
     Metric,
     _metric,
@@ -57,7 +58,7 @@ def quota_attainment(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         at_quota=("attainment", lambda s: float((s >= 1).mean())),
         mean_attainment=("attainment", "mean"),
     )
-    band: Band = cfg["band"]
+    band: HealthBand = cfg["band"]
     too_high = value > band.healthy[1]
     grp = grp.sort_values("mean_attainment", ascending=not too_high)
     contributors = [
@@ -116,7 +117,7 @@ def new_rep_ramp(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     from ..ramp import fit_ramp
 
     key = "new_rep_ramp"
-    band: Band = cfg["band"]
+    band: HealthBand = cfg["band"]
     table, extra = fit_ramp(crm, as_of, cohort=cfg.get("cohort", "half-year"))
     if table.empty:
         return _na(key, cfg, "no AE hired during the data (hire dates needed)")
@@ -146,6 +147,7 @@ def new_rep_ramp(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     worst = graded.sort_values(["p_over_healthy", "median"], ascending=False).iloc[0]
     status = worse(*graded["status"])
     value = float(worst["median"])
+    p_lo, p_hi = interval_of(worst.index)
     contributors = [
         {
             "name": f"cohort {r.cohort}",
@@ -163,8 +165,8 @@ def new_rep_ramp(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         )
     else:
         action = (
-            f"Cohort {worst['cohort']} takes {value:.1f} months to ramp (90%: {worst['lo']:.1f}-"
-            f"{worst['hi']:.1f}; {worst['p_over_healthy']:.0%} likely over {h_hi:g}): review its "
+            f"Cohort {worst['cohort']} takes {value:.1f} months to ramp (90%: {worst[p_lo]:.1f}-"
+            f"{worst[p_hi]:.1f}; {worst['p_over_healthy']:.0%} likely over {h_hi:g}): review its "
             "onboarding, territories and manager coverage; plan capacity with the slower ramp."
         )
     return _metric(
@@ -172,7 +174,7 @@ def new_rep_ramp(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         cfg,
         value,
         status=status,
-        interval=(float(worst["lo"]), float(worst["hi"])),
+        interval=(float(worst[p_lo]), float(worst[p_hi])),
         contributors=contributors,
         action=action,
         trend=_trend(list(zip(graded["cohort"], graded["median"], strict=True))),

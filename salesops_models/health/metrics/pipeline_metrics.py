@@ -7,11 +7,11 @@ import pandas as pd
 
 from ... import pipeline, quality
 from ...crm import CRM
-from ..bands import Band, fmt
+from ...display import money
+from ..bands import HealthBand, fmt
 from .base import (
     Metric,
     _metric,
-    _money,
     _na,
     _trend,
     same_point_dates,
@@ -32,7 +32,7 @@ def pipeline_coverage(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     if not total["target"] > 0:
         return _na(key, cfg, f"no target for {q.label} (no quotas and no prior bookings)")
     value = float(total["remaining_coverage"]) if total["remaining"] > 0 else np.nan
-    band: Band = cfg["band"]
+    band: HealthBand = cfg["band"]
     lo, hi = band.healthy
     groups = cov.iloc[1:].copy()
     if not (groups["target"] > 0).any():
@@ -60,7 +60,7 @@ def pipeline_coverage(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         {
             "name": str(r.group),
             "value": fmt(r.remaining_coverage, "ratio"),
-            "detail": f"pipeline {_money(r.open_pipeline)} for {_money(r.remaining)} to go",
+            "detail": f"pipeline {money(r.open_pipeline)} for {money(r.remaining)} to go",
         }
         for r in top.itertuples(index=False)
     ]
@@ -79,7 +79,7 @@ def pipeline_coverage(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     names = ", ".join(c["name"] for c in contributors) or "the largest teams"
     undated = float(total["open_without_close_date"])
     today = (
-        f"; today {fmt(now['remaining_coverage'], 'ratio')} of {_money(now['remaining'])} to go"
+        f"; today {fmt(now['remaining_coverage'], 'ratio')} of {money(now['remaining'])} to go"
         if as_of >= q.start
         else ""
     )
@@ -91,10 +91,10 @@ def pipeline_coverage(crm: CRM, as_of, cfg: dict, **_) -> Metric:
     elif value < lo:
         action = (
             f"{q.label} started with {fmt(value, 'ratio')} coverage against {band.text()}{today}: "
-            f"{_money(need)} more qualified pipeline was needed; start with {names}."
+            f"{money(need)} more qualified pipeline was needed; start with {names}."
         )
         if undated > total["open_pipeline"]:
-            action += f" {_money(undated)} of open pipeline has no close date: date it."
+            action += f" {money(undated)} of open pipeline has no close date: date it."
     else:
         action = (
             f"{q.label} started with {fmt(value, 'ratio')} coverage, above {band.text()}: the "
@@ -184,7 +184,7 @@ def pipeline_hygiene(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         {
             "name": str(k),
             "value": fmt(r.bad_share, "percent"),
-            "detail": f"{_money(r.bad_amount)} of {_money(r.open_amount)} stale or past due",
+            "detail": f"{money(r.bad_amount)} of {money(r.open_amount)} stale or past due",
         }
         for k, r in grp.head(3).iterrows()
     ]
@@ -201,7 +201,7 @@ def pipeline_hygiene(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         )
     else:
         action = (
-            f"{_money(bad_amt)} ({value:.1%}) of open pipeline is stale or past due: have {', '.join(c['name'] for c in contributors[:2])} update or close "
+            f"{money(bad_amt)} ({value:.1%}) of open pipeline is stale or past due: have {', '.join(c['name'] for c in contributors[:2])} update or close "
             "those deals this week."
         )
     return _metric(

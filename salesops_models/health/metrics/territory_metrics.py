@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 
 from ...crm import CRM, account_potential
+from ...display import money
 from .base import (
     Metric,
     _metric,
-    _money,
     _na,
     complete_quarters,
 )
@@ -67,7 +67,7 @@ def territory_balance(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         {
             "name": f"{r.rep_name} ({r.segment})",
             "value": f"{r.relative:.2f}x segment mean",
-            "detail": f"potential {_money(r.potential)}",
+            "detail": f"potential {money(r.potential)}",
         }
         for r in top.itertuples(index=False)
     ]
