@@ -45,16 +45,27 @@ class SalesOpsError(Exception):
 
 # --- bad input -----------------------------------------------------------------------------
 class LoadError(SalesOpsError, ValueError):
-    """A file cannot be imported at all; the message names the file (and row and column)."""
+    """A file cannot be imported at all; the message names the file and, where known, the
+    sheet row (as a spreadsheet numbers it), the file's line and the column."""
 
-    def __init__(self, file, message: str, *, column: str | None = None, row: int | None = None):
+    def __init__(
+        self,
+        file,
+        message: str,
+        *,
+        column: str | None = None,
+        row: int | None = None,
+        line: int | None = None,
+    ):
         where = str(file)
         if row is not None:
-            where += f", row {row}"
+            where += f", sheet row {int(row)}"
+        if line is not None:
+            where += f", line {int(line)}"
         if column is not None:
             where += f", column {column!r}"
         super().__init__(f"{where}: {message}")
-        self.file, self.column, self.row = str(file), column, row
+        self.file, self.column, self.row, self.line = str(file), column, row, line
 
 
 class ColumnMapError(SalesOpsError, ValueError):

@@ -411,7 +411,7 @@ def test_activity_foreign_keys_are_checked(small_org):
 def _why(result, file: str) -> dict[int, str]:
     r = result.rejects
     r = r[(r["table"] == "activities") & r["file"].astype(str).str.endswith(file)]
-    return dict(zip(r["row"].astype(int), r["reason"], strict=True))
+    return dict(zip(r["sheet_row"].astype(int), r["reason"], strict=True))
 
 
 def _accounting(result) -> pd.DataFrame:
@@ -429,15 +429,15 @@ def test_salesforce_tasks_and_events_load_with_exact_accounting(fixtures):
     assert s.loc["Event.csv", ["rows_read", "rows_accepted", "rows_rejected"]].tolist() == [6, 3, 3]
     assert len(r.crm.activities) == 7
     task, event = _why(r, "Task.csv"), _why(r, "Event.csv")
-    assert "opportunity_id not found in the loaded opportunities" in task[4]  # deal rejected
-    assert "opportunity_id not found" in task[5]  # deal not exported
-    assert "rep_id not found in reps" in task[6]
-    assert "duplicate id (first seen at row 1)" in task[7]
-    assert "not a number in CallDurationInSeconds" in task[8]
-    assert "unparseable date" in task[10]
-    assert "duplicate id (also in Task.csv)" in event[4]
-    assert "negative duration" in event[5]
-    assert "required value missing" in event[6]
+    assert "opportunity_id not found in the loaded opportunities" in task[5]  # deal rejected
+    assert "opportunity_id not found" in task[6]  # deal not exported
+    assert "rep_id not found in reps" in task[7]
+    assert "duplicate id (first seen at sheet row 2)" in task[8]
+    assert "not a number in CallDurationInSeconds" in task[9]
+    assert "unparseable date" in task[11]
+    assert "duplicate id (also in Task.csv)" in event[5]
+    assert "negative duration" in event[6]
+    assert "required value missing" in event[7]
     a = r.crm.activities.set_index("id")
     assert a.loc["00T5g00000TSK01AAA", "duration_minutes"] == 10.0  # 600 seconds
     assert a.loc["00T5g00000TSK01AAA", "type"] == "call"
@@ -464,11 +464,11 @@ def test_hubspot_activities_load_with_exact_accounting(fixtures):
         5,
     ]
     why = _why(r, "activities.csv")
-    assert "a note is not an activity" in why[5]
-    assert "opportunity_id not found in the loaded opportunities" in why[6]
-    assert "unknown type value" in why[9]
-    assert "duplicate id" in why[10]
-    assert "unparseable date" in why[12]
+    assert "a note is not an activity" in why[6]
+    assert "opportunity_id not found in the loaded opportunities" in why[7]
+    assert "unknown type value" in why[10]
+    assert "duplicate id" in why[11]
+    assert "unparseable date" in why[13]
     a = r.crm.activities.set_index("id")
     assert a.loc["7001", "duration_minutes"] == 5.0  # 300,000 ms
     assert a.loc["7003", "duration_minutes"] == 45.0  # meeting end - start
@@ -493,9 +493,9 @@ def test_mapping_loads_activities_with_its_type_map(fixtures):
         3,
     ]
     why = _why(r, "activities.csv")
-    assert "unknown type value in Kind" in why[3]
-    assert "rep_id not found in reps" in why[4]
-    assert "opportunity_id not found" in why[5]
+    assert "unknown type value in Kind" in why[4]
+    assert "rep_id not found in reps" in why[5]
+    assert "opportunity_id not found" in why[6]
     a = r.crm.activities.set_index("id")
     # a day-first column mixing days with and without a time of day
     assert a.loc["A-1", "start"] == pd.Timestamp("2024-01-10 10:00")

@@ -414,9 +414,10 @@ def test_comp_inputs_load_with_quarantine(tmp_path):
     from salesops_models.store import read_table
 
     rej = read_table("comp_load_rejects", db)
-    assert rej["row"].nunique() == 5
+    assert rej["sheet_row"].nunique() == 5
     assert (rej["reason"].str.endswith("add to 90, not 100")).sum() == 2
-    assert set(rej["row"]) == {3, 4, 5, 6, 7}
+    assert set(rej["sheet_row"]) == {4, 5, 6, 7, 8}  # the header is sheet row 1
+    assert set(rej["line"]) == {4, 5, 6, 7, 8}
     res = compute_statements(crm, plan([{"from": 0, "rate": 1.0}]), "2026-Q3", inputs)
     assert total(res, "r2") == Decimal("2500.00")  # 40% of 50,000 x 0.125
 

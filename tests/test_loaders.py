@@ -19,7 +19,7 @@ from salesops_models.loaders.parsing import parse_dates, parse_money
 
 def reasons(result, table="opportunities") -> dict[int, str]:
     r = result.rejects[result.rejects["table"] == table]
-    return {int(row): reason for row, reason in zip(r["row"], r["reason"], strict=True)}
+    return {int(row): reason for row, reason in zip(r["sheet_row"], r["reason"], strict=True)}
 
 
 def test_money_formats():
@@ -51,14 +51,14 @@ def test_salesforce_export(fixtures):
         s.loc["opportunities", "rows_read"] == 10 and s.loc["opportunities", "rows_accepted"] == 3
     )
     why = reasons(r)
-    assert "unparseable date" in why[3]
-    assert "negative amount" in why[4]
-    assert "closed before it was created" in why[5]
-    assert "duplicate id (first seen at row 1)" in why[6]
-    assert "unknown stage" in why[7] and "Stage Zero" in set(r.rejects["value"])
-    assert "account_id not found" in why[8]
-    assert "absurd amount" in why[10]
-    assert "opportunity_id not found" in reasons(r, "opportunity_history")[7]
+    assert "unparseable date" in why[4]
+    assert "negative amount" in why[5]
+    assert "closed before it was created" in why[6]
+    assert "duplicate id (first seen at sheet row 2)" in why[7]
+    assert "unknown stage" in why[8] and "Stage Zero" in set(r.rejects["value"])
+    assert "account_id not found" in why[9]
+    assert "absurd amount" in why[11]
+    assert "opportunity_id not found" in reasons(r, "opportunity_history")[8]
     o = r.crm.opportunities.set_index("id")
     assert o.loc["0065g00000AAAA2AAA", "amount"] == 1200.5  # "$1,200.50"
     assert o.loc["0065g00000AAAA8AAA", "close_date"] == pd.Timestamp("2024-09-30")  # Excel serial
@@ -109,8 +109,8 @@ def test_windows1252_file_is_decoded_and_reported(fixtures, tmp_path):
 def test_hubspot_export(fixtures):
     r = load_hubspot(fixtures / "hubspot" / "deals.csv")
     why = reasons(r)
-    assert "closed before it was created" in why[4]
-    assert "unknown stage" in why[5]
+    assert "closed before it was created" in why[5]
+    assert "unknown stage" in why[6]
     o = r.crm.opportunities.set_index("id")
     assert o.loc["9001", "amount"] == 24000 and o.loc["9001", "is_won"]
     assert o.loc["9002", "stage"] == "Negotiation" and o.loc["9002", "type"] == "expansion"
@@ -125,7 +125,7 @@ def test_mapping_csv_and_excel(fixtures, tmp_path):
     assert o.loc["D-1", "created_date"] == pd.Timestamp("2024-01-05")  # dayfirst
     assert o.loc["D-1", "amount"] == 1500.0
     why = reasons(r)
-    assert "unparseable date" in why[3] and "owner_rep_id not found in reps" in why[4]
+    assert "unparseable date" in why[4] and "owner_rep_id not found in reps" in why[5]
     # the same data from an Excel workbook
     shutil.copy(fixtures / "mapping" / "owners.csv", tmp_path / "owners.csv")
     pd.read_csv(fixtures / "mapping" / "deals.csv", dtype=str).to_excel(
@@ -228,7 +228,7 @@ def test_rows_in_equals_accepted_plus_rejected(tmp_path, edits, dup):
     assert s["rows_read"] == len(rows)
     assert s["rows_read"] == s["rows_accepted"] + s["rows_rejected"]
     assert len(r.crm.opportunities) == s["rows_accepted"]
-    rejected_rows = set(r.rejects.loc[r.rejects["table"] == "opportunities", "row"])
+    rejected_rows = set(r.rejects.loc[r.rejects["table"] == "opportunities", "sheet_row"])
     assert len(rejected_rows) == s["rows_rejected"]
     assert r.rejects["reason"].str.len().gt(0).all()
     assert r.crm.validate().empty

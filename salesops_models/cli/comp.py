@@ -60,6 +60,7 @@ def comp_load(
 ):
     """Load compensation inputs into the store (each file replaces its table); rows that
     cannot be used are rejects with file, row, column and reason."""
+    from ..loaders.common import REJECT_COLUMNS
     from ..loaders.comp_inputs import load_comp_inputs
     from ..store import load_store
 
@@ -74,7 +75,7 @@ def comp_load(
     res = load_comp_inputs(load_store(db), files, dayfirst=dayfirst or None)
     console.print(table(res.summary, "Comp inputs (rows read = accepted + rejected)"))
     if len(res.rejects):
-        top = res.rejects.head(20)[["table", "file", "row", "column", "value", "reason"]]
+        top = res.rejects.head(20)[REJECT_COLUMNS]
         console.print(table(top, f"Rejected rows ({len(res.rejects)})"))
     print_notes(res.notes)
     res.save(db)

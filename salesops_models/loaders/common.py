@@ -42,9 +42,13 @@ from ..schema import (
     empty_table,
 )
 from .parsing import ParseStats, blank, parse_bool, parse_dates, parse_int, parse_money
-from .reading import PROBLEM_COLUMN, PROBLEM_SOURCE, ROW_COLUMN
+from .reading import LINE_COLUMN, PROBLEM_COLUMN, PROBLEM_SOURCE, ROW_COLUMN
 
-REJECT_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
+#: A reject: its table and file, where it is (``sheet_row`` as a spreadsheet numbers it, the
+#: header being row 1; ``line``, the file's line where it starts, empty for Excel and
+#: databases: see :data:`~salesops_models.loaders.reading.ROW_COLUMN`), the column, the value
+#: as read and the reason.
+REJECT_COLUMNS = ["table", "file", "sheet_row", "line", "column", "value", "reason"]
 
 
 # --- one table -----------------------------------------------------------------------------
@@ -68,10 +72,15 @@ class TableBuilder:
         self.table, self.file, self.raw, self.colmap = table, str(file), raw, colmap
         self.stats = stats
         self.n = len(raw)
-        self.rows = (
+        self.rows = (  # sheet rows
             raw[ROW_COLUMN].to_numpy(dtype=np.int64)
             if ROW_COLUMN in raw
             else np.arange(1, self.n + 1)
+        )
+        self.lines = (  # file lines (empty for Excel and databases)
+            pd.array(raw[LINE_COLUMN], dtype="Int64")
+            if LINE_COLUMN in raw
+            else pd.array([pd.NA] * self.n, dtype="Int64")
         )
         self.rejects: list[pd.DataFrame] = []
         self.rejected = np.zeros(self.n, dtype=bool)
@@ -111,7 +120,8 @@ class TableBuilder:
                 {
                     "table": self.table,
                     "file": self.file,
-                    "row": self.rows[mask],
+                    "sheet_row": self.rows[mask],
+                    "line": self.lines[mask],
                     "column": column,
                     "value": vals if vals is not None else None,
                     "reason": reasons,
@@ -216,7 +226,8 @@ class TableBuilder:
         if dup.any():
             first_row = df.groupby(key)["_row"].transform("min").to_numpy()
             reasons = np.array(
-                [f"duplicate {key} (first seen at row {r})" for r in first_row], dtype=object
+                [f"duplicate {key} (first seen at sheet row {int(r)})" for r in first_row],
+                dtype=object,
             )
             self.reject(dup, src, ids.to_numpy(dtype=object), reasons)
 

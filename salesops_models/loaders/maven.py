@@ -28,6 +28,7 @@ from ..schema import TABLES
 from .common import LoadError, LoadResult, slug, slug_ids
 from .pipeline import SourceTable, assemble
 from .reading import (
+    LINE_COLUMN,
     PROBLEM_COLUMN,
     PROBLEM_SOURCE,
     ROW_COLUMN,
@@ -75,7 +76,7 @@ def _fix(series: pd.Series, fixes: dict[str, str], label: str, notes: list[str])
 
 def _carry(frame: pd.DataFrame, source: pd.DataFrame) -> None:
     """Keep the source file's row numbers and read problems on a derived frame."""
-    for col in (ROW_COLUMN, PROBLEM_COLUMN, PROBLEM_SOURCE):
+    for col in (ROW_COLUMN, LINE_COLUMN, PROBLEM_COLUMN, PROBLEM_SOURCE):
         if col in source:
             frame[col] = source[col].to_numpy()
 
@@ -275,6 +276,7 @@ def load_maven(folder: str | Path = config.MAVEN_DIR) -> LoadResult:
                 files["sales_teams"],
                 f"unreadable row: {teams[PROBLEM_COLUMN].iloc[rows[0]]}",
                 row=int(teams[ROW_COLUMN].iloc[rows[0]]),
+                line=int(teams[LINE_COLUMN].iloc[rows[0]]),
             )
     ident = {c.name: c.name for cols in TABLES.values() for c in cols}  # already canonical names
     sources = {

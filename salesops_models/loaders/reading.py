@@ -10,12 +10,22 @@ import pandas as pd
 from ..errors import LoadError
 
 # --- reading -------------------------------------------------------------------------------
-#: Hidden columns of a raw frame: the 1-based data row of each record (its physical line is
-#: ``row + 1``) and, for a record that could not be read, the reason (the row is a reject).
-ROW_COLUMN = "__row__"
+#: Hidden columns of a raw frame: where each record is, two ways, and for a record that could
+#: not be read, the reason (the record is a reject):
+#:
+#: - ``ROW_COLUMN``, the record's **sheet row**: the row number a spreadsheet shows when it
+#:   opens the file (the header is row 1, so the first record is row 2; a quoted field with
+#:   line breaks stays in one row, and a blank line is a row, as in Excel);
+#: - ``LINE_COLUMN``, the file's 1-based **line** where the record starts (what a text
+#:   editor shows; empty for an Excel file, which has no lines).
+#:
+#: The two differ after a record that spans lines. A source that is not a file (a database
+#: query, a DataFrame) numbers its records from 1 as its sheet rows and has no lines.
+ROW_COLUMN = "__sheet_row__"
+LINE_COLUMN = "__line__"
 PROBLEM_COLUMN = "__problem__"
 PROBLEM_SOURCE = "__problem_column__"
-HIDDEN_COLUMNS = (ROW_COLUMN, PROBLEM_COLUMN, PROBLEM_SOURCE)
+HIDDEN_COLUMNS = (ROW_COLUMN, LINE_COLUMN, PROBLEM_COLUMN, PROBLEM_SOURCE)
 
 
 def quarantine(raw: pd.DataFrame, mask, column: str | None, reasons) -> None:
@@ -75,7 +85,8 @@ def read_raw(
         if df.shape[1] == 0:
             raise LoadError(path, "no columns found")
         df = df.reset_index(drop=True)
-        df[ROW_COLUMN] = np.arange(1, len(df) + 1)
+        df[ROW_COLUMN] = np.arange(2, len(df) + 2)  # the header is the sheet's row 1
+        df[LINE_COLUMN] = pd.array([pd.NA] * len(df), dtype="Int64")
         df[PROBLEM_COLUMN] = None
         return df, notes
     lines = _decode_lines(path, path.read_bytes(), encoding, notes)
@@ -92,7 +103,7 @@ def _decode_lines(path: Path, data: bytes, encoding: str | None, notes: list[str
             try:
                 out.append(b.decode(encoding))
             except (UnicodeDecodeError, LookupError) as exc:
-                raise LoadError(path, f"cannot decode as {encoding}: {exc}", row=i) from exc
+                raise LoadError(path, f"cannot decode as {encoding}: {exc}", line=i + 1) from exc
         return out
     out: list[str | None] = []
     bad: list[int] = []
@@ -114,7 +125,7 @@ def _decode_lines(path: Path, data: bytes, encoding: str | None, notes: list[str
 
         best = from_bytes(data).best()
         if best is None:
-            raise LoadError(path, "cannot decode the bytes as text (not UTF-8)", row=bad[0])
+            raise LoadError(path, "cannot decode the bytes as text (not UTF-8)", line=bad[0] + 1)
         notes.append(f"{path.name}: not UTF-8; decoded as {best.encoding}")
         return str(best).splitlines(keepends=True)
     for i in bad:
@@ -122,10 +133,10 @@ def _decode_lines(path: Path, data: bytes, encoding: str | None, notes: list[str
             out[i] = raw_lines[i].decode("cp1252")
         except UnicodeDecodeError:
             out[i] = raw_lines[i].decode("latin-1")
-    rows = ", ".join(str(i) for i in bad[:10]) + (" ..." if len(bad) > 10 else "")
+    lines = ", ".join(str(i + 1) for i in bad[:10]) + (" ..." if len(bad) > 10 else "")
     notes.append(
-        f"{path.name}: {len(bad)} row(s) not valid UTF-8 in a UTF-8 file, decoded on their own "
-        f"as cp1252 (row {rows}); check them"
+        f"{path.name}: {len(bad)} line(s) not valid UTF-8 in a UTF-8 file, decoded on their own "
+        f"as cp1252 (line {lines}); check them"
     )
     return out  # type: ignore[return-value]
 
@@ -157,7 +168,7 @@ def _csv_header(path: Path, lines: list[str]) -> tuple[int, list[str]]:
     try:
         header = next(csv.reader([lines[first]]))
     except csv.Error as exc:
-        raise LoadError(path, f"cannot read the header row: {exc}", row=0) from exc
+        raise LoadError(path, f"cannot read the header row: {exc}", line=first + 1) from exc
     header = [h.strip() for h in header]
     while header and header[-1] == "" and len(header) > 1:
         header.pop()  # a trailing delimiter on the header line
@@ -178,9 +189,11 @@ def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataF
     first, header = _csv_header(path, lines)
     ncols = len(header)
     records: list[list[str]] = []
-    rows: list[int] = []
+    rows: list[int] = []  # sheet rows
+    starts: list[int] = []  # 1-based file lines
     problems: list[str | None] = []
     blank_lines = 0
+    sheet = first + 1  # the header's sheet row (each line before it is a row)
 
     def standalone_fields(text: str) -> int:
         try:
@@ -188,10 +201,11 @@ def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataF
         except (csv.Error, StopIteration):
             return -1
 
-    def reject_line(row: int, reason: str) -> None:
+    def reject_line(row: int, line: int, reason: str) -> None:
         """An empty placeholder record carrying the reason (a reject downstream)."""
         records.append([""] * ncols)
         rows.append(row)
+        starts.append(line)
         problems.append(reason)
 
     def fit(rec: list[str]) -> list[str] | None:
@@ -211,8 +225,10 @@ def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataF
             break
         except csv.Error as exc:
             end = it.pos
+            sheet += 1
             reject_line(
-                start - first,
+                sheet,
+                start + 1,
                 f"unbalanced quote: a quoted field opened on this line is never closed "
                 f"(the record would run to line {end})"
                 if "end of data" in str(exc) or end - start > 1
@@ -222,16 +238,18 @@ def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataF
             reader = csv.reader(it)
             continue
         used = it.pos - start
+        sheet += 1  # a record, however many lines it spans, or a blank line: one sheet row
         if not rec or (len(rec) == 1 and rec[0].strip() == "" and used == 1):
             blank_lines += 1
             continue
-        row = start - first
+        row = sheet
         got = fit(rec)
         if used > 1 and (
             got is None or any(standalone_fields(ln) >= ncols for ln in lines[start + 1 : it.pos])
         ):
             reject_line(
                 row,
+                start + 1,
                 f"unbalanced quote: a quoted field opened on this line would swallow lines "
                 f"{start + 2}-{it.pos} into one record",
             )
@@ -239,10 +257,11 @@ def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataF
             reader = csv.reader(it)
             continue
         if got is None:
-            reject_line(row, f"{len(rec)} fields where the header has {ncols}")
+            reject_line(row, start + 1, f"{len(rec)} fields where the header has {ncols}")
             continue
         records.append(got)
         rows.append(row)
+        starts.append(start + 1)
         problems.append(None)
     if blank_lines:
         notes.append(f"{path.name}: {blank_lines} blank line(s) skipped")
@@ -254,6 +273,7 @@ def _parse_csv_lines(path: Path, lines: list[str], notes: list[str]) -> pd.DataF
     )
     del columns
     df[ROW_COLUMN] = np.asarray(rows, dtype=np.int64)
+    df[LINE_COLUMN] = pd.array(starts, dtype="Int64")
     df[PROBLEM_COLUMN] = pd.Series(problems, dtype=object)
     return df
 

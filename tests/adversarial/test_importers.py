@@ -48,9 +48,9 @@ def test_hubspot_id_collision_is_a_reject_with_a_reason(tmp_path):
     owners = ["A.B", "A B", "a.b", "!!!"]  # 'A B' collides with 'A.B'; 'a.b' is 'A.B' re-cased
     r = load_hubspot(hubspot(tmp_path / "deals.csv", owners, ["X", "Y", "Z", "W"]))
     assert balanced(r)
-    rej = r.rejects.set_index("row")
-    assert "collides with 'A.B'" in rej.loc[2, "reason"]
-    assert "no letter or digit" in rej.loc[4, "reason"]
+    rej = r.rejects.set_index("sheet_row")
+    assert "collides with 'A.B'" in rej.loc[3, "reason"]
+    assert "no letter or digit" in rej.loc[5, "reason"]
     assert list(r.crm.opportunities["owner_rep_id"]) == ["rep:a-b", "rep:a-b"]
 
 
@@ -67,7 +67,7 @@ def test_salesforce_15_and_18_character_ids_are_one_record(tmp_path):
     r = load_salesforce(folder)
     assert balanced(r)
     rej = r.rejects[r.rejects["table"] == "opportunities"]
-    assert len(rej) == 1 and "duplicate id (first seen at row 1)" in rej["reason"].iloc[0]
+    assert len(rej) == 1 and "duplicate id (first seen at sheet row 2)" in rej["reason"].iloc[0]
     assert not r.rejects["reason"].str.contains("not found in accounts").any()
     assert r.crm.opportunities["id"].str.len().eq(18).all()
     assert sf_id18("0015000000VALDt") == "0015000000VALDtAAP"
@@ -82,7 +82,7 @@ def test_one_cp1252_row_in_a_utf8_file_is_decoded_alone(tmp_path):
     path.write_bytes(b"".join(data))
     raw, notes = read_raw(path)
     assert list(raw["Deal owner"]) == ["Zoë Müller", "José Núñez", "Ann"]  # no mojibake
-    assert any("decoded on their own as cp1252 (row 1)" in n for n in notes)
+    assert any("decoded on their own as cp1252 (line 2)" in n for n in notes)
     r = load_hubspot(path)
     assert sorted(r.crm.reps["name"]) == ["Ann", "José Núñez", "Zoë Müller"]
 
@@ -96,7 +96,7 @@ def test_a_stray_quote_swallows_nothing(tmp_path):
     r = load_hubspot(path)
     s = r.summary.iloc[0]
     assert (s["rows_read"], s["rows_accepted"], s["rows_rejected"]) == (28, 27, 1)
-    assert "unbalanced quote" in r.rejects["reason"].iloc[0] and r.rejects["row"].iloc[0] == 5
+    assert "unbalanced quote" in r.rejects["reason"].iloc[0] and r.rejects["sheet_row"].iloc[0] == 6
 
 
 def test_legitimate_multiline_field_is_kept(tmp_path):
@@ -211,3 +211,22 @@ def test_rows_read_always_equal_accepted_plus_rejected(tmp_path, rows):
 def test_every_script_gets_its_own_rep(tmp_path, names):
     r = load_salesforce(sf_export(tmp_path / "sf", list(names), deals_per_rep=1))
     assert balanced(r) and set(r.crm.reps["name"]) == set(names)
+
+
+def test_a_reject_after_a_multi_line_record_names_its_sheet_row_and_its_line(tmp_path):
+    """A quoted description with line breaks is one record (one spreadsheet row) over three
+    lines: the bad deal after it is sheet row 4 (what Excel shows) and line 6 (what an
+    editor shows), both integers, named apart."""
+    path = hubspot(tmp_path / "deals.csv", ["Ann", "Bo", "Cy"], ["A", "B", "C"])
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1].replace(",Deal 0,", ',"Deal 0\nsecond line\nthird line",')
+    lines[3] = lines[3].replace("Cy", "!!!")  # no letter or digit: a reject
+    path.write_text("".join(lines), encoding="utf-8")
+    r = load_hubspot(path)
+    assert balanced(r)
+    rej = r.rejects.iloc[0]
+    assert (rej["sheet_row"], rej["line"]) == (4, 6), r.rejects
+    assert "no letter or digit" in rej["reason"]
+    assert str(rej["sheet_row"]) == "4" and str(rej["line"]) == "6"  # integers, never 4.0
+    deal = r.crm.opportunities.sort_values("name").iloc[0]["name"]
+    assert deal.count("\n") == 2
