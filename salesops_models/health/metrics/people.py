@@ -152,7 +152,7 @@ def new_rep_ramp(crm: CRM, as_of, cfg: dict, **_) -> Metric:
         {
             "name": f"cohort {r.cohort}",
             "value": f"{r.median:.1f} mo",
-            "detail": f"90% {r.lo:.1f}-{r.hi:.1f} mo, {r.hires} hires, P(> {h_hi:g} mo) {r.p_over_healthy:.0%}",
+            "detail": f"90% {r.p05:.1f}-{r.p95:.1f} mo, {r.hires} hires, P(> {h_hi:g} mo) {r.p_over_healthy:.0%}",
         }
         for r in graded.sort_values(["p_over_healthy", "median"], ascending=False)
         .head(3)
