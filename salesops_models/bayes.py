@@ -345,6 +345,11 @@ class BayesModel(ABC):
         """Extra ``attrs`` a subclass needs to restore itself (JSON strings)."""
         return {}
 
+    def _save_groups(self) -> dict:
+        """Extra InferenceData groups a subclass saves beside the posterior (name ->
+        ``xarray.Dataset``), e.g. the data summary that lets it work without the CRM."""
+        return {}
+
     def _restore(self, idata: az.InferenceData, crm=None) -> None:
         """Rebuild what a subclass keeps beside the posterior after :meth:`load` (nothing by
         default)."""
@@ -355,14 +360,21 @@ class BayesModel(ABC):
         idata = self.check_fitted()
         path = Path(path)
         idata.attrs.update(self._save_attrs())
+        groups = {k: v for k, v in self._save_groups().items() if k not in idata.groups()}
+        if groups:
+            import warnings
+
+            with warnings.catch_warnings():  # a group outside ArviZ's schema, on purpose
+                warnings.simplefilter("ignore", UserWarning)
+                idata.add_groups(groups)
         idata.to_netcdf(str(path))
         return path
 
     @classmethod
     def load(cls, path: str | Path, crm=None):
-        """A model saved by :meth:`save`. A file of another model type is refused; when the
-        model keeps data beside its posterior, ``crm`` must be the data it was fitted on
-        (checked by fingerprint)."""
+        """A model saved by :meth:`save`. A file of another model type is refused. ``crm``
+        is optional where the model saved its data summary (the forecast does); when given it
+        must be the data the model was fitted on (checked by fingerprint)."""
         idata = az.from_netcdf(str(path))
         kind = idata.attrs.get("model_type")
         if kind is not None and kind != cls.model_type:

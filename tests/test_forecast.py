@@ -646,6 +646,17 @@ def test_forecast_is_coherent_and_reproducible(fitted, small_org, tmp_path):
     other = generate_other_org()
     with pytest.raises(ValueError, match="fitted on data"):
         BookingsForecastModel.load(path, other)
+    # the file keeps the fit's data summary: without the CRM, the same forecast, roll-ups
+    # and what-ifs (a refit needs the CRM)
+    alone = BookingsForecastModel.load(path)
+    solo = alone.forecast("2026-Q3", draws=150, seed=4)
+    np.testing.assert_allclose(solo.total, fc.total)
+    pd.testing.assert_frame_equal(solo.rollup("region"), region)
+    deal = fitted.data.open_deals["id"].iloc[0]
+    np.testing.assert_allclose(
+        alone.what_if("2026-Q3", exclude=[deal], draws=150, seed=4).total,
+        fitted.what_if("2026-Q3", exclude=[deal], draws=150, seed=4).total,
+    )
 
 
 @pytest.mark.slow
@@ -724,7 +735,7 @@ def test_a_model_loaded_without_its_crm_says_so_for_forecast_and_what_if():
     from salesops_models.forecast import BookingsForecastModel
 
     m = BookingsForecastModel()
-    m.idata = az.InferenceData()  # a posterior, as after load(path) without a CRM
+    m.idata = az.InferenceData()  # a posterior only, as from a file without the fit's data
     for call in (lambda: m.forecast("2026-Q3"), lambda: m.what_if("2026-Q3", exclude=["x"])):
         with pytest.raises(NotFittedError, match="loaded without its CRM"):
             call()

@@ -635,10 +635,25 @@ class BookingsForecastModel(CompiledGraphMixin, BayesModel):
         return forecast_period(self, period, draws=draws, seed=seed, open_deals=od)
 
     # --- persistence ------------------------------------------------------------------------
+    def _save_groups(self) -> dict:
+        """The fit's data summary (:mod:`.fit_summary`): a saved model forecasts without
+        its CRM."""
+        from .fit_summary import GROUP, fit_dataset
+
+        if self.data is None or self.crm is None:
+            return {}
+        return {GROUP: fit_dataset(self.data, self.crm)}
+
     def _restore(self, idata, crm=None) -> None:
         """Rebuild the training data of the fit's as-of date from ``crm`` (checked by
-        fingerprint in :meth:`load`); without a CRM only the posterior is available."""
+        fingerprint in :meth:`load`); without a CRM, from the data summary the model file
+        keeps (:mod:`.fit_summary`: forecasts and what-ifs work, a refit needs the CRM)."""
+        from .fit_summary import GROUP, restore_fit
+
         if crm is None:
+            if GROUP in idata.groups():
+                self.data, self.crm = restore_fit(idata[GROUP])
+                self.period_slots = json.loads(idata.attrs.get("period_slots", "[]"))
             return
         self.crm = crm
         self.data = self.training_data(crm, pd.Timestamp(idata.attrs["as_of"]))
