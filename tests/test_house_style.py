@@ -356,3 +356,15 @@ def test_intervals_are_named_by_their_level_and_settings_are_checked():
         rcParams["stats.quantile"] = (0.5,)
     with pytest.raises(ValueError, match="increasing"):
         rcParams["stats.quantiles"] = (0.9, 0.1)
+
+
+def test_the_architecture_page_lists_every_area_and_every_error():
+    from salesops_models import errors
+    from salesops_models.layers import RANK
+
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for area in RANK:
+        assert f"`{area}`" in page, area
+    for name in errors.__all__:
+        if name != "SalesOpsError":
+            assert f"`{name}`" in page, name
