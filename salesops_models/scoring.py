@@ -97,7 +97,7 @@ def convergence(bt: pd.DataFrame) -> str:
     return text
 
 
-def summarize(bt: pd.DataFrame) -> pd.DataFrame:
+def backtest_summary(bt: pd.DataFrame) -> pd.DataFrame:
     """Per point and method: mean and median absolute % error, bias, coverage, CRPS."""
     g = bt.groupby(["point", "method"], sort=False)
     made = {"forecasts": ("forecast", "count")} if "forecast" in bt else {}
@@ -157,8 +157,8 @@ class Backtest(pd.DataFrame):
         return convergence(pd.DataFrame(self))
 
     def summary(self) -> pd.DataFrame:
-        """Per point and method: errors, bias, coverage and CRPS (:func:`summarize`)."""
-        return summarize(pd.DataFrame(self))
+        """Per point and method: errors, bias, coverage and CRPS (:func:`backtest_summary`)."""
+        return backtest_summary(pd.DataFrame(self))
 
     def write(self, path: str | Path) -> Path:
         """Write the scores to ``path`` and the summary beside it (``<stem>_summary.csv``);
@@ -196,5 +196,5 @@ __all__ = [
     "crps_from_draws",
     "model_rows",
     "pit",
-    "summarize",
+    "backtest_summary",
 ]

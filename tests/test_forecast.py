@@ -502,7 +502,7 @@ def test_coinciding_baselines_are_named_and_missing_ones_say_so():
     assert bt.coinciding(frame) == ["commit roll-up equals stage-weighted on every forecast"]
     scored = frame.assign(abs_error_pct=frame["forecast"], error_pct=0.0, covered_50=np.nan,
                           covered_80=np.nan, covered_90=np.nan, crps_pct=0.0)  # fmt: skip
-    compact = bt.compact_summary(sc.summarize(scored)).set_index("method")
+    compact = bt.compact_summary(sc.backtest_summary(scored)).set_index("method")
     assert compact.loc["seasonal naive", "day 1"] == "no forecast (no history)"
 
 
@@ -565,7 +565,7 @@ def test_goal_table_reads_the_summary():
                 "crps_pct": 10.0,
             }
         )
-    g = bt.goals(sc.summarize(pd.DataFrame(rows)), "week 4").set_index("goal")["met"]
+    g = bt.goals(sc.backtest_summary(pd.DataFrame(rows)), "week 4").set_index("goal")["met"]
     assert g.iloc[0] and not g.iloc[1] and g.iloc[2]  # 3.3% error; coverage 67%; 67% lower
 
 
@@ -804,7 +804,7 @@ def test_backtest_meets_the_goals_on_the_sample_org():
     mean |error| of the median <= 5%, 80% intervals cover 70-90% of actuals, and |error| at
     least 30% below the CRM's stage-weighted pipeline."""
     from salesops_models import config
-    from salesops_models.forecast import backtest, goals, summarize
+    from salesops_models.forecast import backtest, backtest_summary, goals
     from salesops_models.store import load_duckdb
     from salesops_models.synthetic import generate_org
 
@@ -822,7 +822,7 @@ def test_backtest_meets_the_goals_on_the_sample_org():
         progress=False,
     )
     assert scores["period"].nunique() == 8
-    g = goals(summarize(scores), "week 4")
+    g = goals(backtest_summary(scores), "week 4")
     assert g["met"].all(), g
 
 

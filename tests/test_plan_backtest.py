@@ -10,8 +10,8 @@ from salesops_models.capacity.backtest import (
     INDEPENDENT,
     TARGETS,
     plan_backtest,
+    plan_backtest_summary,
     quarter_attainment,
-    summarize,
 )
 from salesops_models.comp import load_plan, parse_plan
 from salesops_models.config import PROJECT_ROOT
@@ -60,7 +60,7 @@ def test_scores_follow_their_definitions(bt):
     assert (m["crps"] > 0).all()
     b = bt[bt["method"] == "baseline"].dropna(subset=["p50"])
     assert np.allclose(b["crps"], (b["p50"] - b["actual"]).abs())  # a point's CRPS
-    s = summarize(bt)
+    s = plan_backtest_summary(bt)
     assert set(s.columns) >= {"horizon", "target", "method", "periods", "coverage_80", "crps"}
     model = model_rows(s)
     assert model.loc[model["horizon"] == "quarter", "periods"].eq(2).all()
@@ -111,7 +111,7 @@ def test_summary_of_a_known_table():
             "pct_error": [0.02, 0.04],
         }
     )
-    s = summarize(rows).iloc[0]
+    s = plan_backtest_summary(rows).iloc[0]
     assert s["coverage_80"] == 0.5 and s["crps"] == 2.0 and s["pct_error"] == pytest.approx(0.03)
 
 

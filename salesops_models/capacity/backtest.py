@@ -325,7 +325,7 @@ def read_backtest(source, backtest_csv="") -> tuple:
 
 
 def summary_table(bt: pd.DataFrame):
-    """:func:`summarize` styled for a report: coverage and percentage errors as
+    """:func:`plan_backtest_summary` styled for a report: coverage and percentage errors as
     percentages, CRPS and absolute errors as money (``$1.9M``) or, for the share of reps at
     quota, as percentage points.
 
@@ -338,7 +338,7 @@ def summary_table(bt: pd.DataFrame):
     from ..display import money
     from ..exports import styled
 
-    table = summarize(bt)
+    table = plan_backtest_summary(bt)
     share = table["target"].eq("share at quota").to_numpy()
     for col in ("crps", "abs_error"):
         table[col] = [
@@ -352,7 +352,7 @@ def summary_table(bt: pd.DataFrame):
     )
 
 
-def summarize(bt: pd.DataFrame) -> pd.DataFrame:
+def plan_backtest_summary(bt: pd.DataFrame) -> pd.DataFrame:
     """Per horizon, target and method: periods scored, 80% coverage, mean CRPS, mean
     absolute error and (bookings, cost) mean absolute percentage error of the median."""
     keys = (["horizon"] if "horizon" in bt else []) + ["target", "method"]

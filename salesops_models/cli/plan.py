@@ -30,7 +30,7 @@ def plan_backtest_cmd(
 ):
     """Replay past quarters and years: predict team bookings, the share of reps at quota and
     the comp cost from the history before each, and score them beside naive baselines."""
-    from ..capacity.backtest import plan_backtest, summarize
+    from ..capacity.backtest import plan_backtest, plan_backtest_summary
     from ..comp import load_plan
     from ..scoring import model_rows
     from ..store import load_store
@@ -49,7 +49,11 @@ def plan_backtest_cmd(
     out = Path(out or config.backtest_scores("plan", db))
     out.parent.mkdir(parents=True, exist_ok=True)
     bt.to_csv(out, index=False)
-    console.print(table(summarize(bt).round(3), f"Plan backtest: {bt['period'].nunique()} periods"))
+    console.print(
+        table(
+            plan_backtest_summary(bt).round(3), f"Plan backtest: {bt['period'].nunique()} periods"
+        )
+    )
     fits = model_rows(bt).drop_duplicates("period")
     ok = int(fits["converged"].sum())
     colour = "green" if ok == len(fits) else "yellow"

@@ -7,12 +7,18 @@
 """
 
 from ..diagnostics import Diagnostics
-from ..scoring import crps_from_draws, summarize
+from ..scoring import backtest_summary, crps_from_draws
+from ..settings import deprecated_names
 from . import ledger
 from .backtest import backtest, baselines, goals
 from .data import TrainingData, build_training_data, make_levels
 from .model import BookingsForecastModel
 from .simulate import Forecast, forecast_period
+
+#: former names, served for one release with a FutureWarning
+__getattr__ = deprecated_names(
+    "salesops_models.forecast", {"summarize": "backtest_summary"}, globals()
+)
 
 __all__ = [
     "BookingsForecastModel",
@@ -27,5 +33,5 @@ __all__ = [
     "goals",
     "ledger",
     "make_levels",
-    "summarize",
+    "backtest_summary",
 ]

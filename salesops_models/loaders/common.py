@@ -302,7 +302,7 @@ class LoadResult:
         return self.report()
 
 
-def summarize(builders: list[TableBuilder]) -> pd.DataFrame:
+def load_summary(builders: list[TableBuilder]) -> pd.DataFrame:
     rows = []
     for b in builders:
         rows.append(
@@ -530,5 +530,5 @@ __all__ = [
     "reject_orphans",
     "slug",
     "slug_ids",
-    "summarize",
+    "load_summary",
 ]

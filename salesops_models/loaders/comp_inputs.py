@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..crm import CRM
 from ..schema import COMP_TABLES, conform
-from .common import LoadError, ParseStats, TableBuilder, reject_orphans, summarize
+from .common import LoadError, ParseStats, TableBuilder, load_summary, reject_orphans
 from .reading import read_raw, require_columns
 
 #: Input name (CLI option) -> store table.
@@ -150,5 +150,5 @@ def load_comp_inputs(
     if not builders:
         raise LoadError("(no file)", "give at least one comp input file")
     out.rejects = pd.concat(rejects, ignore_index=True)
-    out.summary = summarize(builders)
+    out.summary = load_summary(builders)
     return out

@@ -18,9 +18,9 @@ from .common import (
     check_opportunities,
     close_history,
     finish_opportunity_fields,
+    load_summary,
     make_crm,
     reject_orphans,
-    summarize,
 )
 
 
@@ -137,7 +137,7 @@ def assemble(
     rejects["value"] = rejects["value"].map(
         lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
     )
-    summary = summarize(builders)
+    summary = load_summary(builders)
     return LoadResult(crm=crm, rejects=rejects, summary=summary, notes=notes + stats.notes)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...crm import CRM
-from ...scoring import model_rows
+from ...scoring import Backtest
 from .base import (
     Metric,
     _metric,
@@ -52,12 +52,12 @@ def forecast_accuracy(
             used = f"forecast ledger ({len(rows)} scored forecasts)"
     baseline = None
     if rows.empty and backtest_csv is not None and Path(backtest_csv).exists():
-        bt = pd.read_csv(backtest_csv)
+        bt = Backtest.read(backtest_csv)
         point = cfg.get("point", "week 4")
         bt = bt[bt["point"] == point]
         ends = bt["period"].map(lambda p: crm.period(p).end)
         bt = bt[ends <= as_of]
-        m = model_rows(bt)
+        m = bt.model_rows
         if len(m):
             rows = pd.DataFrame(
                 {
