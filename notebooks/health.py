@@ -42,6 +42,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from salesops_models import config
+from salesops_models.calls import read_calls
 from salesops_models.display import money
 from salesops_models.exports import styled
 from salesops_models.health import health_scorecard, load_bands
@@ -65,6 +66,7 @@ card = health_scorecard(
     ledger_path=config.PROJECT_ROOT / ledger,
     ledger_source=ctx.source.name,
     backtest_csv=bt_path,
+    calls=read_calls(ctx.source),
     seed=seed,
 )
 card.to_json(json_out)

@@ -540,3 +540,30 @@ def account_potential(crm: CRM, accounts: pd.DataFrame, notes: list[str]) -> pd.
                 f"{int(still.sum())} accounts without potential or revenue: trailing-year bookings"
             )
     return pot.fillna(0.0)
+
+
+def rep_scopes(reps: pd.DataFrame) -> dict[str, list[str]]:
+    """Every rep id -> the AE ids whose deals it answers for: itself for an AE, every AE
+    under a manager through ``manager_id`` (the hierarchy a forecast call rolls up; a cycle
+    in ``manager_id`` stops the walk)."""
+    children: dict[str, list[str]] = {}
+    for rid, mid in zip(reps["id"], reps["manager_id"], strict=True):
+        if isinstance(mid, str) and mid:
+            children.setdefault(mid, []).append(rid)
+    role = dict(zip(reps["id"], reps["role"], strict=True))
+    out: dict[str, list[str]] = {}
+
+    def walk(rid: str, seen: frozenset) -> list[str]:
+        if rid in out:
+            return out[rid]
+        if rid in seen:  # a cycle in manager_id: stop (the loaders reject these)
+            return []
+        found = [rid] if role.get(rid) == "AE" else []
+        for c in children.get(rid, []):
+            found += walk(c, seen | {rid})
+        out[rid] = found
+        return found
+
+    for rid in reps["id"]:
+        walk(rid, frozenset())
+    return out

@@ -16,7 +16,8 @@ core                    the domain and its store: errors, settings, config, runt
 engine                  the modelling machinery: diagnostics, numba_cache, compile_cache,
                         distributed, bayes
 areas                   one concept each: quality, pipeline, activities, territory,
-                        loaders, synthetic, forecast, comp, capacity
+                        loaders, synthetic, forecast, calls, comp,
+                        capacity
 views                   what combines areas for people: reports, health
 interface               entry points: warehouse (local server), cli, the root package
 ======================  ==================================================================
@@ -61,6 +62,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "loaders",
             "synthetic",
             "forecast",
+            "calls",
             "comp",
             "capacity",
         ),

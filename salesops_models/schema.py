@@ -304,6 +304,50 @@ COMP_TABLES: dict[str, tuple[ColumnSpec, ...]] = {
 COMP_TABLE_NAMES: tuple[str, ...] = tuple(COMP_TABLES)
 TABLES.update(COMP_TABLES)
 
+#: The forecast call's canonical categories (Salesforce's forecast categories; an org's own
+#: names are mapped onto them when loading). With a cumulative roll-up, Commit includes
+#: Closed and Best Case includes Commit.
+CALL_CATEGORIES = ("Closed", "Commit", "Most Likely", "Best Case", "Pipeline")
+#: Whether a call is the forecaster's own number or a manager's adjustment of a
+#: subordinate's number.
+CALL_KINDS = ("own", "adjustment")
+
+#: The weekly forecast call (optional table of the store: ``salesops calls load``, or the
+#: synthetic org's planted callers); a store without it keeps working everywhere, and the
+#: call's analytics say what is missing.
+CALL_TABLES: dict[str, tuple[ColumnSpec, ...]] = {
+    "forecast_calls": (
+        _c(
+            "submitted_at",
+            "datetime",
+            False,
+            "When the call was submitted, or the day of the snapshot it was read from; the "
+            "call known on day D is the latest one at or before D.",
+        ),
+        _c("forecaster_id", "id", False, "Who submitted it (a `reps` row: AE, Manager, ...)."),
+        _c("period", "str", False, "The fiscal period called (`2026-Q3`)."),
+        _c("category", "str", False, "The forecast category.", CALL_CATEGORIES),
+        _c("amount", "money", False, "The number called (>= 0)."),
+        _c("kind", "str", False, "The forecaster's own number or an adjustment.", CALL_KINDS),
+        _c(
+            "adjusted_id",
+            "id",
+            True,
+            "For an adjustment: the subordinate whose number the forecaster adjusted.",
+        ),
+        _c("note", "str", True, "The forecaster's note (free text).", required=False),
+        _c(
+            "source",
+            "str",
+            True,
+            "Where it came from (`salesforce`, a file name, `synthetic`).",
+            required=False,
+        ),
+    ),
+}
+CALL_TABLE_NAMES: tuple[str, ...] = tuple(CALL_TABLES)
+TABLES.update(CALL_TABLES)
+
 #: Text is pandas' Arrow-backed ``str`` dtype (pandas >= 3): compact and fast; missing is NaN.
 _PANDAS_DTYPE = {
     "id": "str",
@@ -433,8 +477,8 @@ SCHEMAS["quotas"] = pa.DataFrameSchema(
 
 
 def data_dictionary_markdown() -> str:
-    """The data dictionary (Markdown) generated from :data:`TABLES` (the CRM tables, then the
-    compensation inputs)."""
+    """The data dictionary (Markdown) generated from :data:`TABLES` (the CRM tables, the
+    compensation inputs, the forecast call)."""
     lines = []
     for table, cols in TABLES.items():
         if table == OPTIONAL_TABLE_NAMES[0]:
@@ -447,6 +491,12 @@ def data_dictionary_markdown() -> str:
             lines += [
                 "Compensation inputs (optional tables of the store, loaded with `salesops comp "
                 "load`; read by `salesops comp statements` and the comp-cost report):",
+                "",
+            ]
+        if table == CALL_TABLE_NAMES[0]:
+            lines += [
+                "The forecast call (optional table of the store, loaded with `salesops calls "
+                "load`; read by `salesops calls` and the forecast-call report):",
                 "",
             ]
         lines += [

@@ -166,6 +166,7 @@ def test_no_accounts_placed_is_a_clear_error():
 
 REPORTS = (
     "pipeline_health",
+    "forecast_call",
     "bookings_forecast",
     "health",
     "rep_productivity",

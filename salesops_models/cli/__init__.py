@@ -12,6 +12,7 @@ module                 commands
 :mod:`.forecast`       ``forecast run|backtest|ledger``
 :mod:`.calibrate`      ``forecast calibrate``
 :mod:`.plan`           ``plan backtest``
+:mod:`.calls`          ``calls load|accuracy|rollup``
 :mod:`.health`         ``health``
 :mod:`.cache`          ``compile-cache``
 =====================  ==========================================================
@@ -20,7 +21,7 @@ module                 commands
 from __future__ import annotations
 
 from . import calibrate as _calibrate  # noqa: F401 (adds ``forecast calibrate``)
-from . import comp, data, forecast, plan, report
+from . import calls, comp, data, forecast, plan, report
 from .app import app, one_line
 from .cache import compile_cache_command
 from .health import health
@@ -30,6 +31,7 @@ app.add_typer(report.group, name="report")
 app.add_typer(comp.group, name="comp")
 app.add_typer(forecast.group, name="forecast")
 app.add_typer(plan.group, name="plan")
+app.add_typer(calls.group, name="calls")
 app.command("health")(health)
 app.command("compile-cache")(compile_cache_command)
 

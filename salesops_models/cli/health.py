@@ -33,6 +33,7 @@ def health(
     ``--fail-on watch|act`` exits 1 when any metric is at that status or worse; a metric
     that could not be computed (``error``) always trips the gate.
     """
+    from ..calls import read_calls
     from ..comp import read_comp_inputs
     from ..forecast.ledger import LEDGER
     from ..health import health_scorecard, load_bands
@@ -52,6 +53,7 @@ def health(
         ledger_path=LEDGER,
         ledger_source=db.name,
         backtest_csv=backtest_csv or config.backtest_scores("forecast", db),
+        calls=read_calls(db),
         progress=show_progress(),
     )
     df = card.to_frame()[["metric", "value", "interval (90%)", "healthy", "status"]]

@@ -115,6 +115,7 @@ def health_scorecard(
     ledger_path: str | Path | None = None,
     ledger_source: str | None = None,
     backtest_csv: str | Path | None = None,
+    calls: pd.DataFrame | None = None,
     metrics: list[str] | None = None,
     seed: int = 0,
     strict: bool = False,
@@ -136,6 +137,9 @@ def health_scorecard(
     ledger_path, ledger_source, backtest_csv : optional
         Where past forecasts are scored from (forecast accuracy): the forecast ledger (with
         the source name its entries carry) and a backtest CSV of ``salesops forecast backtest``.
+    calls : DataFrame, optional
+        The store's forecast calls (:func:`~salesops_models.calls.read_calls`): forecast
+        accuracy then grades the team's call, not the workbench's model.
     metrics : list of str, optional
         A subset of the metric keys (default: all, in the band file's order).
     seed : int
@@ -170,6 +174,7 @@ def health_scorecard(
         "ledger_path": ledger_path,
         "ledger_source": ledger_source,
         "backtest_csv": backtest_csv,
+        "calls": calls,
         "seed": seed,
     }
     with crm.cached_snapshots():

@@ -87,15 +87,26 @@ class SyntheticOrg:
         out = out[(out["event"] != "") & (out["date"] <= self.crm.data_end)]
         return out.reset_index(drop=True)
 
+    def forecast_calls(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The weekly forecast call of every AE and manager with planted calling behaviours
+        (:func:`~salesops_models.synthetic.calls.simulate_calls`, its own random stream):
+        ``(forecast_calls, truth_forecasters)``."""
+        from .calls import simulate_calls
+
+        return simulate_calls(self.crm, self.params.seed)
+
     def save(self, path: str | Path = config.DEFAULT_DB) -> Path:
-        """Write the CRM, the ``comp_adjustments`` table (:meth:`comp_adjustments`) and the
-        ``truth_*`` tables to a DuckDB file (and ``<name>.truth.json`` beside) or a database
-        URL."""
+        """Write the CRM, the ``comp_adjustments`` table (:meth:`comp_adjustments`), the
+        ``forecast_calls`` table (:meth:`forecast_calls`) and the ``truth_*`` tables to a
+        DuckDB file (and ``<name>.truth.json`` beside) or a database URL."""
         from ..schema import conform
         from ..store import is_database_url, save_store
 
         extra = {f"truth_{k}": v for k, v in self.truth.items()}
         extra["comp_adjustments"] = conform("comp_adjustments", self.comp_adjustments())
+        calls, forecasters = self.forecast_calls()
+        extra["forecast_calls"] = conform("forecast_calls", calls)
+        extra["truth_forecasters"] = forecasters
         save_store(self.crm, path, extra=extra)
         if is_database_url(path):
             return path

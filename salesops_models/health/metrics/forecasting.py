@@ -16,8 +16,27 @@ from .base import (
     _trend,
 )
 
-
 # --- forecast accuracy ----------------------------------------------------------------------
+#: quarters of the team's call graded (the most recent that ended), and the fewest accepted
+CALL_QUARTERS, MIN_CALL_QUARTERS = 8, 2
+
+
+def _call_rows(crm: CRM, calls, as_of, cfg: dict) -> tuple[pd.DataFrame, str]:
+    """The team's call against actual bookings per complete quarter
+    (:func:`~salesops_models.calls.rollup.call_errors`); empty without calls."""
+    from ...calls.rollup import call_errors
+
+    if calls is None or calls.empty:
+        return pd.DataFrame(), ""
+    point = cfg.get("point", "week 4")
+    day = {"day 1": 0, "week 4": 27, "week 8": 55}.get(point, 27)
+    rows, cat = call_errors(crm, calls, as_of, day=day, quarters=CALL_QUARTERS)
+    if len(rows) < MIN_CALL_QUARTERS:
+        return pd.DataFrame(), ""
+    used = f"the team's call ({cat} at {point}, {len(rows)} quarters)"
+    return rows[["period", "as_of", "error"]].assign(covered_80=np.nan), used
+
+
 def forecast_accuracy(
     crm: CRM,
     as_of,
@@ -26,16 +45,20 @@ def forecast_accuracy(
     ledger_path: Path | str | None = None,
     ledger_source: str | None = None,
     backtest_csv: Path | str | None = None,
+    calls: pd.DataFrame | None = None,
     seed: int = 0,
     **_,
 ) -> Metric:
+    """Mean absolute error of the forecast the company runs on: the team's call (Most
+    Likely, else Commit, standing at week 4 of each complete quarter) when the store has
+    forecast calls; else the workbench's own forecasts (the ledger, then the backtest). The
+    metric says which it graded."""
     from ...forecast import ledger as fledger
 
     key = "forecast_accuracy"
     as_of = pd.Timestamp(as_of)
-    rows = pd.DataFrame()
-    used = ""
-    if ledger_path is not None and Path(ledger_path).exists():
+    rows, used = _call_rows(crm, calls, as_of, cfg)
+    if rows.empty and ledger_path is not None and Path(ledger_path).exists():
         led = fledger.scored(crm, ledger_path, ledger_source)
         if len(led):
             ends = led["period"].map(lambda p: crm.period(p).end)
@@ -107,13 +130,16 @@ def forecast_accuracy(
     else:
         w = worst.iloc[0]
         action = (
-            f"Forecasts missed by {value:.1%} on average, running {direction} ({bias:+.1%}); "
+            f"Forecasts missed by {value:.1%} on average ({used}), running {direction} "
+            f"({bias:+.1%}); "
             f"review the worst call ({w.period}, {w.error:+.1%}) and recalibrate "
             + ("commit/stage probabilities." if abs(bias) > value / 2 else "the forecast inputs.")
         )
     details = {
         "bias": bias,
-        "coverage_80": float(np.nanmean(rows["covered_80"])),
+        "coverage_80": (
+            float(np.nanmean(rows["covered_80"])) if rows["covered_80"].notna().any() else None
+        ),
         "forecasts": float(len(rows)),
         "source_used": used,
     }
