@@ -7,15 +7,21 @@ from __future__ import annotations
 import pytest
 
 from salesops_models.reports.schedule import Entry, run_entries
-from salesops_models.store import save_duckdb
+from salesops_models.schema import conform
+from salesops_models.store import save_duckdb, save_tables
 from salesops_models.synthetic import generate_org
-from salesops_models.synthetic.hostile import hostile_crm
+from salesops_models.synthetic.calls import simulate_calls
+from salesops_models.synthetic.hostile import PAYLOADS, hostile_crm
 
 
 @pytest.mark.slow
 def test_every_report_on_a_hostile_store_runs_no_script(browser, assert_no_script, tmp_path):
     org = generate_org(n_reps=10, years=2, seed=3)
-    db = save_duckdb(hostile_crm(org.crm), tmp_path / "hostile.duckdb")
+    crm = hostile_crm(org.crm)
+    db = save_duckdb(crm, tmp_path / "hostile.duckdb")
+    calls, _ = simulate_calls(crm, 3)  # the hostile reps call, with a payload in every note
+    calls["note"] = [PAYLOADS[i % len(PAYLOADS)] for i in range(len(calls))]
+    save_tables(db, {"forecast_calls": conform("forecast_calls", calls)})
     src = {"source": str(db)}
     # pipeline_health, health and bookings_forecast run on hostile stores in
     # tests/test_report_html.py (their content checks and this check in one run each)
@@ -29,6 +35,11 @@ def test_every_report_on_a_hostile_store_runs_no_script(browser, assert_no_scrip
             name="cc",
             notebook="comp_cost",
             parameters=src | {"plan_start": "2026-10", "scenarios": 200, "draws": 150},
+        ),
+        Entry(
+            name="fc",
+            notebook="forecast_call",
+            parameters=src | {"as_of": "2026-08-15", "period": "2026-Q3"},
         ),
         Entry(
             name="qc",
