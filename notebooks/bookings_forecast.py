@@ -298,9 +298,7 @@ else:
 # `make calibrate`) and pools their quarters.
 
 # %%
-cal_path, study = Backtest.find(
-    calibration_csv, config.REPORTS_DIR / "forecast" / "calibration_synthetic.csv"
-)
+cal_path, study = Backtest.find(calibration_csv, config.CALIBRATION_SCORES)
 if study is not None:
     per_point = model_rows(study).groupby("point").size().max()
     display(

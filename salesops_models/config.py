@@ -69,6 +69,12 @@ def backtest_scores(kind: str, store) -> Path:
     return REPORTS_DIR / kind / f"backtest_{store_stem(store)}.csv"
 
 
+#: The forecast's calibration study on synthetic orgs (``salesops forecast calibrate``).
+CALIBRATION_SCORES: Path = REPORTS_DIR / "forecast" / "calibration_synthetic.csv"
+#: The run ledger's index page of every report (``salesops report index``).
+REPORTS_INDEX: Path = REPORTS_DIR / "index.html"
+
+
 def statements_dir(period_label: str) -> Path:
     """Where ``salesops comp statements`` writes a period's statements by default."""
     return REPORTS_DIR / "comp" / period_label

@@ -59,7 +59,7 @@ def forecast_calibrate(
         scheduler=scheduler,
         progress=show_progress(),
     )
-    out = Path(out or config.REPORTS_DIR / "forecast" / "calibration_synthetic.csv")
+    out = Path(out or config.CALIBRATION_SCORES)
     out.parent.mkdir(parents=True, exist_ok=True)
     bt.to_csv(out, index=False)
     _print_study(bt, len(seed_list))

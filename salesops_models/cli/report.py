@@ -81,7 +81,7 @@ def run_and_print(entries, workers: int, reuse: bool = False, scheduler=None) ->
             f"{reused} reused: their notebook, parameters, data, code, configuration and "
             "backtest scores are unchanged since their last good run"
         )
-    console.print(f"reports: {config.REPORTS_DIR / 'index.html'} (open it in a browser)")
+    console.print(f"reports: {config.REPORTS_INDEX} (open it in a browser)")
     if (~df["status"].isin(["ok", "reused"])).any():
         raise typer.Exit(1)
 
