@@ -259,3 +259,104 @@ def test_health_grades_the_teams_call_when_the_store_has_one(small_calls):
     assert len(m.table) >= 2 and m.table["error"].abs().max() < 1
     without = health_scorecard(org.crm, metrics=["forecast_accuracy"])["forecast_accuracy"]
     assert "team's call" not in without.action  # no calls: the model's forecasts, or n/a
+
+
+# --- Salesforce Collaborative Forecasts ---------------------------------------------------------
+def _sf_snapshots(root):
+    """Two weekly snapshots written from the public field reference: AEs A1-A3 under M1 (A1,
+    A2) and M2 (A3) under the VP; M1 adjusts A2's Commit (200 -> 250), M2 adjusts their own
+    number to 420 with a note; plus an Omitted item, an unknown period and an adjustment of
+    an item that is not in the snapshot."""
+    import csv
+
+    def write(path, header, rows):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows(rows)
+
+    fc = root / "forecasts"
+    write(fc / "Period.csv", ["Id", "StartDate", "EndDate", "Type"],
+          [["0260000000Q3", "2026-07-01", "2026-09-30", "Quarter"]])  # fmt: skip
+    head = ["Id", "OwnerId", "PeriodId", "ForecastCategoryName", "ForecastAmount",
+            "AmountWithoutAdjustments", "AmountWithoutManagerAdjustment",
+            "AmountWithoutOwnerAdjustment", "OwnerOnlyAmount", "ParentForecastingItemId",
+            "HasAdjustment", "HasOwnerAdjustment"]  # fmt: skip
+    for day, a1 in (("2026-07-06", 100), ("2026-07-13", 110)):
+        m1 = a1 + 250  # A1 + A2 as M1 adjusted it
+        items = [
+            ["I-A1", "A1", "0260000000Q3", "Commit", a1, a1, a1, a1, a1, "I-M1", "false", "false"],
+            ["I-A2", "A2", "0260000000Q3", "Commit", 250, 200, 200, 250, 200, "I-M1", "true", "false"],
+            ["I-A3", "A3", "0260000000Q3", "Commit", 300, 300, 300, 300, 300, "I-M2", "false", "false"],
+            ["I-M1", "M1", "0260000000Q3", "Commit", m1, a1 + 200, m1, m1, 0, "I-V", "true", "false"],
+            ["I-M2", "M2", "0260000000Q3", "Commit", 420, 300, 420, 300, 0, "I-V", "false", "true"],
+            ["I-V", "VP", "0260000000Q3", "Commit", m1 + 420, a1 + 500, m1 + 420, m1 + 420, 0, "", "false", "false"],
+            ["I-X", "A1", "0260000000Q3", "Omitted", 5, 5, 5, 5, 5, "", "false", "false"],
+            ["I-Y", "A1", "0000000000XX", "Commit", 5, 5, 5, 5, 5, "", "false", "false"],
+        ]  # fmt: skip
+        write(fc / day / "ForecastingItem.csv", head, items)
+        write(fc / day / "ForecastingAdjustment.csv",
+              ["Id", "ForecastingItemId", "OwnerId", "AdjustedAmount", "AdjustmentNote"],
+              [["A-1", "I-A2", "M1", 250, "pulled in <b>Acme</b>"],
+               ["A-2", "I-GONE", "M1", 1, ""]])  # fmt: skip
+        write(fc / day / "ForecastingOwnerAdjustment.csv",
+              ["Id", "ForecastingItemId", "ForecastOwnerId", "AdjustedAmount", "AdjustmentNote"],
+              [["O-1", "I-M2", "M2", 420, "=cmd|' /C calc'!A0"]])  # fmt: skip
+    return fc
+
+
+def test_collaborative_forecast_snapshots_load_and_roll_up_to_salesforces_numbers(tmp_path):
+    from salesops_models.errors import LoadError
+    from salesops_models.loaders.sf_forecasts import load_collaborative_forecasts
+
+    crm = _crm()
+    fc = _sf_snapshots(tmp_path)
+    res = load_collaborative_forecasts(crm, fc)
+    s = res.summary
+    assert (s["rows_read"] == s["rows_accepted"] + s["rows_rejected"]).all()
+    assert s["rows_read"].sum() == 2 * (8 + 2 + 1)
+    why = " | ".join(res.rejects["reason"])
+    assert "unknown category value" in why and "Best Case" in why  # Omitted is not a forecast
+    assert "PeriodId not found in Period.csv" in why
+    assert "ForecastingItemId not found" in why
+    for day, vp, m1 in (("2026-07-06", 770.0, 350.0), ("2026-07-13", 780.0, 360.0)):
+        t = rollup(crm, res.calls, "2026-Q3", day).set_index("forecaster_id")
+        # the roll-up of each manager's reports = Salesforce's AmountWithoutManagerAdjustment
+        assert t.loc["M1", "rollup"] == m1 and t.loc["VP", "rollup"] == vp
+        assert t.loc["M1", "adjustments"] == 50.0
+        assert t.loc["M2", "forecast"] == 420.0 and t.loc["M2", "own_vs_rollup"] == 120.0
+    m2 = res.calls[(res.calls["forecaster_id"] == "M2")]
+    assert m2["note"].eq("=cmd|' /C calc'!A0").all()  # kept as text; exports neutralize it
+    (fc / "latest").mkdir()
+    with pytest.raises(LoadError, match="must be the day it was read"):
+        load_collaborative_forecasts(crm, fc)
+
+
+def test_a_salesforce_export_with_forecast_snapshots_loads_its_calls(tmp_path):
+    import csv
+
+    from salesops_models.synthetic.salesforce_export import write_salesforce_export
+
+    org = generate_org(n_reps=6, years=1, seed=2)
+    folder = tmp_path / "sf"
+    write_salesforce_export(org.crm, folder)
+    users = pd.read_csv(folder / "User.csv", dtype=str)
+    ae = users["Id"].iloc[-1]
+    snap = folder / "forecasts" / "2026-04-06"
+    snap.mkdir(parents=True)
+    with open(folder / "forecasts" / "Period.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows([["Id", "StartDate", "Type"], ["P1", "2026-04-01", "Quarter"]])
+    with open(snap / "ForecastingItem.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows(
+            [["Id", "OwnerId", "PeriodId", "ForecastCategoryName", "AmountWithoutManagerAdjustment"],
+             ["I1", ae, "P1", "Commit", "125000"], ["I2", "005NOBODY", "P1", "Commit", "1"]]
+        )  # fmt: skip
+    db = tmp_path / "sf.duckdb"
+    res = runner.invoke(app, ["data", "load", "salesforce", str(folder), "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "ForecastingItem.csv" in res.output
+    calls = read_table("forecast_calls", db)
+    assert calls["amount"].tolist() == [125000.0] and calls["period"].tolist() == ["2026-Q2"]
+    rejects = read_table("load_rejects", db)
+    assert rejects["reason"].str.contains("forecaster_id not found").any()

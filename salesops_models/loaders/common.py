@@ -249,6 +249,8 @@ class LoadResult:
     rejects: pd.DataFrame
     summary: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: tables beside the CRM the load also writes (``forecast_calls`` from snapshots)
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -275,9 +277,8 @@ class LoadResult:
                     f"{existing:,}; pass --allow-empty (allow_empty=True) to do that",
                 )
         self.crm.meta["load_notes"] = list(self.notes)
-        return save_store(
-            self.crm, path, extra={"load_rejects": self.rejects, "load_summary": self.summary}
-        )
+        extra = {"load_rejects": self.rejects, "load_summary": self.summary} | self.extra
+        return save_store(self.crm, path, extra=extra)
 
     def report(self) -> str:
         lines = ["Load summary (rows read = accepted + rejected):"]

@@ -426,12 +426,22 @@ def load_salesforce(
     if activity_sources:
         sources["activities"] = activity_sources
     cmap.check_tables(set(sources) - {"activities"}, "Salesforce")
-    return assemble(
+    result = assemble(
         sources,
         source_name="salesforce",
         notes=notes,
         fiscal_year_start_month=fiscal_year_start_month,
     )
+    forecasts = opportunities.parent / "forecasts"
+    if forecasts.is_dir():  # Collaborative Forecasts snapshots: the forecast call
+        from .sf_forecasts import load_collaborative_forecasts
+
+        calls = load_collaborative_forecasts(result.crm, forecasts)
+        result.extra["forecast_calls"] = calls.calls
+        result.summary = pd.concat([result.summary, calls.summary], ignore_index=True)
+        result.rejects = pd.concat([result.rejects, calls.rejects], ignore_index=True)
+        result.notes += calls.notes
+    return result
 
 
 def _maybe(p: Path) -> Path | None:
