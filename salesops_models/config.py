@@ -75,6 +75,14 @@ CALIBRATION_SCORES: Path = REPORTS_DIR / "forecast" / "calibration_synthetic.csv
 REPORTS_INDEX: Path = REPORTS_DIR / "index.html"
 
 
+def call_sheet_path(period_label: str, manager_id: str) -> Path:
+    """Where ``salesops calls sheet`` writes a manager's call sheet by default."""
+    import re
+
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(manager_id)).strip("-.") or "manager"
+    return REPORTS_DIR / "calls" / period_label / f"call_sheet_{safe}.xlsx"
+
+
 def statements_dir(period_label: str) -> Path:
     """Where ``salesops comp statements`` writes a period's statements by default."""
     return REPORTS_DIR / "comp" / period_label

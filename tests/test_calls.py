@@ -360,3 +360,52 @@ def test_a_salesforce_export_with_forecast_snapshots_loads_its_calls(tmp_path):
     assert calls["amount"].tolist() == [125000.0] and calls["period"].tolist() == ["2026-Q2"]
     rejects = read_table("load_rejects", db)
     assert rejects["reason"].str.contains("forecaster_id not found").any()
+
+
+# --- the call sheet -----------------------------------------------------------------------------
+def test_a_call_sheet_is_written_filled_and_read_back_with_its_rejects(tmp_path, small_calls):
+    from openpyxl import load_workbook
+
+    from salesops_models.calls.sheet import is_call_sheet, read_call_sheet, write_call_sheet
+
+    org, calls, _ = small_calls
+    crm = org.crm
+    manager = crm.reps.loc[
+        crm.reps["manager_id"].notna() & (crm.reps["role"] == "Manager"), "id"
+    ].iloc[0]
+    path = write_call_sheet(crm, calls, manager, "2026-Q3", tmp_path / "sheet.xlsx", "2026-08-10")
+    assert is_call_sheet(path) and not is_call_sheet(tmp_path / "nothing.csv")
+    wb = load_workbook(path)
+    ws = wb["Call"]
+    head = [c.value for c in ws[1]]
+    col = {h: i + 1 for i, h in enumerate(head)}
+    assert ws.max_row >= 3 and ws.cell(2, col["last Most Likely"]).value is not None
+    ws.cell(2, col["this week: Commit"]).value = 123456  # ok
+    ws.cell(2, col["this week: Best Case"]).value = 200000  # ok
+    ws.cell(2, col["this week: note"]).value = "<b>push</b> to Q4"  # text, kept as text
+    ws.cell(3, col["this week: Commit"]).value = "lots"  # text in an amount cell
+    ws.cell(4, col["this week: Most Likely"]).value = "=1+1"  # a formula
+    ws.cell(5, col["forecaster_id"]).value = "SOMEONE-ELSE"
+    ws.cell(5, col["this week: Commit"]).value = 5
+    ws.cell(6, col["period"]).value = "2027-Q1"
+    ws.cell(6, col["this week: Commit"]).value = 7
+    wb.save(path)
+    res = read_call_sheet(crm, path)
+    s = res.summary.iloc[0]
+    assert (s["rows_read"], s["rows_accepted"], s["rows_rejected"]) == (6, 2, 4)
+    why = dict(zip(res.rejects["sheet_row"].astype(int), res.rejects["reason"], strict=True))
+    assert "unparseable amount" in why[3]
+    assert "a formula in cell" in why[4] and "never formulas" in why[4]
+    assert "not on the sheet" in why[5]
+    assert "not the sheet's period" in why[6]
+    assert sorted(res.calls["amount"]) == [123456.0, 200000.0]
+    assert res.calls["note"].iloc[0] == "<b>push</b> to Q4"
+    db = tmp_path / "org.duckdb"
+    save_duckdb(crm, db)
+    out = runner.invoke(app, ["calls", "load", str(path), "--db", str(db)])
+    assert out.exit_code == 0, out.output
+    assert len(read_table("forecast_calls", db)) == 2
+    out = runner.invoke(app, ["calls", "sheet", "--period", "2026-Q3", "--db", str(db),
+                              "--manager", manager, "--out", str(tmp_path / "sheets")])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert is_call_sheet(next((tmp_path / "sheets").glob("call_sheet_*.xlsx")))

@@ -28,7 +28,7 @@ def _calls(db):
 
 @group.command("load")
 def calls_load(
-    files: list[Path] = typer.Argument(..., help="Calls files (CSV or Excel)."),
+    files: list[Path] = typer.Argument(..., help="Calls files (CSV, Excel) or filled call sheets."),
     db: str = DB_OPTION,
     mapping: Path | None = typer.Option(
         None,
@@ -37,10 +37,14 @@ def calls_load(
         "category name: Closed, Commit, Most Likely, Best Case or Pipeline).",
     ),
     dayfirst: bool = typer.Option(False, help="Dates like 31/01/2026."),
+    replace: bool = typer.Option(
+        False, "--replace", help="Replace the store's calls (default: add to them)."
+    ),
 ):
-    """Load forecast calls into the store (replacing its calls); rows that cannot be used
-    are rejects with file, sheet row, line, column and reason."""
-    from ..loaders.calls import load_calls
+    """Load forecast calls (files, or call sheets a manager filled in) into the store; rows
+    that cannot be used are rejects with file, sheet row, line, column and reason."""
+    from ..calls.sheet import is_call_sheet, read_call_sheet
+    from ..loaders.calls import CallsLoadResult, load_calls
     from ..store import load_store
     from ..yamlio import load_yaml
 
@@ -50,23 +54,63 @@ def calls_load(
         raise UserInputError(
             f"{mapping}: unknown key(s) {', '.join(extra)}: use columns, categories"
         )
-    res = load_calls(
-        load_store(db),
-        files,
-        columns=spec.get("columns"),
-        categories=spec.get("categories"),
-        dayfirst=dayfirst or None,
-    )
+    crm = load_store(db)
+    sheets = [f for f in files if is_call_sheet(f)]
+    others = [f for f in files if f not in sheets]
+    parts = [read_call_sheet(crm, f) for f in sheets]
+    if others:
+        parts.append(
+            load_calls(
+                crm,
+                others,
+                columns=spec.get("columns"),
+                categories=spec.get("categories"),
+                dayfirst=dayfirst or None,
+            )
+        )
+    res = CallsLoadResult.combine(parts)
     console.print(table(res.summary, "Forecast calls (rows read = accepted + rejected)"))
     if len(res.rejects):
         top = res.rejects.groupby("reason").size().rename("rows").reset_index()
         console.print(table(top.sort_values("rows", ascending=False).head(15), "Rejects by reason"))
     print_notes(res.notes)
-    res.save(db)
+    res.save(db, replace=replace)
     console.print(
-        f"store: [bold]{escape(where(db))}[/] ({len(res.calls):,} calls; rejects in "
-        "calls_load_rejects)"
+        f"store: [bold]{escape(where(db))}[/] ({len(res.calls):,} calls "
+        f"{'replacing' if replace else 'added to'} its calls; rejects in calls_load_rejects)"
     )
+
+
+@group.command("sheet")
+def calls_sheet(
+    period: str = typer.Option(..., help="The period called (e.g. 2026-Q3)."),
+    manager: list[str] = typer.Option(
+        [], "--manager", help="Manager id (repeatable; default: every manager with reports)."
+    ),
+    db: str = DB_OPTION,
+    as_of: str = typer.Option("", help="As-of date (default: the data's last day)."),
+    out: Path | None = typer.Option(None, help="Folder (default reports/calls/<period>/)."),
+):
+    """Write each manager's call sheet (Excel): the team's last calls, won so far, the
+    stage-weighted pipeline and the open deals, with empty cells for this week's calls."""
+    from .. import config
+    from ..calls import read_calls
+    from ..calls.sheet import write_call_sheet
+    from ..store import load_store
+
+    crm = load_store(db)
+    label = crm.period(period).label
+    reps = crm.reps
+    managers = manager or sorted(set(reps["manager_id"].dropna()) & set(reps["id"]))
+    calls = read_calls(db)
+    for m in managers:
+        path = (
+            (out / config.call_sheet_path(label, m).name)
+            if out
+            else config.call_sheet_path(label, m)
+        )
+        write_call_sheet(crm, calls, m, label, path, as_of or None)
+        console.print(f"written: {path}", highlight=False)
 
 
 @group.command("accuracy")

@@ -4,7 +4,8 @@ A calls file has one row per submitted number: when, who, the period, the catego
 amount and, for a manager's adjustment of a report's number, whose number it adjusts
 (columns in the data dictionary, ``forecast_calls``; ``columns`` maps canonical names to the
 file's, ``categories`` maps the org's own category names onto the canonical ones, which are
-always accepted as they are). The load replaces the store's ``forecast_calls`` table.
+always accepted as they are). A load adds to the store's ``forecast_calls`` (``--replace``
+replaces them).
 
 Rejects (file, sheet row, line, column, value, reason; rows read = accepted + rejected):
 unparseable time or amount, a negative or absurd amount, a forecaster not in the store's
@@ -47,11 +48,28 @@ class CallsLoadResult:
         s = self.summary
         return bool((s["rows_read"] == s["rows_accepted"] + s["rows_rejected"]).all())
 
-    def save(self, path) -> Path:
-        """Write ``forecast_calls`` (replacing it) and ``calls_load_rejects`` into a store."""
-        from ..store import save_tables
+    def save(self, path, *, replace: bool = False) -> Path:
+        """Write the calls and ``calls_load_rejects`` into a store: added to the calls it
+        holds (a call already there, same forecaster, period, category, kind, report and
+        time, is kept once), or replacing them with ``replace``."""
+        from ..store import list_tables, read_table, save_tables
 
-        return save_tables(path, {TABLE: self.calls, "calls_load_rejects": self.rejects})
+        calls = self.calls
+        if not replace and TABLE in list_tables(path):
+            key = ["forecaster_id", "period", "category", "kind", "adjusted_id", "submitted_at"]
+            both = pd.concat([conform(TABLE, read_table(TABLE, path)), calls], ignore_index=True)
+            calls = both.drop_duplicates(key, keep="last").reset_index(drop=True)
+        return save_tables(path, {TABLE: calls, "calls_load_rejects": self.rejects})
+
+    @classmethod
+    def combine(cls, results: list[CallsLoadResult]) -> CallsLoadResult:
+        """One result of several loads (files of different kinds)."""
+        return cls(
+            pd.concat([r.calls for r in results], ignore_index=True),
+            pd.concat([r.rejects for r in results], ignore_index=True),
+            pd.concat([r.summary for r in results], ignore_index=True),
+            [n for r in results for n in r.notes],
+        )
 
 
 def _check(b: TableBuilder, df: pd.DataFrame, crm: CRM, notes: list[str]) -> None:
