@@ -39,6 +39,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from salesops_models.calls import ForecasterBiasModel, read_calls
+from salesops_models.calls.bridge import bridge
 from salesops_models.calls.rollup import call_errors, company_call, rollup, rollup_series
 from salesops_models.display import kpi_tiles_html, money, money_axis
 from salesops_models.exports import styled
@@ -96,6 +97,31 @@ if has_calls:
     display(
         styled(managers[cols]).format({c: money for c in money_cols}, na_rep="").hide(axis="index")
     )
+
+# %% [markdown]
+# ## Since the last call
+#
+# What moved in each forecaster's pipeline for the quarter since the call a week earlier
+# (won, lost, pushed out, pulled in, created, amount changes), how much of the change of
+# their call that explains at the share of the pipeline they called, and the **judgment**
+# left: a change of mind the pipeline does not show.
+
+# %%
+if has_calls:
+    since = when - pd.Timedelta(days=7)
+    moved = bridge(crm, calls, p.label, since, when, category=category) if since > p.start else None
+    if moved is None or moved.empty:
+        display(Markdown("No call a week earlier in this quarter to bridge from."))
+    else:
+        cols = ["name", "call_then", "call_now", "won", "lost", "pushed_out", "pulled_in",
+                "created", "amount_changes", "judgment"]  # fmt: skip
+        top = moved.reindex(moved["judgment"].abs().sort_values(ascending=False).index)
+        display(Markdown(f"From {since.date()} to {when.date()}, largest judgment first:"))
+        display(
+            styled(top[cols].head(top_n))
+            .format({c: money for c in cols[1:]}, na_rep="")
+            .hide(axis="index")
+        )
 
 # %% [markdown]
 # ## The company's call, week by week

@@ -409,3 +409,59 @@ def test_a_call_sheet_is_written_filled_and_read_back_with_its_rejects(tmp_path,
                               "--manager", manager, "--out", str(tmp_path / "sheets")])  # fmt: skip
     assert out.exit_code == 0, out.output
     assert is_call_sheet(next((tmp_path / "sheets").glob("call_sheet_*.xlsx")))
+
+
+# --- the bridge since the last call -------------------------------------------------------------
+def test_the_bridge_sorts_every_move_and_leaves_the_judgment():
+    from salesops_models.calls.bridge import bridge
+
+    base = _crm()
+    opps = pd.DataFrame(
+        {
+            "id": ["d1", "d2", "d3", "d4", "d5", "d6"],
+            "account_id": "c1",
+            "owner_rep_id": "A1",
+            "created_date": pd.to_datetime(["2026-07-01"] * 3 + ["2026-07-12"] + ["2026-07-01"] * 2),
+            "close_date": pd.to_datetime(["2026-07-15", "2026-10-10", "2026-09-01", "2026-09-10",
+                                          "2026-08-01", "2026-09-15"]),
+            "amount": [100.0, 200.0, 300.0, 400.0, 50.0, 600.0],
+            "stage": ["Closed Won", "Discovery", "Discovery", "Discovery", "Closed Lost", "Discovery"],
+        }
+    )  # fmt: skip
+    opps["is_closed"] = opps["stage"].str.startswith("Closed")
+    opps["is_won"] = opps["stage"] == "Closed Won"
+    h = [  # (deal, when, stage, amount, close date): the state after each change
+        ("d1", "2026-07-01", "Discovery", 100, "2026-08-15"), ("d1", "2026-07-15", "Closed Won", 100, "2026-07-15"),
+        ("d2", "2026-07-01", "Discovery", 200, "2026-08-20"), ("d2", "2026-07-15", "Discovery", 200, "2026-10-10"),
+        ("d3", "2026-07-01", "Discovery", 300, "2026-10-05"), ("d3", "2026-07-15", "Discovery", 300, "2026-09-01"),
+        ("d4", "2026-07-12", "Discovery", 400, "2026-09-10"),
+        ("d5", "2026-07-01", "Discovery", 50, "2026-08-01"), ("d5", "2026-07-15", "Closed Lost", 50, "2026-08-01"),
+        ("d6", "2026-07-01", "Discovery", 500, "2026-09-15"), ("d6", "2026-07-15", "Discovery", 600, "2026-09-15"),
+    ]  # fmt: skip
+    hist = pd.DataFrame(
+        h, columns=["opportunity_id", "changed_at", "stage", "amount", "close_date"]
+    )
+    hist["changed_at"] = pd.to_datetime(hist["changed_at"])
+    hist["close_date"] = pd.to_datetime(hist["close_date"])
+    tables = dict(base.tables) | {
+        "opportunities": conform("opportunities", opps),
+        "opportunity_history": conform("opportunity_history", hist),
+    }
+    crm = CRM(**tables)
+    calls = pd.DataFrame(
+        [
+            _call("2026-07-06", "A1", 1000, "Most Likely"),
+            _call("2026-07-18", "A1", 1200, "Most Likely"),
+        ]
+    )
+    b = bridge(crm, calls, "2026-Q3", "2026-07-10", "2026-07-20").set_index("forecaster_id")
+    row = b.loc["A1"]
+    assert row[["won", "lost", "pushed_out", "pulled_in", "created", "amount_changes"]].tolist() == [
+        100.0, 50.0, 200.0, 300.0, 400.0, 100.0]  # fmt: skip
+    r = 1000 / 850  # the call at t0 over the period's pipeline then (d1, d2, d5, d6)
+    assert row["called_share"] == pytest.approx(r)
+    explained = r * (400 + 300 - 200 - 50 + 100) + (1 - r) * 100
+    assert row["explained"] == pytest.approx(explained)
+    assert row["judgment"] == pytest.approx(200 - explained)
+    with pytest.raises(ValueError, match="forward in time"):
+        bridge(crm, calls, "2026-Q3", "2026-07-20", "2026-07-10")
