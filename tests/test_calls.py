@@ -465,3 +465,26 @@ def test_the_bridge_sorts_every_move_and_leaves_the_judgment():
     assert row["judgment"] == pytest.approx(200 - explained)
     with pytest.raises(ValueError, match="forward in time"):
         bridge(crm, calls, "2026-Q3", "2026-07-20", "2026-07-10")
+
+
+# --- deal inspection ----------------------------------------------------------------------------
+@pytest.mark.slow
+def test_inspection_lists_commits_the_model_doubts_and_likely_deals_left_out(small_calls):
+    from salesops_models.calls.inspect import inspect_deals
+    from salesops_models.forecast import BookingsForecastModel
+
+    org, _, _ = small_calls
+    model = BookingsForecastModel(sampler_config={"draws": 200, "tune": 200, "retries": 0})
+    model.fit(org.crm, "2026-08-12", seed=1)
+    fc = model.forecast("2026-Q3", draws=200, seed=1)
+    doubted, left_out = inspect_deals(org.crm, fc, low=0.5, high=0.5)
+    assert len(doubted) + len(left_out) > 0
+    assert (doubted["forecast_category"] == "Commit").all() and (
+        doubted["p_win_period"] < 0.5
+    ).all()
+    assert left_out["forecast_category"].isin(["Best Case", "Pipeline"]).all()
+    assert (left_out["p_win_period"] > 0.5).all() and left_out["drivers"].str.len().gt(0).all()
+    assert set(doubted["id"]) | set(left_out["id"]) <= set(fc.deals["id"])
+    ae = fc.deals["rep_id"].iloc[0]
+    mine, _ = inspect_deals(org.crm, fc, low=1.01, owners=[ae])
+    assert set(mine["rep_id"]) <= {ae}
