@@ -6,6 +6,7 @@ use, so ``import salesops_models`` stays fast)::
     so.pipeline    coverage, conversion, win rates, velocity, waterfall, at-risk deals
     so.quality     CRM hygiene: completeness, duplicates, stale and past-due deals
     so.forecast    Bayesian bookings forecast, backtests, forecast ledger
+    so.calls       the forecast call: roll-up, each forecaster's bias, bridge, call sheets
     so.capacity    productivity model, quota allocation, capacity Monte Carlo
     so.comp        comp plans, exact statements, Monte Carlo plan cost
     so.territory   territory design (exact MIP), rebalancing, territory wars
@@ -45,6 +46,7 @@ __version__ = "0.2.0"
 #: the analysis areas, imported on first attribute access
 AREAS = (
     "activities",
+    "calls",
     "capacity",
     "comp",
     "config",
