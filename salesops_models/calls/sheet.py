@@ -91,9 +91,11 @@ def is_call_sheet(path) -> bool:
     """Whether ``path`` is a workbook written by :func:`write_call_sheet`."""
     if Path(path).suffix.lower() not in (".xlsx", ".xlsm"):
         return False
+    import zipfile
+
     try:
         about = pd.read_excel(path, sheet_name="About", dtype=str)
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile):
         return False
     return MARKER in set(about.get("value", pd.Series(dtype=str)).map(restore))
 
@@ -114,6 +116,11 @@ def sheet_to_rows(path) -> tuple[pd.DataFrame, dict]:
     ws = wb["Call"]
     header = [restore(c.value) for c in next(ws.iter_rows(min_row=1, max_row=1))]
     col = {h: i for i, h in enumerate(header)}
+    missing = [h for h in ("forecaster_id", "period", NOTE, *INPUTS) if h not in col]
+    if missing:
+        from ..errors import LoadError
+
+        raise LoadError(path, f"the Call sheet lost its column(s) {', '.join(missing)}")
     out = []
     for cells in ws.iter_rows(min_row=2):
         formula = next((c for c in cells if c.data_type == "f"), None)
