@@ -86,6 +86,7 @@ class CompiledGraphMixin:
 
         Examples
         --------
+        >>> from salesops_models.forecast import BookingsForecastModel
         >>> BookingsForecastModel().precompile()["compiled_model"] in ("disk", "compiled", "pymc")
         True
         """
